@@ -1,0 +1,128 @@
+//! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
+//!
+//! Built once from what this build implements and what is configured; the server serves the bytes.
+//! Only members registered by those specs appear (conformance warns on anything else), and only for what
+//! is served: each endpoint's issue adds its members here. `authorization_endpoint`,
+//! `response_types_supported`, `subject_types_supported` and `id_token_signing_alg_values_supported` are
+//! REQUIRED by Discovery §3 in every document.
+
+use serde::Serialize;
+
+use crate::issuer::Issuer;
+use crate::keys::SigningAlg;
+use crate::user::STANDARD_CLAIMS;
+
+/// The provider metadata document.
+#[derive(Debug, Serialize)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub jwks_uri: String,
+    pub scopes_supported: Vec<&'static str>,
+    pub response_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
+}
+
+/// Scopes with a meaning defined by OIDC Core §5.4 (plus `openid` itself).
+pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "address", "phone"];
+
+impl ProviderMetadata {
+    /// `algs` are the ID-token signing algorithms the key ring holds; RS256 is listed first.
+    pub fn new(issuer: &Issuer, algs: &[SigningAlg]) -> Self {
+        let mut algs: Vec<SigningAlg> = algs.to_vec();
+        algs.sort();
+        algs.dedup();
+        let mut claims = vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+        ];
+        claims.extend(STANDARD_CLAIMS);
+        Self {
+            issuer: issuer.as_str().to_owned(),
+            authorization_endpoint: issuer.endpoint("authorize"),
+            jwks_uri: issuer.endpoint("jwks"),
+            scopes_supported: SCOPES.to_vec(),
+            response_types_supported: vec!["code"],
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: algs
+                .into_iter()
+                .map(SigningAlg::as_str)
+                .collect(),
+            claims_supported: claims,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> serde_json::Value {
+        let issuer = Issuer::parse("https://id.example.com/acme").unwrap_or_else(|e| panic!("{e}"));
+        let doc = ProviderMetadata::new(
+            &issuer,
+            &[SigningAlg::EdDsa, SigningAlg::Rs256, SigningAlg::Es256],
+        );
+        serde_json::to_value(doc).unwrap_or_default()
+    }
+
+    #[test]
+    fn issuer_and_endpoints_derive_from_the_configured_issuer() {
+        let doc = metadata();
+        assert_eq!(doc["issuer"], "https://id.example.com/acme");
+        assert_eq!(doc["jwks_uri"], "https://id.example.com/acme/jwks");
+        assert_eq!(
+            doc["authorization_endpoint"],
+            "https://id.example.com/acme/authorize"
+        );
+    }
+
+    #[test]
+    fn rs256_is_advertised_first_and_openid_scope_is_present() {
+        let doc = metadata();
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            serde_json::json!(["RS256", "ES256", "EdDSA"])
+        );
+        assert_eq!(doc["scopes_supported"][0], "openid");
+        assert_eq!(
+            doc["subject_types_supported"],
+            serde_json::json!(["public"])
+        );
+    }
+
+    #[test]
+    fn claims_supported_lists_every_standard_claim_once() {
+        let doc = metadata();
+        let claims: Vec<&str> = doc["claims_supported"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let mut unique = claims.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), claims.len());
+        for claim in [
+            "email_verified",
+            "phone_number",
+            "address",
+            "updated_at",
+            "sub",
+        ] {
+            assert!(claims.contains(&claim), "{claim}");
+        }
+    }
+}

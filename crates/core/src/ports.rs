@@ -1,0 +1,90 @@
+//! Storage ports: what the rules need from persistence. `valet-store` implements them on SQLite and
+//! PostgreSQL; every mutation takes its audit event and writes both in one transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::client::{Client, ClientId};
+use crate::keys::{KeyTimes, StoredKey};
+use crate::password::PasswordHash;
+use crate::provision::ProvisionChanges;
+use crate::secret::SecretHash;
+use crate::user::{User, Username};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Inserts new keys and moves existing keys' instants, atomically.
+    async fn save_keys(
+        &self,
+        new: &[StoredKey],
+        updates: &[(String, KeyTimes)],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    async fn set_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    async fn has_user_with_role(&self, role: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError>;
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    async fn insert_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Replaces the secret; the old hash stays valid until `previous_until` when given.
+    async fn set_client_secret(
+        &self,
+        id: Uuid,
+        hash: &SecretHash,
+        previous_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait ProvisionStore: UserStore + ClientStore {
+    /// Writes every change and event in one transaction: all or nothing.
+    async fn apply_provision(
+        &self,
+        changes: &ProvisionChanges,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,266 @@
+//! Declarative provisioning: a file of clients and users applied idempotently, all or nothing.
+//!
+//! The file is parsed and every entry validated before anything is read from the store; errors name
+//! the entry and the field. Entries are then compared with what is stored and only real differences
+//! are written, in one transaction, so applying the same file twice changes nothing. Clear passwords
+//! that already verify against the stored hash are not re-hashed; entries without a password or
+//! secret leave the stored one alone. Users and clients absent from the file are not touched.
+
+mod document;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{Actor, AuditEvent};
+use crate::client::Client;
+use crate::password::PasswordHash;
+use crate::ports::{ProvisionStore, StoreError};
+use crate::user::User;
+
+pub use document::{ClientSpec, Credential, DEFAULT_CLIENT_SCOPE, ProvisionDocument, UserSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("the provisioning file is not valid TOML of the expected shape: {0}")]
+    Syntax(String),
+    #[error("{entry}, field `{field}`: {message}")]
+    Invalid {
+        entry: String,
+        field: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a provisioning run writes.
+#[derive(Debug, Default)]
+pub struct ProvisionChanges {
+    pub created_users: Vec<User>,
+    pub updated_users: Vec<User>,
+    pub created_clients: Vec<Client>,
+    pub updated_clients: Vec<Client>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProvisionReport {
+    pub users_created: usize,
+    pub users_updated: usize,
+    pub users_unchanged: usize,
+    pub clients_created: usize,
+    pub clients_updated: usize,
+    pub clients_unchanged: usize,
+}
+
+/// Parses and validates the whole file.
+pub fn parse(text: &str) -> Result<(Vec<ClientSpec>, Vec<UserSpec>), ProvisionError> {
+    let doc: ProvisionDocument =
+        toml::from_str(text).map_err(|e| ProvisionError::Syntax(e.to_string()))?;
+    let clients: Vec<ClientSpec> = doc
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.validate(i))
+        .collect::<Result<_, _>>()?;
+    let users: Vec<UserSpec> = doc
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| u.validate(i))
+        .collect::<Result<_, _>>()?;
+    reject_duplicates(
+        "clients",
+        "client_id",
+        clients.iter().map(|c| c.client_id.as_str()),
+    )?;
+    reject_duplicates(
+        "users",
+        "username",
+        users.iter().map(|u| u.username.as_str()),
+    )?;
+    Ok((clients, users))
+}
+
+fn reject_duplicates<'a>(
+    list: &str,
+    field: &str,
+    keys: impl Iterator<Item = &'a str>,
+) -> Result<(), ProvisionError> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, key) in keys.enumerate() {
+        if let Some(first) = seen.insert(key, i) {
+            return Err(ProvisionError::Invalid {
+                entry: format!("{list}[{i}] ({field} {key:?})"),
+                field: field.to_owned(),
+                message: format!("duplicates {list}[{first}]"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Applies a provisioning file: validate everything, diff against the store, write the differences
+/// and one audit event per change in a single transaction.
+pub async fn apply(
+    text: &str,
+    store: &dyn ProvisionStore,
+    now: DateTime<Utc>,
+    actor: Actor,
+) -> Result<ProvisionReport, ProvisionError> {
+    let (clients, users) = parse(text)?;
+    let mut changes = ProvisionChanges::default();
+    let mut report = ProvisionReport::default();
+    for spec in users {
+        let existing = store.find_user(&spec.username).await?;
+        match user_change(spec, existing.as_ref(), now)? {
+            Change::Create(user) => changes.created_users.push(user),
+            Change::Update(user) => changes.updated_users.push(user),
+            Change::None => report.users_unchanged += 1,
+        }
+    }
+    for spec in clients {
+        let existing = store.find_client(&spec.client_id).await?;
+        match client_change(spec, existing.as_ref(), now)? {
+            Change::Create(client) => changes.created_clients.push(client),
+            Change::Update(client) => changes.updated_clients.push(client),
+            Change::None => report.clients_unchanged += 1,
+        }
+    }
+    report.users_created = changes.created_users.len();
+    report.users_updated = changes.updated_users.len();
+    report.clients_created = changes.created_clients.len();
+    report.clients_updated = changes.updated_clients.len();
+    let events = audit_events(&changes, now, &actor);
+    if !events.is_empty() {
+        store.apply_provision(&changes, &events).await?;
+    }
+    Ok(report)
+}
+
+enum Change<T> {
+    Create(T),
+    Update(T),
+    None,
+}
+
+fn user_change(
+    spec: UserSpec,
+    existing: Option<&User>,
+    now: DateTime<Utc>,
+) -> Result<Change<User>, ProvisionError> {
+    let hashing_error = |e: crate::password::PasswordError| ProvisionError::Invalid {
+        entry: format!("users (username {:?})", spec.username.as_str()),
+        field: "password".into(),
+        message: e.to_string(),
+    };
+    let existing_hash = existing.and_then(|u| u.password_hash.clone());
+    let password_hash = match &spec.password {
+        None => existing_hash,
+        Some(Credential::Hashed(hash)) => Some(hash.clone()),
+        Some(Credential::Clear(pw)) => match existing_hash {
+            Some(hash) if hash.verify(pw) => Some(hash),
+            _ => Some(PasswordHash::create(pw).map_err(hashing_error)?),
+        },
+    };
+    let candidate = User {
+        id: existing.map_or_else(Uuid::now_v7, |u| u.id),
+        username: spec.username,
+        password_hash,
+        disabled: spec.disabled,
+        claims: spec.claims,
+        roles: spec.roles,
+        created_at: existing.map_or(now, |u| u.created_at),
+        updated_at: existing.map_or(now, |u| u.updated_at),
+    };
+    Ok(match existing {
+        None => Change::Create(candidate),
+        Some(current) if *current == candidate => Change::None,
+        Some(_) => Change::Update(User {
+            updated_at: now,
+            ..candidate
+        }),
+    })
+}
+
+fn client_change(
+    spec: ClientSpec,
+    existing: Option<&Client>,
+    now: DateTime<Utc>,
+) -> Result<Change<Client>, ProvisionError> {
+    let secret_hash = match spec.secret {
+        Some(Credential::Clear(secret)) => Some(secret.sha256()),
+        Some(Credential::Hashed(hash)) => Some(hash),
+        None => existing.and_then(|c| c.secret_hash.clone()),
+    };
+    let needs_secret = matches!(
+        spec.metadata.token_endpoint_auth_method,
+        crate::client::TokenEndpointAuthMethod::ClientSecretBasic
+            | crate::client::TokenEndpointAuthMethod::ClientSecretPost
+    );
+    if needs_secret && secret_hash.is_none() {
+        return Err(ProvisionError::Invalid {
+            entry: format!("clients (client_id {:?})", spec.client_id.as_str()),
+            field: "client_secret".into(),
+            message: format!(
+                "{} needs a secret: give client_secret or client_secret_sha256",
+                spec.metadata.token_endpoint_auth_method
+            ),
+        });
+    }
+    let candidate = Client {
+        id: existing.map_or_else(Uuid::now_v7, |c| c.id),
+        client_id: spec.client_id,
+        secret_hash,
+        metadata: spec.metadata,
+        created_at: existing.map_or(now, |c| c.created_at),
+        updated_at: existing.map_or(now, |c| c.updated_at),
+    };
+    Ok(match existing {
+        None => Change::Create(candidate),
+        Some(current) if *current == candidate => Change::None,
+        Some(_) => Change::Update(Client {
+            updated_at: now,
+            ..candidate
+        }),
+    })
+}
+
+fn audit_events(changes: &ProvisionChanges, now: DateTime<Utc>, actor: &Actor) -> Vec<AuditEvent> {
+    let user = |action, u: &User| {
+        AuditEvent::new(now, actor.clone(), action)
+            .target("user", u.id.to_string())
+            .details(json!({ "username": u.username.as_str() }))
+    };
+    let client = |action, c: &Client| {
+        AuditEvent::new(now, actor.clone(), action)
+            .target("client", c.client_id.as_str())
+            .details(json!({ "client_name": c.metadata.name }))
+    };
+    changes
+        .created_users
+        .iter()
+        .map(|u| user("user.created", u))
+        .chain(
+            changes
+                .updated_users
+                .iter()
+                .map(|u| user("user.updated", u)),
+        )
+        .chain(
+            changes
+                .created_clients
+                .iter()
+                .map(|c| client("client.created", c)),
+        )
+        .chain(
+            changes
+                .updated_clients
+                .iter()
+                .map(|c| client("client.updated", c)),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

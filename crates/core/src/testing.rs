@@ -1,0 +1,225 @@
+//! In-memory fakes of the storage ports, for core's unit tests.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::client::{Client, ClientId};
+use crate::keys::{KeyTimes, StoredKey};
+use crate::password::PasswordHash;
+use crate::ports::{ClientStore, KeyStore, ProvisionStore, StoreError, UserStore};
+use crate::provision::ProvisionChanges;
+use crate::secret::SecretHash;
+use crate::user::{User, Username};
+
+#[derive(Default)]
+struct State {
+    keys: Vec<StoredKey>,
+    users: Vec<User>,
+    clients: Vec<Client>,
+    events: Vec<AuditEvent>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore(Mutex<State>);
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn keys(&self) -> Vec<StoredKey> {
+        self.state().keys.clone()
+    }
+
+    pub fn users(&self) -> Vec<User> {
+        self.state().users.clone()
+    }
+
+    pub fn clients(&self) -> Vec<Client> {
+        self.state().clients.clone()
+    }
+
+    pub fn events_named(&self, action: &str) -> usize {
+        self.state()
+            .events
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    }
+
+    pub fn event_count(&self) -> usize {
+        self.state().events.len()
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        Ok(self.keys())
+    }
+
+    async fn save_keys(
+        &self,
+        new: &[StoredKey],
+        updates: &[(String, KeyTimes)],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        for (kid, times) in updates {
+            let key = state
+                .keys
+                .iter_mut()
+                .find(|k| &k.kid == kid)
+                .ok_or_else(|| StoreError::NotFound(kid.clone()))?;
+            key.times = *times;
+        }
+        state.keys.extend_from_slice(new);
+        state.events.push(event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|u| &u.username == username)
+            .cloned())
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(self.users())
+    }
+
+    async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.users.iter().any(|u| u.username == user.username) {
+            return Err(StoreError::Conflict(format!(
+                "user {}",
+                user.username.as_str()
+            )));
+        }
+        state.users.push(user.clone());
+        state.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.id == user_id)
+            .ok_or_else(|| StoreError::NotFound("user".into()))?;
+        user.password_hash = Some(hash.clone());
+        user.updated_at = at;
+        state.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn set_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.id == user_id)
+            .ok_or_else(|| StoreError::NotFound("user".into()))?;
+        user.disabled = disabled;
+        user.updated_at = at;
+        state.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn has_user_with_role(&self, role: &str) -> Result<bool, StoreError> {
+        Ok(self.state().users.iter().any(|u| u.roles.contains(role)))
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(self
+            .state()
+            .clients
+            .iter()
+            .find(|c| &c.client_id == client_id)
+            .cloned())
+    }
+
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        Ok(self.clients())
+    }
+
+    async fn insert_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.clients.push(client.clone());
+        state.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn set_client_secret(
+        &self,
+        id: Uuid,
+        hash: &SecretHash,
+        _previous_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let client = state
+            .clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound("client".into()))?;
+        client.secret_hash = Some(hash.clone());
+        client.updated_at = at;
+        state.events.push(event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProvisionStore for MemoryStore {
+    async fn apply_provision(
+        &self,
+        changes: &ProvisionChanges,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.users.extend(changes.created_users.iter().cloned());
+        for user in &changes.updated_users {
+            if let Some(slot) = state.users.iter_mut().find(|u| u.id == user.id) {
+                *slot = user.clone();
+            }
+        }
+        state
+            .clients
+            .extend(changes.created_clients.iter().cloned());
+        for client in &changes.updated_clients {
+            if let Some(slot) = state.clients.iter_mut().find(|c| c.id == client.id) {
+                *slot = client.clone();
+            }
+        }
+        state.events.extend_from_slice(events);
+        Ok(())
+    }
+}

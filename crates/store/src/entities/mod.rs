@@ -1,0 +1,15 @@
+//! SeaORM entities, one per table of `valet-migrations`; only `store` sees them, core never does.
+
+pub mod audit_events;
+pub mod authorization_codes;
+pub mod clients;
+pub mod grants;
+pub mod interactions;
+pub mod outbox;
+pub mod refresh_tokens;
+pub mod revoked_access_tokens;
+pub mod session_grants;
+pub mod sessions;
+pub mod signing_keys;
+pub mod user_roles;
+pub mod users;

@@ -1,0 +1,19 @@
+//! Valet's schema history: every migration, in order, for `valet migrate` and start-up.
+//!
+//! Migrations are frozen once released: they name tables and columns with plain strings rather than
+//! sharing identifiers with the entities, so a later rename can never rewrite history.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_schema;
+
+/// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_schema::Migration)]
+    }
+}
