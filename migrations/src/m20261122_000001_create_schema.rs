@@ -4,6 +4,7 @@
 //! Portable between SQLite and PostgreSQL: ids are application-generated UUIDv7 (no database default),
 //! timestamps are UTC `timestamp with time zone`, secrets appear only as hashes or ciphertext.
 
+use ForeignKeyAction::{Cascade, SetNull};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -106,7 +107,7 @@ fn user_roles() -> TableSpec {
             .col(uuid("user_id"))
             .col(string("role"))
             .primary_key(Index::create().col("user_id").col("role"))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
             .to_owned(),
         indexes: vec![index(T, &["role"])],
     }
@@ -186,7 +187,7 @@ fn sessions() -> TableSpec {
             .col(ts("expires_at"))
             .col(ts_null("ended_at"))
             .col(string_null("end_reason"))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
             .to_owned(),
         indexes: vec![
             unique(T, &["token_hash"]),
@@ -212,10 +213,13 @@ fn grants() -> TableSpec {
             .col(ts_null("revoked_at"))
             .col(string_null("revoked_by"))
             .col(string_null("revoke_reason"))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "client_id", "clients", ForeignKeyAction::Cascade))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
+            .foreign_key(&mut fk(T, "client_id", "clients", Cascade))
             .to_owned(),
-        indexes: vec![index(T, &["user_id", "client_id"]), index(T, &["client_id"])],
+        indexes: vec![
+            index(T, &["user_id", "client_id"]),
+            index(T, &["client_id"]),
+        ],
     }
 }
 
@@ -229,8 +233,8 @@ fn session_grants() -> TableSpec {
             .col(uuid("grant_id"))
             .col(ts("created_at"))
             .primary_key(Index::create().col("session_id").col("grant_id"))
-            .foreign_key(&mut fk(T, "session_id", "sessions", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "grant_id", "grants", ForeignKeyAction::Cascade))
+            .foreign_key(&mut fk(T, "session_id", "sessions", Cascade))
+            .foreign_key(&mut fk(T, "grant_id", "grants", Cascade))
             .to_owned(),
         indexes: vec![index(T, &["grant_id"])],
     }
@@ -251,9 +255,9 @@ fn interactions() -> TableSpec {
             .col(string("stage"))
             .col(ts("created_at"))
             .col(ts("expires_at"))
-            .foreign_key(&mut fk(T, "client_id", "clients", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "session_id", "sessions", ForeignKeyAction::SetNull))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
+            .foreign_key(&mut fk(T, "client_id", "clients", Cascade))
+            .foreign_key(&mut fk(T, "session_id", "sessions", SetNull))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
             .to_owned(),
         indexes: vec![unique(T, &["handle_hash"]), index(T, &["expires_at"])],
     }
@@ -283,10 +287,10 @@ fn authorization_codes() -> TableSpec {
             .col(ts("created_at"))
             .col(ts("expires_at"))
             .col(ts_null("consumed_at"))
-            .foreign_key(&mut fk(T, "grant_id", "grants", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "client_id", "clients", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "session_id", "sessions", ForeignKeyAction::SetNull))
+            .foreign_key(&mut fk(T, "grant_id", "grants", Cascade))
+            .foreign_key(&mut fk(T, "client_id", "clients", Cascade))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
+            .foreign_key(&mut fk(T, "session_id", "sessions", SetNull))
             .to_owned(),
         indexes: vec![
             unique(T, &["code_hash"]),
@@ -318,10 +322,10 @@ fn refresh_tokens() -> TableSpec {
             .col(ts_null("idle_expires_at"))
             .col(ts_null("rotated_at"))
             .col(ts_null("revoked_at"))
-            .foreign_key(&mut fk(T, "grant_id", "grants", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "client_id", "clients", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "user_id", "users", ForeignKeyAction::Cascade))
-            .foreign_key(&mut fk(T, "session_id", "sessions", ForeignKeyAction::SetNull))
+            .foreign_key(&mut fk(T, "grant_id", "grants", Cascade))
+            .foreign_key(&mut fk(T, "client_id", "clients", Cascade))
+            .foreign_key(&mut fk(T, "user_id", "users", Cascade))
+            .foreign_key(&mut fk(T, "session_id", "sessions", SetNull))
             .to_owned(),
         indexes: vec![
             unique(T, &["token_hash"]),
@@ -416,7 +420,7 @@ fn outbox() -> TableSpec {
             .col(text_null("last_error"))
             .col(ts("created_at"))
             .col(ts_null("delivered_at"))
-            .foreign_key(&mut fk(T, "client_id", "clients", ForeignKeyAction::SetNull))
+            .foreign_key(&mut fk(T, "client_id", "clients", SetNull))
             .to_owned(),
         indexes: vec![
             index(T, &["status", "next_attempt_at"]),

@@ -1,1 +1,16 @@
+//! Valet's persistence: the SeaORM entities (the one schema, created by `valet-migrations`) and the
+//! implementations of `valet-core`'s storage ports, on SQLite (embedded default) and PostgreSQL.
+//!
+//! `Database` implements every port; each aggregate's adapter lives in its own module. ORM errors are
+//! converted to `StoreError` here and never leave this crate.
+
+mod audit;
+mod clients;
+mod convert;
+mod database;
 pub mod entities;
+mod keys;
+mod provision;
+mod users;
+
+pub use database::Database;

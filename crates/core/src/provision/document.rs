@@ -29,7 +29,7 @@ pub struct ProvisionDocument {
     pub users: Vec<UserEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEntry {
     pub client_id: String,
@@ -84,7 +84,7 @@ pub struct ClientEntry {
     pub disabled: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserEntry {
     pub username: String,

@@ -1,0 +1,166 @@
+//! The `valet` command line (clap). Every flag also reads a `VALET_*` environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Valet, an OpenID Connect provider.
+///
+/// With no configuration at all, `valet serve` listens on 127.0.0.1:8080 with issuer
+/// http://localhost:8080, keeps its SQLite database and master key file under ./valet-data, and creates
+/// signing keys and a first administrator (password printed once) on first start.
+///
+/// Secrets come only from the environment: VALET_MASTER_KEY (32 bytes, base64) and
+/// VALET_ADMIN_PASSWORD (first administrator's password).
+#[derive(Debug, Parser)]
+#[command(name = "valet", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file (flags and environment variables override it).
+    #[arg(long, global = true, env = "VALET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "VALET_LISTEN")]
+    pub listen: Option<String>,
+    /// Issuer URL; every endpoint lives below it [default: http://localhost:8080].
+    #[arg(long, global = true, env = "VALET_ISSUER")]
+    pub issuer: Option<String>,
+    /// Directory for the SQLite database and the master key file [default: ./valet-data].
+    #[arg(long, global = true, env = "VALET_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB [default: SQLite in the data directory].
+    #[arg(long, global = true, env = "VALET_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Master key file, created (mode 0600) on first start when VALET_MASTER_KEY is not set
+    /// [default: DATA_DIR/master.key].
+    #[arg(long, global = true, env = "VALET_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Log format: pretty or json [default: pretty].
+    #[arg(long, global = true, env = "VALET_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or valet_server=debug,info [default: info].
+    #[arg(long, global = true, env = "VALET_LOG")]
+    pub log_level: Option<String>,
+    /// Signing algorithms, comma-separated; RS256 is required [default: RS256,PS256,ES256,EdDSA].
+    #[arg(long, global = true, env = "VALET_KEY_ALGORITHMS")]
+    pub key_algorithms: Option<String>,
+    /// How long a key signs before its successor takes over, e.g. 90d [default: 90d].
+    #[arg(long, global = true, env = "VALET_KEY_ROTATION_INTERVAL")]
+    pub key_rotation_interval: Option<String>,
+    /// How long a new key is published before it signs [default: 2d].
+    #[arg(long, global = true, env = "VALET_KEY_PUBLISH_LEAD")]
+    pub key_publish_lead: Option<String>,
+    /// How long a retired key stays published: at least the longest token lifetime [default: 1d].
+    #[arg(long, global = true, env = "VALET_KEY_RETENTION")]
+    pub key_retention: Option<String>,
+    /// Do not apply pending database migrations first (every command applies them by default).
+    #[arg(long, global = true, env = "VALET_NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Apply this provisioning file at start (see `valet provision --help`).
+        #[arg(long, env = "VALET_PROVISION")]
+        provision: Option<PathBuf>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Apply a provisioning file (TOML: [[clients]] and [[users]]) idempotently, in one transaction.
+    Provision {
+        /// The provisioning file.
+        file: PathBuf,
+    },
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Clients (relying parties and resource servers).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List keys with their state (next, active, retiring, retired) and schedule.
+    List,
+    /// Publish successors now; they sign after the publication lead time.
+    Rotate {
+        /// Switch at once (a compromised key): tokens signed by the new keys may fail for relying parties
+        /// that cached the JWKS.
+        #[arg(long)]
+        immediately: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from stdin with --password-stdin, otherwise generated and printed.
+    Add {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// A role; repeat for several (e.g. --role admin).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (from stdin with --password-stdin, otherwise generated and printed).
+    SetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user: they can no longer log in.
+    Disable { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; a confidential client's secret is generated and printed once.
+    Add {
+        client_id: String,
+        /// Display name shown on the consent page.
+        #[arg(long)]
+        name: String,
+        /// A redirect URI; repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A grant type; repeat for several [default: authorization_code].
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Public client (no secret, PKCE required), e.g. a single-page or native app.
+        #[arg(long)]
+        public: bool,
+        /// First-party client: users are not asked for consent.
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// List clients.
+    List,
+    /// Generate a new secret and print it once; the old one stays valid for --overlap (e.g. 1h, 0 for none).
+    RotateSecret {
+        client_id: String,
+        #[arg(long, default_value = "0")]
+        overlap: String,
+    },
+}

@@ -1,0 +1,111 @@
+//! `valet client add|list|rotate-secret`.
+
+use serde::Serialize;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::{Client, ClientId};
+use valet_core::clock::{Clock, SystemClock};
+use valet_core::ports::ClientStore;
+use valet_core::provision::{ClientEntry, Credential};
+use valet_core::random::OsRandom;
+use valet_core::secret::Secret;
+
+use super::{Failure, Output};
+use crate::cli::ClientCommand;
+use crate::config::{Config, parse_duration};
+use crate::startup;
+
+#[derive(Serialize)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    auth_method: &'static str,
+    grant_types: Vec<&'static str>,
+    redirect_uris: Vec<String>,
+    disabled: bool,
+}
+
+pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output) -> Result<(), Failure> {
+    let db = startup::open_database(config, migrate).await?;
+    let now = SystemClock.now();
+    match cmd {
+        ClientCommand::Add { client_id, name, redirect_uris, grant_types, public, first_party } => {
+            let secret = (!public).then(|| Secret::generate(&OsRandom));
+            let entry = ClientEntry {
+                client_id,
+                client_name: name,
+                client_secret: secret.as_ref().map(|s| s.expose().to_owned()),
+                redirect_uris,
+                grant_types: (!grant_types.is_empty()).then_some(grant_types),
+                token_endpoint_auth_method: public.then(|| "none".to_owned()),
+                first_party,
+                ..Default::default()
+            };
+            let spec = entry.validate(0)?;
+            if db.find_client(&spec.client_id).await?.is_some() {
+                return Err(Failure::new(format!("a client `{}` already exists", spec.client_id.as_str())));
+            }
+            let client = Client {
+                id: uuid::Uuid::now_v7(),
+                client_id: spec.client_id,
+                secret_hash: match spec.secret {
+                    Some(Credential::Clear(s)) => Some(s.sha256()),
+                    Some(Credential::Hashed(h)) => Some(h),
+                    None => None,
+                },
+                metadata: spec.metadata,
+                created_at: now,
+                updated_at: now,
+            };
+            let event = AuditEvent::new(now, Actor::cli(), "client.created").target("client", client.client_id.as_str());
+            db.insert_client(&client, &event).await?;
+            let shown = secret.as_ref().map(|s| s.expose().to_owned());
+            out.emit(&serde_json::json!({ "client_id": client.client_id.as_str(), "client_secret": shown }), |_| {
+                let mut text = format!("Registered client `{}`.", client.client_id.as_str());
+                if let Some(s) = &shown {
+                    text.push_str(&format!("\n  client_secret: {s}\nThis secret is shown only once."));
+                }
+                text
+            });
+        }
+        ClientCommand::List => {
+            let rows: Vec<ClientRow> = db
+                .list_clients()
+                .await?
+                .into_iter()
+                .map(|c| ClientRow {
+                    client_id: c.client_id.as_str().to_owned(),
+                    name: c.metadata.name,
+                    auth_method: c.metadata.token_endpoint_auth_method.as_str(),
+                    grant_types: c.metadata.grant_types.iter().map(|g| g.as_str()).collect(),
+                    redirect_uris: c.metadata.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
+                    disabled: c.metadata.disabled,
+                })
+                .collect();
+            out.emit(&rows, |rows| {
+                let mut text = format!("{:<24} {:<24} {:<20} {}", "CLIENT_ID", "NAME", "AUTH", "GRANT TYPES");
+                for r in rows {
+                    text.push_str(&format!("\n{:<24} {:<24} {:<20} {}", r.client_id, r.name, r.auth_method, r.grant_types.join(",")));
+                }
+                text
+            });
+        }
+        ClientCommand::RotateSecret { client_id, overlap } => {
+            let id = ClientId::parse(&client_id).map_err(|e| Failure::new(e.to_string()))?;
+            let client = db.find_client(&id).await?.ok_or_else(|| Failure::new(format!("no client `{client_id}`")))?;
+            if client.is_public() {
+                return Err(Failure::new(format!("`{client_id}` is a public client: it has no secret")));
+            }
+            let overlap = parse_duration(&overlap).map_err(Failure::new)?;
+            let secret = Secret::generate(&OsRandom);
+            let previous_until = (overlap > chrono::Duration::zero()).then(|| now + overlap);
+            let event = AuditEvent::new(now, Actor::cli(), "client.secret_rotated")
+                .target("client", client_id.clone())
+                .details(serde_json::json!({ "overlap_secs": overlap.num_seconds() }));
+            db.set_client_secret(client.id, &secret.sha256(), previous_until, now, &event).await?;
+            out.emit(&serde_json::json!({ "client_id": client_id, "client_secret": secret.expose() }), |_| {
+                format!("New secret for `{client_id}`: {}\nThis secret is shown only once.", secret.expose())
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `valet user add|set-password|disable|list`.
+
+use serde::Serialize;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::clock::{Clock, SystemClock};
+use valet_core::ports::UserStore;
+use valet_core::provision::UserEntry;
+use valet_core::user::{StandardClaims, User, Username};
+use valet_store::Database;
+
+use super::{Failure, Output, password_from};
+use crate::cli::UserCommand;
+use crate::config::Config;
+use crate::startup::{self, hash_password};
+
+#[derive(Serialize)]
+struct UserRow {
+    id: String,
+    username: String,
+    email: Option<String>,
+    roles: Vec<String>,
+    disabled: bool,
+}
+
+async fn existing(db: &Database, username: &str) -> Result<User, Failure> {
+    let name = Username::parse(username).map_err(|e| Failure::new(e.to_string()))?;
+    db.find_user(&name).await?.ok_or_else(|| Failure::new(format!("no user named `{}`", name.as_str())))
+}
+
+pub async fn run(cmd: UserCommand, config: &Config, migrate: bool, out: Output) -> Result<(), Failure> {
+    let db = startup::open_database(config, migrate).await?;
+    let now = SystemClock.now();
+    match cmd {
+        UserCommand::Add { username, email, name, roles, password_stdin } => {
+            let entry = UserEntry { username, roles, claims: StandardClaims { email, name, ..Default::default() }, ..Default::default() };
+            let spec = entry.validate(0)?;
+            if db.find_user(&spec.username).await?.is_some() {
+                return Err(Failure::new(format!("a user named `{}` already exists", spec.username.as_str())));
+            }
+            let (password, generated) = password_from(password_stdin)?;
+            let user = User {
+                id: uuid::Uuid::now_v7(),
+                username: spec.username,
+                password_hash: Some(hash_password(password.clone()).await?),
+                disabled: false,
+                claims: spec.claims,
+                roles: spec.roles,
+                created_at: now,
+                updated_at: now,
+            };
+            let event = AuditEvent::new(now, Actor::cli(), "user.created").target("user", user.id.to_string());
+            db.insert_user(&user, &event).await?;
+            let shown = generated.then(|| password.expose().to_owned());
+            out.emit(&serde_json::json!({ "id": user.id, "username": user.username.as_str(), "password": shown }), |_| {
+                let mut text = format!("Created user `{}`.", user.username.as_str());
+                if let Some(pw) = &shown {
+                    text.push_str(&format!("\n  password: {pw}\nThis password is shown only once."));
+                }
+                text
+            });
+        }
+        UserCommand::SetPassword { username, password_stdin } => {
+            let user = existing(&db, &username).await?;
+            let (password, generated) = password_from(password_stdin)?;
+            let hash = hash_password(password.clone()).await?;
+            let event = AuditEvent::new(now, Actor::cli(), "user.password_set").target("user", user.id.to_string());
+            db.set_password(user.id, &hash, now, &event).await?;
+            let shown = generated.then(|| password.expose().to_owned());
+            out.emit(&serde_json::json!({ "username": user.username.as_str(), "password": shown }), |_| match &shown {
+                Some(pw) => format!("New password for `{}`: {pw}\nThis password is shown only once.", user.username.as_str()),
+                None => format!("Password of `{}` changed.", user.username.as_str()),
+            });
+        }
+        UserCommand::Disable { username } => {
+            let user = existing(&db, &username).await?;
+            if !user.disabled {
+                let event = AuditEvent::new(now, Actor::cli(), "user.disabled").target("user", user.id.to_string());
+                db.set_disabled(user.id, true, now, &event).await?;
+            }
+            out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled }), |_| {
+                if user.disabled {
+                    format!("User `{}` was already disabled.", user.username.as_str())
+                } else {
+                    format!("User `{}` is disabled.", user.username.as_str())
+                }
+            });
+        }
+        UserCommand::List => {
+            let rows: Vec<UserRow> = db
+                .list_users()
+                .await?
+                .into_iter()
+                .map(|u| UserRow {
+                    id: u.id.to_string(),
+                    username: u.username.as_str().to_owned(),
+                    email: u.claims.email,
+                    roles: u.roles.into_iter().collect(),
+                    disabled: u.disabled,
+                })
+                .collect();
+            out.emit(&rows, |rows| {
+                let mut text = format!("{:<24} {:<32} {:<20} {}", "USERNAME", "EMAIL", "ROLES", "STATUS");
+                for r in rows {
+                    let status = if r.disabled { "disabled" } else { "active" };
+                    text.push_str(&format!("\n{:<24} {:<32} {:<20} {status}", r.username, r.email.as_deref().unwrap_or("-"), r.roles.join(",")));
+                }
+                text
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The whole HTTP surface on one screen. Protocol endpoints live below the issuer's path; RFC 8414
+//! metadata also answers at the well-known location with the issuer path appended (RFC 8414 §3.1).
+
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::web::{self, ServiceConfig};
+
+use crate::http::{health, jwks, telemetry, well_known};
+
+pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
+    let mut headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"));
+    if https {
+        headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"));
+    }
+    cfg.service(
+        web::scope("")
+            .wrap(headers)
+            .wrap(from_fn(telemetry::trace_requests))
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
+            .route(
+                &format!("/.well-known/oauth-authorization-server{issuer_path}"),
+                web::get().to(well_known::openid_configuration),
+            )
+            .service(
+                web::scope(issuer_path)
+                    .route("/.well-known/openid-configuration", web::get().to(well_known::openid_configuration))
+                    .route("/jwks", web::get().to(jwks::jwks)),
+            ),
+    );
+}

@@ -1,0 +1,188 @@
+//! Everything `serve` does before accepting requests, in an order that leaves nothing half-done: bind
+//! the port, connect and migrate the database, resolve the master key (created only for an empty key
+//! table), load or generate the signing keys, create the first administrator.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::clock::Clock;
+use valet_core::keys::{KeyContext, KeyError, KeyRing, MasterKey, load_ring};
+use valet_core::password::{Password, PasswordHash};
+use valet_core::ports::{KeyStore, StoreError, UserStore};
+use valet_core::random::{OsRandom, Random, opaque_token};
+use valet_core::user::{ADMIN_ROLE, User, Username};
+use valet_store::Database;
+
+use crate::config::{Config, MasterKeySource};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot open the database {url}: {message}")]
+    Database { url: String, message: String },
+    #[error("{0}")]
+    MasterKey(String),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+pub fn bind(config: &Config) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(config.listen).map_err(|source| StartupError::Listen { addr: config.listen, source })
+}
+
+/// Connects (creating the SQLite file's directory when needed) and, when asked, migrates.
+pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, StartupError> {
+    let url = &config.database;
+    if let Some(dir) = sqlite_dir(url.expose()) {
+        create_private_dir(dir)?;
+    }
+    let fail = |e: StoreError| StartupError::Database { url: url.to_string(), message: e.to_string() };
+    let db = Database::connect(url.expose(), config.database_max_connections).await.map_err(fail)?;
+    if migrate {
+        db.migrate().await.map_err(fail)?;
+    }
+    Ok(db)
+}
+
+fn sqlite_dir(url: &str) -> Option<&Path> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| StartupError::Io(format!("cannot create the directory {}: {e}", dir.display())))
+}
+
+/// The master key from the environment, or from its file; the file is created only while the key table
+/// is empty, so a lost file is reported instead of silently replaced.
+pub async fn master_key(config: &Config, db: &Database) -> Result<MasterKey, StartupError> {
+    let path = match &config.master_key {
+        MasterKeySource::Given(key) => return Ok(key.clone()),
+        MasterKeySource::File(path) => path,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => MasterKey::parse(&text)
+            .map_err(|e| StartupError::MasterKey(format!("the master key file {} is unusable: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !db.list_keys().await?.is_empty() {
+                return Err(StartupError::MasterKey(format!(
+                    "the database holds signing keys but the master key file {} does not exist: restore it or set VALET_MASTER_KEY",
+                    path.display()
+                )));
+            }
+            let key = MasterKey::generate(&OsRandom);
+            write_new_secret_file(path, &key.to_text())?;
+            tracing::info!(path = %path.display(), "created the master key file");
+            Ok(key)
+        }
+        Err(e) => Err(StartupError::MasterKey(format!("cannot read the master key file {}: {e}", path.display()))),
+    }
+}
+
+fn write_new_secret_file(path: &Path, text: &str) -> Result<(), StartupError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let io = |e: std::io::Error| StartupError::Io(format!("cannot write {}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    file.write_all(format!("{text}\n").as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+pub async fn key_ring(
+    config: &Config,
+    db: &Database,
+    master: &MasterKey,
+    clock: &dyn Clock,
+) -> Result<KeyRing, StartupError> {
+    let ctx = KeyContext { master, random: &OsRandom, policy: &config.keys.policy, algs: &config.keys.algorithms };
+    Ok(load_ring(db, &ctx, clock.now()).await?)
+}
+
+/// A first administrator when none exists. Returns the generated password, to be shown once.
+pub async fn bootstrap_admin(
+    config: &Config,
+    db: &Database,
+    clock: &dyn Clock,
+) -> Result<Option<AdminCreated>, StartupError> {
+    if db.has_user_with_role(ADMIN_ROLE).await? {
+        return Ok(None);
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(pw) => (pw.clone(), false),
+        None => (generate_password(&OsRandom), true),
+    };
+    let hash = hash_password(password.clone()).await?;
+    let now = clock.now();
+    let username = Username::parse("admin").map_err(|e| StartupError::Io(e.to_string()))?;
+    let user = User {
+        id: uuid::Uuid::now_v7(),
+        username: username.clone(),
+        password_hash: Some(hash),
+        disabled: false,
+        claims: Default::default(),
+        roles: [ADMIN_ROLE.to_owned()].into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let event = AuditEvent::new(now, Actor::system(), "user.created").target("user", user.id.to_string());
+    db.insert_user(&user, &event).await?;
+    Ok(Some(AdminCreated { username, password: generated.then_some(password) }))
+}
+
+pub struct AdminCreated {
+    pub username: Username,
+    /// Present when Valet generated it (not taken from VALET_ADMIN_PASSWORD).
+    pub password: Option<Password>,
+}
+
+/// A generated password: 120 random bits, base64url.
+pub fn generate_password(random: &dyn Random) -> Password {
+    Password::new(opaque_token(random, 15))
+}
+
+/// argon2id off the async threads.
+pub async fn hash_password(password: Password) -> Result<PasswordHash, StartupError> {
+    tokio::task::spawn_blocking(move || PasswordHash::create(&password))
+        .await
+        .map_err(|e| StartupError::Io(e.to_string()))?
+        .map_err(|e| StartupError::Io(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_directories_are_found_in_urls() {
+        assert_eq!(sqlite_dir("sqlite://valet-data/valet.db?mode=rwc"), Some(Path::new("valet-data")));
+        assert_eq!(sqlite_dir("sqlite:///var/lib/valet/v.db"), Some(Path::new("/var/lib/valet")));
+        assert_eq!(sqlite_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_dir("sqlite://v.db"), None);
+        assert_eq!(sqlite_dir("postgres://x/y"), None);
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let a = generate_password(&OsRandom);
+        assert_eq!(a.expose().len(), 20);
+        assert_ne!(a.expose(), generate_password(&OsRandom).expose());
+    }
+}

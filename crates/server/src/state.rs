@@ -1,0 +1,52 @@
+//! What every request handler shares: the database, the key ring with its serialized JWKS, and the
+//! provider metadata serialized once at start.
+
+use std::sync::{Arc, RwLock};
+
+use actix_web::web::Bytes;
+use valet_core::clock::Clock;
+use valet_core::keys::{KeyContext, KeyRing, MasterKey, load_ring};
+use valet_core::random::OsRandom;
+use valet_store::Database;
+
+use crate::config::Config;
+
+pub struct Published {
+    pub ring: KeyRing,
+    pub jwks: Bytes,
+}
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub clock: Arc<dyn Clock>,
+    pub discovery: Bytes,
+    master: MasterKey,
+    published: RwLock<Arc<Published>>,
+}
+
+impl AppState {
+    pub fn new(config: Arc<Config>, db: Database, clock: Arc<dyn Clock>, master: MasterKey, ring: KeyRing, discovery: Bytes) -> Self {
+        let published = RwLock::new(Arc::new(Self::publish(ring)));
+        Self { config, db, clock, discovery, master, published }
+    }
+
+    fn publish(ring: KeyRing) -> Published {
+        let jwks = Bytes::copy_from_slice(ring.jwks_json());
+        Published { ring, jwks }
+    }
+
+    pub fn published(&self) -> Arc<Published> {
+        Arc::clone(&self.published.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Reloads keys from the database and applies the rotation schedule; other replicas' rotations
+    /// become visible here within one check interval.
+    pub async fn refresh_keys(&self) -> Result<(), valet_core::keys::KeyError> {
+        let keys = &self.config.keys;
+        let ctx = KeyContext { master: &self.master, random: &OsRandom, policy: &keys.policy, algs: &keys.algorithms };
+        let ring = load_ring(&self.db, &ctx, self.clock.now()).await?;
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Self::publish(ring));
+        Ok(())
+    }
+}

@@ -1,0 +1,59 @@
+//! Connection, migrations and the health probe.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, SqlErr};
+use valet_core::ports::{HealthStore, StoreError};
+use valet_migrations::{Migrator, MigratorTrait};
+
+/// A pool of connections to SQLite or PostgreSQL. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub(crate) conn: DatabaseConnection,
+}
+
+impl Database {
+    /// Connects; SQLite gets WAL journaling, a busy timeout and enforced foreign keys.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let conn = sea_orm::Database::connect(options).await.map_err(backend)?;
+        if url.starts_with("sqlite:") {
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"] {
+                conn.execute_unprepared(pragma).await.map_err(backend)?;
+            }
+        }
+        Ok(Self { conn })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.conn, None).await.map_err(backend)
+    }
+
+    /// The underlying connection, for tests and tools that need raw access.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+#[async_trait]
+impl HealthStore for Database {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await.map_err(backend)
+    }
+}
+
+/// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.
+pub(crate) fn backend(e: DbErr) -> StoreError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Conflict(detail),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}

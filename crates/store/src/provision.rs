@@ -1,0 +1,34 @@
+//! `ProvisionStore`: a provisioning run's changes and audit events in one transaction.
+
+use async_trait::async_trait;
+use sea_orm::TransactionTrait;
+use valet_core::audit::AuditEvent;
+use valet_core::ports::{ProvisionStore, StoreError};
+use valet_core::provision::ProvisionChanges;
+
+use crate::database::{Database, backend};
+use crate::{audit, clients, users};
+
+#[async_trait]
+impl ProvisionStore for Database {
+    async fn apply_provision(&self, changes: &ProvisionChanges, events: &[AuditEvent]) -> Result<(), StoreError> {
+        // Dropping the transaction on any early return rolls everything back.
+        let txn = self.conn.begin().await.map_err(backend)?;
+        for user in &changes.created_users {
+            users::insert(&txn, user).await?;
+        }
+        for user in &changes.updated_users {
+            users::replace(&txn, user).await?;
+        }
+        for client in &changes.created_clients {
+            clients::insert(&txn, client).await?;
+        }
+        for client in &changes.updated_clients {
+            clients::replace(&txn, client).await?;
+        }
+        for event in events {
+            audit::insert(&txn, event).await?;
+        }
+        txn.commit().await.map_err(backend)
+    }
+}

@@ -1,0 +1,195 @@
+//! `UserStore` on `users` and `user_roles`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+use valet_core::audit::AuditEvent;
+use valet_core::password::PasswordHash;
+use valet_core::ports::{StoreError, UserStore};
+use valet_core::user::{Address, StandardClaims, User, Username};
+
+use crate::audit;
+use crate::convert::corrupt;
+use crate::database::{Database, backend};
+use crate::entities::{user_roles, users};
+
+fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreError> {
+    let address: Option<Address> = row
+        .address
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| corrupt("users.address", e))?;
+    Ok(User {
+        id: row.id,
+        username: Username::parse(&row.username).map_err(|e| corrupt("users.username", e))?,
+        password_hash: row
+            .password_hash
+            .as_deref()
+            .map(PasswordHash::parse)
+            .transpose()
+            .map_err(|e| corrupt("users.password_hash", e))?,
+        disabled: row.disabled,
+        claims: StandardClaims {
+            name: row.name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            middle_name: row.middle_name,
+            nickname: row.nickname,
+            preferred_username: row.preferred_username,
+            profile: row.profile,
+            picture: row.picture,
+            website: row.website,
+            email: row.email,
+            email_verified: row.email_verified,
+            gender: row.gender,
+            birthdate: row.birthdate,
+            zoneinfo: row.zoneinfo,
+            locale: row.locale,
+            phone_number: row.phone_number,
+            phone_number_verified: row.phone_number_verified,
+            address,
+        },
+        roles,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
+    let c = user.claims.clone();
+    let address = c.address.map(serde_json::to_value).transpose().map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(users::Model {
+        id: user.id,
+        username: user.username.as_str().to_owned(),
+        password_hash: user.password_hash.as_ref().map(|h| h.as_str().to_owned()),
+        disabled: user.disabled,
+        name: c.name,
+        given_name: c.given_name,
+        family_name: c.family_name,
+        middle_name: c.middle_name,
+        nickname: c.nickname,
+        preferred_username: c.preferred_username,
+        profile: c.profile,
+        picture: c.picture,
+        website: c.website,
+        email: c.email,
+        email_verified: c.email_verified,
+        gender: c.gender,
+        birthdate: c.birthdate,
+        zoneinfo: c.zoneinfo,
+        locale: c.locale,
+        phone_number: c.phone_number,
+        phone_number_verified: c.phone_number_verified,
+        address,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    })
+}
+
+async fn roles_of(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<BTreeMap<Uuid, BTreeSet<String>>, StoreError> {
+    let rows = user_roles::Entity::find()
+        .filter(user_roles::Column::UserId.is_in(ids.iter().copied()))
+        .all(conn)
+        .await
+        .map_err(backend)?;
+    let mut roles: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();
+    for row in rows {
+        roles.entry(row.user_id).or_default().insert(row.role);
+    }
+    Ok(roles)
+}
+
+/// Inserts a user row and its roles.
+pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
+    to_row(user)?.into_active_model().insert(conn).await.map_err(backend)?;
+    insert_roles(conn, user).await
+}
+
+/// Rewrites a user row and replaces its roles.
+pub(crate) async fn replace(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
+    let row = to_row(user)?.into_active_model().reset_all();
+    row.update(conn).await.map_err(backend)?;
+    user_roles::Entity::delete_many().filter(user_roles::Column::UserId.eq(user.id)).exec(conn).await.map_err(backend)?;
+    insert_roles(conn, user).await
+}
+
+async fn insert_roles(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
+    for role in &user.roles {
+        user_roles::Model { user_id: user.id, role: role.clone() }.into_active_model().insert(conn).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
+impl Database {
+    /// Sets one column of a user plus `updated_at`, with its audit event, atomically.
+    async fn update_user_column(
+        &self,
+        user_id: Uuid,
+        column: users::Column,
+        value: sea_orm::Value,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let txn = self.conn.begin().await.map_err(backend)?;
+        let result = users::Entity::update_many()
+            .col_expr(column, Expr::value(value))
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await
+            .map_err(backend)?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl UserStore for Database {
+    async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let Some(row) =
+            users::Entity::find().filter(users::Column::Username.eq(username.as_str())).one(&self.conn).await.map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let mut roles = roles_of(&self.conn, &[row.id]).await?;
+        let own = roles.remove(&row.id).unwrap_or_default();
+        to_domain(row, own).map(Some)
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = users::Entity::find().order_by_asc(users::Column::Username).all(&self.conn).await.map_err(backend)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut roles = roles_of(&self.conn, &ids).await?;
+        rows.into_iter().map(|row| { let own = roles.remove(&row.id).unwrap_or_default(); to_domain(row, own) }).collect()
+    }
+
+    async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {
+        let txn = self.conn.begin().await.map_err(backend)?;
+        insert(&txn, user).await?;
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn set_password(&self, user_id: Uuid, hash: &PasswordHash, at: DateTime<Utc>, event: &AuditEvent) -> Result<(), StoreError> {
+        self.update_user_column(user_id, users::Column::PasswordHash, hash.as_str().into(), at, event).await
+    }
+
+    async fn set_disabled(&self, user_id: Uuid, disabled: bool, at: DateTime<Utc>, event: &AuditEvent) -> Result<(), StoreError> {
+        self.update_user_column(user_id, users::Column::Disabled, disabled.into(), at, event).await
+    }
+
+    async fn has_user_with_role(&self, role: &str) -> Result<bool, StoreError> {
+        let count = user_roles::Entity::find().filter(user_roles::Column::Role.eq(role)).count(&self.conn).await.map_err(backend)?;
+        Ok(count > 0)
+    }
+}

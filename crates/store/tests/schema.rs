@@ -1,0 +1,412 @@
+//! The initial migration, proved on SQLite and PostgreSQL: every table takes and returns a row through its
+//! entity, unique indexes and foreign keys (CASCADE / SET NULL) are enforced, and the schema rolls all the
+//! way down and back up.
+
+use std::{error::Error, fmt::Debug};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
+    ModelTrait, PaginatorTrait, SqlErr,
+};
+use serde_json::json;
+use uuid::Uuid;
+use valet_migrations::{Migrator, MigratorTrait};
+use valet_store::entities::{
+    audit_events, authorization_codes, clients, grants, interactions, outbox, refresh_tokens,
+    revoked_access_tokens, session_grants, sessions, signing_keys, user_roles, users,
+};
+
+type TestResult = Result<(), Box<dyn Error + Send + Sync>>;
+
+const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[tokio::test]
+async fn schema_migrates_and_round_trips_on_sqlite() -> TestResult {
+    let path = std::env::temp_dir().join(format!(
+        "valet_schema_test_{}.sqlite",
+        Uuid::now_v7().simple()
+    ));
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await?;
+    let outcome = prove_isolated(db.clone()).await;
+    db.close().await?;
+    std::fs::remove_file(&path)?;
+    outcome
+}
+
+#[tokio::test]
+async fn schema_migrates_and_round_trips_on_postgres() -> TestResult {
+    let admin = Database::connect(PG_ADMIN_URL).await?;
+    let name = format!("valet_schema_test_{}", Uuid::now_v7().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let outcome =
+        match Database::connect(format!("postgres://postgres@127.0.0.1:5432/{name}")).await {
+            Ok(db) => {
+                let outcome = prove_isolated(db.clone()).await;
+                db.close().await?;
+                outcome
+            }
+            Err(err) => Err(err.into()),
+        };
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await?;
+    outcome
+}
+
+/// Runs the proof on its own task so a failed assertion becomes an error and the caller still drops
+/// its database; the assertion message itself is printed by the panic hook.
+async fn prove_isolated(db: DatabaseConnection) -> TestResult {
+    tokio::spawn(async move { prove_schema(&db).await })
+        .await
+        .map_err(|join| format!("schema proof failed: {join}"))?
+}
+
+async fn prove_schema(db: &DatabaseConnection) -> TestResult {
+    Migrator::up(db, None).await?;
+    let rows = Rows::new()?;
+    rows.insert_all(db).await?;
+
+    let duplicate = users::Model {
+        id: Uuid::now_v7(),
+        ..rows.user.clone()
+    };
+    let err = duplicate.into_active_model().insert(db).await.err();
+    assert!(
+        matches!(
+            err.as_ref().and_then(|e| e.sql_err()),
+            Some(SqlErr::UniqueConstraintViolation(_))
+        ),
+        "duplicate username must violate uq_users_username, got {err:?}"
+    );
+
+    let orphan = sessions::Model {
+        id: Uuid::now_v7(),
+        token_hash: "orphan".into(),
+        user_id: Uuid::now_v7(),
+        ..rows.session.clone()
+    };
+    let err = orphan.into_active_model().insert(db).await.err();
+    assert!(
+        matches!(
+            err.as_ref().and_then(|e| e.sql_err()),
+            Some(SqlErr::ForeignKeyConstraintViolation(_))
+        ),
+        "a session of an unknown user must violate fk_sessions_user_id, got {err:?}"
+    );
+
+    let granted = rows.session.find_related(grants::Entity).all(db).await?;
+    assert_eq!(
+        granted,
+        vec![rows.grant.clone()],
+        "sessions join grants via session_grants"
+    );
+
+    rows.prove_foreign_key_actions(db).await?;
+
+    Migrator::down(db, None).await?;
+    assert!(
+        users::Entity::find().all(db).await.is_err(),
+        "down drops every table"
+    );
+    Migrator::up(db, None).await?;
+    assert_eq!(users::Entity::find().count(db).await?, 0);
+    Ok(())
+}
+
+/// Inserts `model` through its ActiveModel and reads the whole (single-row) table back.
+async fn insert_and_read_back<E>(db: &DatabaseConnection, model: &E::Model) -> TestResult
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel> + Clone + PartialEq + Debug + Send + Sync,
+    E::ActiveModel: Send,
+{
+    let table = E::default().table_name().to_owned();
+    let inserted = model.clone().into_active_model().insert(db).await?;
+    assert_eq!(&inserted, model, "{table}: insert returns the row");
+    assert_eq!(
+        E::find().all(db).await?,
+        vec![model.clone()],
+        "{table}: read back"
+    );
+    Ok(())
+}
+
+/// One row per table, wired to each other through their foreign keys.
+struct Rows {
+    user: users::Model,
+    user_role: user_roles::Model,
+    client: clients::Model,
+    session: sessions::Model,
+    grant: grants::Model,
+    session_grant: session_grants::Model,
+    interaction: interactions::Model,
+    code: authorization_codes::Model,
+    refresh_token: refresh_tokens::Model,
+    revoked: revoked_access_tokens::Model,
+    key: signing_keys::Model,
+    audit: audit_events::Model,
+    outbox: outbox::Model,
+}
+
+impl Rows {
+    fn new() -> Result<Self, Box<dyn Error + Send + Sync>> {
+        // Microsecond precision: PostgreSQL keeps no more, and the read-back must compare equal.
+        let now: DateTime<Utc> = DateTime::from_timestamp_micros(1_763_800_000_123_456)
+            .ok_or("timestamp out of range")?;
+        let later = now + chrono::Duration::hours(1);
+        let user = users::Model {
+            id: Uuid::now_v7(),
+            username: "alice".into(),
+            password_hash: Some("$argon2id$v=19$...".into()),
+            disabled: false,
+            name: Some("Alice Liddell".into()),
+            given_name: Some("Alice".into()),
+            family_name: Some("Liddell".into()),
+            middle_name: None,
+            nickname: Some("al".into()),
+            preferred_username: Some("alice".into()),
+            profile: None,
+            picture: None,
+            website: Some("https://alice.example".into()),
+            email: Some("alice@example.com".into()),
+            email_verified: true,
+            gender: None,
+            birthdate: Some("1852-05-04".into()),
+            zoneinfo: Some("Europe/London".into()),
+            locale: Some("en-GB".into()),
+            phone_number: None,
+            phone_number_verified: false,
+            address: Some(json!({ "locality": "Oxford", "country": "GB" })),
+            created_at: now,
+            updated_at: now,
+        };
+        let client = clients::Model {
+            id: Uuid::now_v7(),
+            client_id: "rp".into(),
+            secret_hash: Some("hash".into()),
+            previous_secret_hash: Some("old-hash".into()),
+            previous_secret_expires_at: Some(later),
+            name: "Relying Party".into(),
+            logo_uri: None,
+            client_uri: Some("https://rp.example".into()),
+            policy_uri: None,
+            tos_uri: None,
+            contacts: json!(["ops@rp.example"]),
+            application_type: "web".into(),
+            redirect_uris: json!(["https://rp.example/cb"]),
+            post_logout_redirect_uris: json!([]),
+            grant_types: json!(["authorization_code", "refresh_token"]),
+            response_types: json!(["code"]),
+            scopes: json!(["openid", "profile", "offline_access"]),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            token_endpoint_auth_signing_alg: None,
+            jwks: Some(json!({ "keys": [] })),
+            jwks_uri: None,
+            id_token_signed_response_alg: "RS256".into(),
+            userinfo_signed_response_alg: None,
+            request_object_signing_alg: None,
+            access_token_signed_alg: Some("ES256".into()),
+            subject_type: "public".into(),
+            backchannel_logout_uri: Some("https://rp.example/bcl".into()),
+            backchannel_logout_session_required: true,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            first_party: true,
+            require_pkce: true,
+            always_issue_refresh_token: false,
+            default_max_age: Some(86_400),
+            require_auth_time: false,
+            default_acr_values: json!([]),
+            code_ttl_secs: Some(60),
+            access_token_ttl_secs: Some(600),
+            id_token_ttl_secs: None,
+            refresh_token_ttl_secs: Some(2_592_000),
+            refresh_token_idle_ttl_secs: Some(604_800),
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let session = sessions::Model {
+            id: Uuid::now_v7(),
+            token_hash: "session-hash".into(),
+            user_id: user.id,
+            auth_time: now,
+            amr: json!(["pwd"]),
+            acr: Some("1".into()),
+            ip: Some("192.0.2.1".into()),
+            user_agent: Some("test".into()),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: later,
+            ended_at: None,
+            end_reason: None,
+        };
+        let grant = grants::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            client_id: client.id,
+            scopes: json!(["openid", "profile"]),
+            claims: Some(json!({ "id_token": { "email": null } })),
+            created_at: now,
+            last_used_at: Some(now),
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+        };
+        Ok(Self {
+            user_role: user_roles::Model {
+                user_id: user.id,
+                role: "admin".into(),
+            },
+            session_grant: session_grants::Model {
+                session_id: session.id,
+                grant_id: grant.id,
+                created_at: now,
+            },
+            interaction: interactions::Model {
+                id: Uuid::now_v7(),
+                handle_hash: "handle-hash".into(),
+                client_id: client.id,
+                request: json!({ "response_type": "code", "scope": "openid" }),
+                session_id: Some(session.id),
+                user_id: Some(user.id),
+                stage: "consent".into(),
+                created_at: now,
+                expires_at: later,
+            },
+            code: authorization_codes::Model {
+                id: Uuid::now_v7(),
+                code_hash: "code-hash".into(),
+                grant_id: grant.id,
+                client_id: client.id,
+                user_id: user.id,
+                session_id: Some(session.id),
+                redirect_uri: "https://rp.example/cb".into(),
+                code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+                code_challenge_method: Some("S256".into()),
+                nonce: Some("n-0S6_WzA2Mj".into()),
+                scopes: json!(["openid"]),
+                claims: None,
+                auth_time: now,
+                amr: json!(["pwd", "otp"]),
+                acr: None,
+                created_at: now,
+                expires_at: later,
+                consumed_at: None,
+            },
+            refresh_token: refresh_tokens::Model {
+                id: Uuid::now_v7(),
+                token_hash: "refresh-hash".into(),
+                chain_id: Uuid::now_v7(),
+                parent_id: Some(Uuid::now_v7()),
+                grant_id: grant.id,
+                client_id: client.id,
+                user_id: user.id,
+                session_id: Some(session.id),
+                scopes: json!(["openid", "offline_access"]),
+                auth_time: now,
+                created_at: now,
+                expires_at: later,
+                idle_expires_at: Some(later),
+                rotated_at: None,
+                revoked_at: None,
+            },
+            revoked: revoked_access_tokens::Model {
+                jti: Uuid::now_v7().simple().to_string(),
+                grant_id: Some(grant.id),
+                revoked_at: now,
+                expires_at: later,
+            },
+            key: signing_keys::Model {
+                id: Uuid::now_v7(),
+                kid: "key-1".into(),
+                alg: "RS256".into(),
+                public_jwk: json!({ "kty": "RSA", "kid": "key-1", "n": "AQAB", "e": "AQAB" }),
+                private_key_ciphertext: vec![0, 1, 2, 254, 255],
+                private_key_nonce: vec![7; 12],
+                created_at: now,
+                activates_at: now,
+                retires_at: later,
+                expires_at: later,
+            },
+            audit: audit_events::Model {
+                id: Uuid::now_v7(),
+                occurred_at: now,
+                actor: format!("user:{}", user.id),
+                action: "grant.created".into(),
+                target_type: Some("grant".into()),
+                target_id: Some(grant.id.to_string()),
+                ip: Some("192.0.2.1".into()),
+                details: json!({ "scopes": ["openid", "profile"] }),
+            },
+            outbox: outbox::Model {
+                id: Uuid::now_v7(),
+                kind: "backchannel_logout".into(),
+                client_id: Some(client.id),
+                target: "https://rp.example/bcl".into(),
+                payload: "eyJhbGciOiJSUzI1NiJ9.e30.sig".into(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                created_at: now,
+                delivered_at: None,
+            },
+            user,
+            client,
+            session,
+            grant,
+        })
+    }
+
+    /// Parents before children, so every foreign key finds its row.
+    async fn insert_all(&self, db: &DatabaseConnection) -> TestResult {
+        insert_and_read_back::<users::Entity>(db, &self.user).await?;
+        insert_and_read_back::<user_roles::Entity>(db, &self.user_role).await?;
+        insert_and_read_back::<clients::Entity>(db, &self.client).await?;
+        insert_and_read_back::<sessions::Entity>(db, &self.session).await?;
+        insert_and_read_back::<grants::Entity>(db, &self.grant).await?;
+        insert_and_read_back::<session_grants::Entity>(db, &self.session_grant).await?;
+        insert_and_read_back::<interactions::Entity>(db, &self.interaction).await?;
+        insert_and_read_back::<authorization_codes::Entity>(db, &self.code).await?;
+        insert_and_read_back::<refresh_tokens::Entity>(db, &self.refresh_token).await?;
+        insert_and_read_back::<revoked_access_tokens::Entity>(db, &self.revoked).await?;
+        insert_and_read_back::<signing_keys::Entity>(db, &self.key).await?;
+        insert_and_read_back::<audit_events::Entity>(db, &self.audit).await?;
+        insert_and_read_back::<outbox::Entity>(db, &self.outbox).await
+    }
+
+    /// Ending a session detaches codes, tokens and interactions (SET NULL) and forgets its grants
+    /// links; deleting the user removes everything that was theirs; deleting a client keeps its outbox.
+    async fn prove_foreign_key_actions(&self, db: &DatabaseConnection) -> TestResult {
+        self.session.clone().delete(db).await?;
+        assert_eq!(session_grants::Entity::find().count(db).await?, 0);
+        let code = authorization_codes::Entity::find_by_id(self.code.id)
+            .one(db)
+            .await?;
+        assert_eq!(code.map(|c| c.session_id), Some(None));
+        let token = refresh_tokens::Entity::find_by_id(self.refresh_token.id)
+            .one(db)
+            .await?;
+        assert_eq!(token.map(|t| t.session_id), Some(None));
+        let interaction = interactions::Entity::find_by_id(self.interaction.id)
+            .one(db)
+            .await?;
+        assert_eq!(interaction.map(|i| i.session_id), Some(None));
+
+        self.user.clone().delete(db).await?;
+        assert_eq!(user_roles::Entity::find().count(db).await?, 0);
+        assert_eq!(grants::Entity::find().count(db).await?, 0);
+        assert_eq!(interactions::Entity::find().count(db).await?, 0);
+        assert_eq!(authorization_codes::Entity::find().count(db).await?, 0);
+        assert_eq!(refresh_tokens::Entity::find().count(db).await?, 0);
+
+        self.client.clone().delete(db).await?;
+        let queued = outbox::Entity::find_by_id(self.outbox.id).one(db).await?;
+        assert_eq!(queued.map(|o| o.client_id), Some(None));
+        Ok(())
+    }
+}
