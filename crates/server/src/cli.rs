@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 /// Secrets come only from the environment: VALET_MASTER_KEY (32 bytes, base64) and
 /// VALET_ADMIN_PASSWORD (first administrator's password).
 #[derive(Debug, Parser)]
-#[command(name = "valet", version)]
+#[command(name = "valet", version, args_override_self = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -1,13 +1,13 @@
 //! The initial migration, proved on SQLite and PostgreSQL: every table takes and returns a row through its
-//! entity, unique indexes and foreign keys (CASCADE / SET NULL) are enforced, and the schema rolls all the
-//! way down and back up.
+//! entity, unique indexes and foreign keys (CASCADE / SET NULL) are enforced, every foreign-key column leads
+//! an index, and the schema rolls all the way down and back up.
 
 use std::{error::Error, fmt::Debug};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
-    ModelTrait, PaginatorTrait, SqlErr,
+    ActiveModelTrait, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IntoActiveModel, ModelTrait, PaginatorTrait, SqlErr, Statement,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -113,6 +113,46 @@ async fn prove_schema(db: &DatabaseConnection) -> TestResult {
     );
     Migrator::up(db, None).await?;
     assert_eq!(users::Entity::find().count(db).await?, 0);
+    assert_foreign_keys_indexed(db).await
+}
+
+/// Every foreign-key column leads some index (a primary key counts), so ON DELETE CASCADE / SET NULL
+/// finds the child rows without scanning the child table.
+async fn assert_foreign_keys_indexed(db: &DatabaseConnection) -> TestResult {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Sqlite => {
+            r#"SELECT m.name AS tbl, f."from" AS col,
+                 EXISTS (SELECT 1 FROM pragma_index_list(m.name) AS il, pragma_index_info(il.name) AS ii
+                         WHERE ii.seqno = 0 AND ii.name = f."from") AS indexed
+               FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
+               WHERE m.type = 'table'"#
+        }
+        _ => {
+            "SELECT c.conrelid::regclass::text AS tbl, a.attname::text AS col,
+                 EXISTS (SELECT 1 FROM pg_index AS i
+                         WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])::int AS indexed
+               FROM pg_constraint AS c
+               JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+               WHERE c.contype = 'f'"
+        }
+    };
+    let mut unindexed = Vec::new();
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    assert!(!rows.is_empty(), "the schema has foreign keys to check");
+    for row in rows {
+        if row.try_get::<i32>("", "indexed")? == 0 {
+            let (table, col): (String, String) = (row.try_get("", "tbl")?, row.try_get("", "col")?);
+            unindexed.push(format!("{table}.{col}"));
+        }
+    }
+    unindexed.sort();
+    assert!(
+        unindexed.is_empty(),
+        "foreign keys without a leading index: {unindexed:?}"
+    );
     Ok(())
 }
 

@@ -1,0 +1,118 @@
+//! `spawn_app`: a fresh database (SQLite file or a new PostgreSQL database) and a running server on
+//! port 0. Every test gets its own, so tests need no order.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use sea_orm::ConnectionTrait;
+use valet_server::Application;
+use valet_server::cli::Cli;
+use valet_server::config::{Config, SecretEnv};
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the tests' PostgreSQL server is (the `postgres` maintenance database).
+pub fn postgres_admin_url() -> String {
+    std::env::var("VALET_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A scratch directory and database for one test.
+pub struct TestEnv {
+    pub dir: PathBuf,
+    pub database_url: String,
+}
+
+impl TestEnv {
+    pub async fn new(backend: Backend) -> Self {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("valet-test-{id}"));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("valet.db").display()),
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = sea_orm::Database::connect(&admin_url).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: {e}"));
+                let name = format!("valet_test_{id}");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap_or_else(|e| panic!("{e}"));
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base).to_owned();
+                format!("{base}/{name}")
+            }
+        };
+        Self { dir, database_url }
+    }
+
+    /// Global arguments for this environment plus `extra`.
+    pub fn args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data-dir".into(),
+            self.dir.display().to_string(),
+            "--database-url".into(),
+            self.database_url.clone(),
+            "--log-level".into(),
+            "warn".into(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    }
+
+    pub fn config(&self, extra: &[&str], secrets: SecretEnv) -> Config {
+        let mut argv = vec!["valet".to_owned()];
+        argv.extend(self.args(extra));
+        argv.push("serve".into());
+        let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
+        Config::load(&cli.global, secrets).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn start(&self, extra: &[&str]) -> TestApp {
+        self.start_with(extra, SecretEnv::default()).await
+    }
+
+    pub async fn start_with(&self, extra: &[&str], secrets: SecretEnv) -> TestApp {
+        let app = Application::build(self.config(extra, secrets), None, true).await.unwrap_or_else(|e| panic!("start: {e}"));
+        let address = format!("http://{}", app.addr());
+        let admin_created = app.admin.is_some();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp { address, admin_created, http: reqwest::Client::new() }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub admin_created: bool,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.address)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    TestEnv::new(backend).await.start(&[]).await
+}
+
+/// Declares one test per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[actix_web::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await })+
+        }
+        mod postgres {
+            $(#[actix_web::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await })+
+        }
+    };
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real application on a random port, on SQLite and on PostgreSQL.
+
+mod cli;
+mod discovery;
+mod helpers;
+mod jwks;
+mod operations;
+mod startup;
