@@ -122,31 +122,50 @@ pub struct SecretEnv {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the configuration file {path} is invalid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid setting `{setting}`: {message}")]
-    Invalid { setting: &'static str, message: String },
+    Invalid {
+        setting: &'static str,
+        message: String,
+    },
 }
 
 fn invalid(setting: &'static str, message: impl ToString) -> ConfigError {
-    ConfigError::Invalid { setting, message: message.to_string() }
+    ConfigError::Invalid {
+        setting,
+        message: message.to_string(),
+    }
 }
 
 /// A duration as `30s`, `10m`, `48h`, `90d`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 10m, 48h or 90d"))?;
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 10m, 48h or 90d"))?;
     let seconds = match unit {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use s, m, h or d)"
+            ));
+        }
     };
-    n.checked_mul(seconds).map(Duration::seconds).ok_or_else(|| format!("`{text}` is too long"))
+    n.checked_mul(seconds)
+        .map(Duration::seconds)
+        .ok_or_else(|| format!("`{text}` is too long"))
 }
 
 impl Config {
@@ -156,42 +175,104 @@ impl Config {
             None => FileConfig::default(),
         };
         let keys_file = &file.keys;
-        let listen_text = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| invalid("listen", format!("`{listen_text}` is not an address:port")))?;
-        let issuer_text = args.issuer.clone().or(file.issuer).unwrap_or_else(|| "http://localhost:8080".into());
+        let listen_text = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| invalid("listen", format!("`{listen_text}` is not an address:port")))?;
+        let issuer_text = args
+            .issuer
+            .clone()
+            .or(file.issuer)
+            .unwrap_or_else(|| "http://localhost:8080".into());
         let issuer = Issuer::parse(&issuer_text).map_err(|e| invalid("issuer", e))?;
-        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("valet-data"));
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("valet-data"));
         let database = args
             .database_url
             .clone()
             .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("valet.db").display()));
-        if !(database.starts_with("sqlite:") || database.starts_with("postgres://") || database.starts_with("postgresql://")) {
-            return Err(invalid("database_url", "must start with sqlite:, postgres:// or postgresql://"));
+            .unwrap_or_else(|| {
+                format!("sqlite://{}?mode=rwc", data_dir.join("valet.db").display())
+            });
+        if !(database.starts_with("sqlite:")
+            || database.starts_with("postgres://")
+            || database.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         let master_key = match secrets.master_key {
-            Some(text) => MasterKeySource::Given(MasterKey::parse(&text).map_err(|e| invalid("VALET_MASTER_KEY", e))?),
+            Some(text) => MasterKeySource::Given(
+                MasterKey::parse(&text).map_err(|e| invalid("VALET_MASTER_KEY", e))?,
+            ),
             None => MasterKeySource::File(
-                args.master_key_file.clone().or(file.master_key_file).unwrap_or_else(|| data_dir.join("master.key")),
+                args.master_key_file
+                    .clone()
+                    .or(file.master_key_file)
+                    .unwrap_or_else(|| data_dir.join("master.key")),
             ),
         };
         let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("log_format", format!("`{other}`: use pretty or json"))),
+            Some(other) => {
+                return Err(invalid(
+                    "log_format",
+                    format!("`{other}`: use pretty or json"),
+                ));
+            }
         };
         let duration = |setting, flag: &Option<String>, file: &Option<String>, default: &str| {
-            let text = flag.clone().or_else(|| file.clone()).unwrap_or_else(|| default.to_owned());
+            let text = flag
+                .clone()
+                .or_else(|| file.clone())
+                .unwrap_or_else(|| default.to_owned());
             parse_duration(&text).map_err(|e| invalid(setting, e))
         };
         let policy = RotationPolicy {
-            interval: duration("keys.rotation_interval", &args.key_rotation_interval, &keys_file.rotation_interval, "90d")?,
-            lead: duration("keys.publish_lead", &args.key_publish_lead, &keys_file.publish_lead, "2d")?,
-            retention: duration("keys.retention", &args.key_retention, &keys_file.retention, "1d")?,
+            interval: duration(
+                "keys.rotation_interval",
+                &args.key_rotation_interval,
+                &keys_file.rotation_interval,
+                "90d",
+            )?,
+            lead: duration(
+                "keys.publish_lead",
+                &args.key_publish_lead,
+                &keys_file.publish_lead,
+                "2d",
+            )?,
+            retention: duration(
+                "keys.retention",
+                &args.key_retention,
+                &keys_file.retention,
+                "1d",
+            )?,
         };
-        let check_interval = duration("keys.check_interval", &None, &keys_file.check_interval, "5m")?;
-        let algorithms = key_algorithms(args.key_algorithms.as_deref(), keys_file.algorithms.as_deref())?;
-        let keys = KeysConfig { algorithms, policy, check_interval };
+        let check_interval = duration(
+            "keys.check_interval",
+            &None,
+            &keys_file.check_interval,
+            "5m",
+        )?;
+        let algorithms = key_algorithms(
+            args.key_algorithms.as_deref(),
+            keys_file.algorithms.as_deref(),
+        )?;
+        let keys = KeysConfig {
+            algorithms,
+            policy,
+            check_interval,
+        };
         check_key_timing(&keys)?;
         Ok(Self {
             listen,
@@ -202,43 +283,74 @@ impl Config {
             master_key,
             admin_password: secrets.admin_password.map(Password::new),
             log_format,
-            log_filter: args.log_level.clone().or(file.log_level).unwrap_or_else(|| "info".into()),
+            log_filter: args
+                .log_level
+                .clone()
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".into()),
             keys,
         })
     }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
-fn key_algorithms(flag: Option<&str>, file: Option<&[String]>) -> Result<Vec<SigningAlg>, ConfigError> {
+fn key_algorithms(
+    flag: Option<&str>,
+    file: Option<&[String]>,
+) -> Result<Vec<SigningAlg>, ConfigError> {
     let names: Vec<String> = match (flag, file) {
         (Some(list), _) => list.split(',').map(|s| s.trim().to_owned()).collect(),
         (None, Some(list)) => list.to_vec(),
         (None, None) => return Ok(SigningAlg::ALL.to_vec()),
     };
-    let mut algs: Vec<SigningAlg> =
-        names.iter().map(|n| n.parse()).collect::<Result<_, _>>().map_err(|e| invalid("keys.algorithms", e))?;
+    let mut algs: Vec<SigningAlg> = names
+        .iter()
+        .map(|n| n.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid("keys.algorithms", e))?;
     algs.sort();
     algs.dedup();
     if !algs.contains(&SigningAlg::Rs256) {
-        return Err(invalid("keys.algorithms", "must include RS256, which every OpenID provider supports (OIDC Core §15.1)"));
+        return Err(invalid(
+            "keys.algorithms",
+            "must include RS256, which every OpenID provider supports (OIDC Core §15.1)",
+        ));
     }
     Ok(algs)
 }
 
 fn check_key_timing(keys: &KeysConfig) -> Result<(), ConfigError> {
     let p = &keys.policy;
-    if p.interval <= Duration::zero() || p.retention <= Duration::zero() || keys.check_interval <= Duration::zero() {
-        return Err(invalid("keys", "rotation_interval, retention and check_interval must be positive"));
+    if p.interval <= Duration::zero()
+        || p.retention <= Duration::zero()
+        || keys.check_interval <= Duration::zero()
+    {
+        return Err(invalid(
+            "keys",
+            "rotation_interval, retention and check_interval must be positive",
+        ));
     }
     if p.lead >= p.interval {
-        return Err(invalid("keys.publish_lead", "must be shorter than keys.rotation_interval"));
+        return Err(invalid(
+            "keys.publish_lead",
+            "must be shorter than keys.rotation_interval",
+        ));
     }
     if keys.check_interval * 2 > p.lead {
-        return Err(invalid("keys.check_interval", "must be at most half of keys.publish_lead, so every instance sees a successor before it signs"));
+        return Err(invalid(
+            "keys.check_interval",
+            "must be at most half of keys.publish_lead, so every instance sees a successor before it signs",
+        ));
     }
     Ok(())
 }

@@ -35,9 +35,15 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: Config, provision_file: Option<&Path>, migrate: bool) -> Result<Self, StartupError> {
+    pub async fn build(
+        config: Config,
+        provision_file: Option<&Path>,
+        migrate: bool,
+    ) -> Result<Self, StartupError> {
         let listener = startup::bind(&config)?;
-        let addr = listener.local_addr().map_err(|e| StartupError::Io(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartupError::Io(e.to_string()))?;
         let db = startup::open_database(&config, migrate).await?;
         let master = startup::master_key(&config, &db).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -48,20 +54,35 @@ impl Application {
         }
         let admin = startup::bootstrap_admin(&config, &db, clock.as_ref()).await?;
         let metadata = ProviderMetadata::new(&config.issuer, &config.keys.algorithms);
-        let discovery = Bytes::from(serde_json::to_vec(&metadata).map_err(|e| StartupError::Io(e.to_string()))?);
+        let discovery = Bytes::from(
+            serde_json::to_vec(&metadata).map_err(|e| StartupError::Io(e.to_string()))?,
+        );
         let config = Arc::new(config);
-        let state = Data::new(AppState::new(Arc::clone(&config), db, clock, master, ring, discovery));
+        let state = Data::new(AppState::new(
+            Arc::clone(&config),
+            db,
+            clock,
+            master,
+            ring,
+            discovery,
+        ));
         spawn_key_refresher(state.clone());
         let issuer_path = config.issuer.path().to_owned();
         let https = config.issuer.is_https();
         let server = HttpServer::new(move || {
-            App::new().app_data(state.clone()).configure(|cfg| routes::configure(cfg, &issuer_path, https))
+            App::new()
+                .app_data(state.clone())
+                .configure(|cfg| routes::configure(cfg, &issuer_path, https))
         })
         .listen(listener)
         .map_err(|source| StartupError::Listen { addr, source })?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { server, addr, admin })
+        Ok(Self {
+            server,
+            addr,
+            admin,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -79,16 +100,27 @@ pub async fn apply_provision_file(
     db: &valet_store::Database,
     clock: &dyn Clock,
 ) -> Result<provision::ProvisionReport, StartupError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| StartupError::Io(format!("cannot read the provisioning file {}: {e}", path.display())))?;
-    provision::apply(&text, db, clock.now(), Actor::provision()).await.map_err(|e| match e {
-        ProvisionError::Store(store) => StartupError::Store(store),
-        other => StartupError::Io(format!("{}: {other}", path.display())),
-    })
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        StartupError::Io(format!(
+            "cannot read the provisioning file {}: {e}",
+            path.display()
+        ))
+    })?;
+    provision::apply(&text, db, clock.now(), Actor::provision())
+        .await
+        .map_err(|e| match e {
+            ProvisionError::Store(store) => StartupError::Store(store),
+            other => StartupError::Io(format!("{}: {other}", path.display())),
+        })
 }
 
 fn spawn_key_refresher(state: Data<AppState>) {
-    let every = state.config.keys.check_interval.to_std().unwrap_or(std::time::Duration::from_secs(300));
+    let every = state
+        .config
+        .keys
+        .check_interval
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(300));
     actix_web::rt::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(every);
         ticker.tick().await;

@@ -11,8 +11,12 @@ use valet_server::{commands, logging};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let secrets = SecretEnv {
-        master_key: std::env::var("VALET_MASTER_KEY").ok().filter(|v| !v.is_empty()),
-        admin_password: std::env::var("VALET_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty()),
+        master_key: std::env::var("VALET_MASTER_KEY")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        admin_password: std::env::var("VALET_ADMIN_PASSWORD")
+            .ok()
+            .filter(|v| !v.is_empty()),
     };
     let config = match Config::load(&cli.global, secrets) {
         Ok(config) => config,

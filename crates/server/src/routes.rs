@@ -12,9 +12,15 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"));
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     if https {
-        headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"));
+        headers = headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ));
     }
     cfg.service(
         web::scope("")
@@ -28,7 +34,10 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
             )
             .service(
                 web::scope(issuer_path)
-                    .route("/.well-known/openid-configuration", web::get().to(well_known::openid_configuration))
+                    .route(
+                        "/.well-known/openid-configuration",
+                        web::get().to(well_known::openid_configuration),
+                    )
                     .route("/jwks", web::get().to(jwks::jwks)),
             ),
     );

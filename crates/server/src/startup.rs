@@ -20,7 +20,10 @@ use crate::config::{Config, MasterKeySource};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {url}: {message}")]
     Database { url: String, message: String },
     #[error("{0}")]
@@ -34,7 +37,10 @@ pub enum StartupError {
 }
 
 pub fn bind(config: &Config) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(config.listen).map_err(|source| StartupError::Listen { addr: config.listen, source })
+    TcpListener::bind(config.listen).map_err(|source| StartupError::Listen {
+        addr: config.listen,
+        source,
+    })
 }
 
 /// Connects (creating the SQLite file's directory when needed) and, when asked, migrates.
@@ -43,8 +49,13 @@ pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, S
     if let Some(dir) = sqlite_dir(url.expose()) {
         create_private_dir(dir)?;
     }
-    let fail = |e: StoreError| StartupError::Database { url: url.to_string(), message: e.to_string() };
-    let db = Database::connect(url.expose(), config.database_max_connections).await.map_err(fail)?;
+    let fail = |e: StoreError| StartupError::Database {
+        url: url.to_string(),
+        message: e.to_string(),
+    };
+    let db = Database::connect(url.expose(), config.database_max_connections)
+        .await
+        .map_err(fail)?;
     if migrate {
         db.migrate().await.map_err(fail)?;
     }
@@ -52,12 +63,16 @@ pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, S
 }
 
 fn sqlite_dir(url: &str) -> Option<&Path> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
@@ -66,7 +81,12 @@ fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| StartupError::Io(format!("cannot create the directory {}: {e}", dir.display())))
+        .map_err(|e| {
+            StartupError::Io(format!(
+                "cannot create the directory {}: {e}",
+                dir.display()
+            ))
+        })
 }
 
 /// The master key from the environment, or from its file; the file is created only while the key table
@@ -77,8 +97,12 @@ pub async fn master_key(config: &Config, db: &Database) -> Result<MasterKey, Sta
         MasterKeySource::File(path) => path,
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => MasterKey::parse(&text)
-            .map_err(|e| StartupError::MasterKey(format!("the master key file {} is unusable: {e}", path.display()))),
+        Ok(text) => MasterKey::parse(&text).map_err(|e| {
+            StartupError::MasterKey(format!(
+                "the master key file {} is unusable: {e}",
+                path.display()
+            ))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if !db.list_keys().await?.is_empty() {
                 return Err(StartupError::MasterKey(format!(
@@ -91,7 +115,10 @@ pub async fn master_key(config: &Config, db: &Database) -> Result<MasterKey, Sta
             tracing::info!(path = %path.display(), "created the master key file");
             Ok(key)
         }
-        Err(e) => Err(StartupError::MasterKey(format!("cannot read the master key file {}: {e}", path.display()))),
+        Err(e) => Err(StartupError::MasterKey(format!(
+            "cannot read the master key file {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -101,7 +128,12 @@ fn write_new_secret_file(path: &Path, text: &str) -> Result<(), StartupError> {
         create_private_dir(dir)?;
     }
     let io = |e: std::io::Error| StartupError::Io(format!("cannot write {}: {e}", path.display()));
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
     file.write_all(format!("{text}\n").as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
 }
@@ -112,7 +144,12 @@ pub async fn key_ring(
     master: &MasterKey,
     clock: &dyn Clock,
 ) -> Result<KeyRing, StartupError> {
-    let ctx = KeyContext { master, random: &OsRandom, policy: &config.keys.policy, algs: &config.keys.algorithms };
+    let ctx = KeyContext {
+        master,
+        random: &OsRandom,
+        policy: &config.keys.policy,
+        algs: &config.keys.algorithms,
+    };
     Ok(load_ring(db, &ctx, clock.now()).await?)
 }
 
@@ -142,9 +179,13 @@ pub async fn bootstrap_admin(
         created_at: now,
         updated_at: now,
     };
-    let event = AuditEvent::new(now, Actor::system(), "user.created").target("user", user.id.to_string());
+    let event =
+        AuditEvent::new(now, Actor::system(), "user.created").target("user", user.id.to_string());
     db.insert_user(&user, &event).await?;
-    Ok(Some(AdminCreated { username, password: generated.then_some(password) }))
+    Ok(Some(AdminCreated {
+        username,
+        password: generated.then_some(password),
+    }))
 }
 
 pub struct AdminCreated {
@@ -172,8 +213,14 @@ mod tests {
 
     #[test]
     fn sqlite_directories_are_found_in_urls() {
-        assert_eq!(sqlite_dir("sqlite://valet-data/valet.db?mode=rwc"), Some(Path::new("valet-data")));
-        assert_eq!(sqlite_dir("sqlite:///var/lib/valet/v.db"), Some(Path::new("/var/lib/valet")));
+        assert_eq!(
+            sqlite_dir("sqlite://valet-data/valet.db?mode=rwc"),
+            Some(Path::new("valet-data"))
+        );
+        assert_eq!(
+            sqlite_dir("sqlite:///var/lib/valet/v.db"),
+            Some(Path::new("/var/lib/valet"))
+        );
         assert_eq!(sqlite_dir("sqlite::memory:"), None);
         assert_eq!(sqlite_dir("sqlite://v.db"), None);
         assert_eq!(sqlite_dir("postgres://x/y"), None);

@@ -26,9 +26,23 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, db: Database, clock: Arc<dyn Clock>, master: MasterKey, ring: KeyRing, discovery: Bytes) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        db: Database,
+        clock: Arc<dyn Clock>,
+        master: MasterKey,
+        ring: KeyRing,
+        discovery: Bytes,
+    ) -> Self {
         let published = RwLock::new(Arc::new(Self::publish(ring)));
-        Self { config, db, clock, discovery, master, published }
+        Self {
+            config,
+            db,
+            clock,
+            discovery,
+            master,
+            published,
+        }
     }
 
     fn publish(ring: KeyRing) -> Published {
@@ -44,7 +58,12 @@ impl AppState {
     /// become visible here within one check interval.
     pub async fn refresh_keys(&self) -> Result<(), valet_core::keys::KeyError> {
         let keys = &self.config.keys;
-        let ctx = KeyContext { master: &self.master, random: &OsRandom, policy: &keys.policy, algs: &keys.algorithms };
+        let ctx = KeyContext {
+            master: &self.master,
+            random: &OsRandom,
+            policy: &keys.policy,
+            algs: &keys.algorithms,
+        };
         let ring = load_ring(&self.db, &ctx, self.clock.now()).await?;
         *self.published.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Self::publish(ring));
         Ok(())

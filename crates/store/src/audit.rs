@@ -7,7 +7,10 @@ use valet_core::ports::StoreError;
 use crate::database::backend;
 use crate::entities::audit_events;
 
-pub(crate) async fn insert(conn: &impl ConnectionTrait, event: &AuditEvent) -> Result<(), StoreError> {
+pub(crate) async fn insert(
+    conn: &impl ConnectionTrait,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
     audit_events::Model {
         id: event.id,
         occurred_at: event.occurred_at,

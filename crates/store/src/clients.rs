@@ -3,10 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
-use valet_core::client::{Client, ClientId, ClientMetadata, RedirectUri, ResponseType, TokenLifetimes};
+use valet_core::client::{
+    Client, ClientId, ClientMetadata, RedirectUri, ResponseType, TokenLifetimes,
+};
 use valet_core::ports::{ClientStore, StoreError};
 use valet_core::secret::SecretHash;
 
@@ -17,7 +22,11 @@ use crate::entities::clients;
 
 fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     let application_type = parse_enum("clients.application_type", &row.application_type)?;
-    let uris = |column, json| parse_list(column, json, |s| RedirectUri::parse(s, application_type).map_err(|e| e.to_string()));
+    let uris = |column, json| {
+        parse_list(column, json, |s| {
+            RedirectUri::parse(s, application_type).map_err(|e| e.to_string())
+        })
+    };
     let jwks = match row.jwks {
         None => None,
         Some(serde_json::Value::Object(map)) => Some(map),
@@ -25,7 +34,10 @@ fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     };
     let metadata = ClientMetadata {
         redirect_uris: uris("clients.redirect_uris", &row.redirect_uris)?,
-        post_logout_redirect_uris: uris("clients.post_logout_redirect_uris", &row.post_logout_redirect_uris)?,
+        post_logout_redirect_uris: uris(
+            "clients.post_logout_redirect_uris",
+            &row.post_logout_redirect_uris,
+        )?,
         name: row.name,
         logo_uri: row.logo_uri,
         client_uri: row.client_uri,
@@ -33,17 +45,40 @@ fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
         tos_uri: row.tos_uri,
         contacts: parse_list("clients.contacts", &row.contacts, |s| Ok(s.to_owned()))?,
         application_type,
-        grant_types: parse_list("clients.grant_types", &row.grant_types, |s| s.parse().map_err(|e: valet_core::client::UnknownValue| e.to_string()))?,
-        response_types: parse_list("clients.response_types", &row.response_types, |s| ResponseType::parse_words(s).map_err(|e| e.to_string()))?,
+        grant_types: parse_list("clients.grant_types", &row.grant_types, |s| {
+            s.parse()
+                .map_err(|e: valet_core::client::UnknownValue| e.to_string())
+        })?,
+        response_types: parse_list("clients.response_types", &row.response_types, |s| {
+            ResponseType::parse_words(s).map_err(|e| e.to_string())
+        })?,
         scopes: parse_list("clients.scopes", &row.scopes, |s| Ok(s.to_owned()))?,
-        token_endpoint_auth_method: parse_enum("clients.token_endpoint_auth_method", &row.token_endpoint_auth_method)?,
-        token_endpoint_auth_signing_alg: parse_opt_enum("clients.token_endpoint_auth_signing_alg", row.token_endpoint_auth_signing_alg.as_deref())?,
+        token_endpoint_auth_method: parse_enum(
+            "clients.token_endpoint_auth_method",
+            &row.token_endpoint_auth_method,
+        )?,
+        token_endpoint_auth_signing_alg: parse_opt_enum(
+            "clients.token_endpoint_auth_signing_alg",
+            row.token_endpoint_auth_signing_alg.as_deref(),
+        )?,
         jwks,
         jwks_uri: row.jwks_uri,
-        id_token_signed_response_alg: parse_enum("clients.id_token_signed_response_alg", &row.id_token_signed_response_alg)?,
-        userinfo_signed_response_alg: parse_opt_enum("clients.userinfo_signed_response_alg", row.userinfo_signed_response_alg.as_deref())?,
-        request_object_signing_alg: parse_opt_enum("clients.request_object_signing_alg", row.request_object_signing_alg.as_deref())?,
-        access_token_signed_alg: parse_opt_enum("clients.access_token_signed_alg", row.access_token_signed_alg.as_deref())?,
+        id_token_signed_response_alg: parse_enum(
+            "clients.id_token_signed_response_alg",
+            &row.id_token_signed_response_alg,
+        )?,
+        userinfo_signed_response_alg: parse_opt_enum(
+            "clients.userinfo_signed_response_alg",
+            row.userinfo_signed_response_alg.as_deref(),
+        )?,
+        request_object_signing_alg: parse_opt_enum(
+            "clients.request_object_signing_alg",
+            row.request_object_signing_alg.as_deref(),
+        )?,
+        access_token_signed_alg: parse_opt_enum(
+            "clients.access_token_signed_alg",
+            row.access_token_signed_alg.as_deref(),
+        )?,
         subject_type: parse_enum("clients.subject_type", &row.subject_type)?,
         backchannel_logout_uri: row.backchannel_logout_uri,
         backchannel_logout_session_required: row.backchannel_logout_session_required,
@@ -54,7 +89,11 @@ fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
         always_issue_refresh_token: row.always_issue_refresh_token,
         default_max_age: row.default_max_age,
         require_auth_time: row.require_auth_time,
-        default_acr_values: parse_list("clients.default_acr_values", &row.default_acr_values, |s| Ok(s.to_owned()))?,
+        default_acr_values: parse_list(
+            "clients.default_acr_values",
+            &row.default_acr_values,
+            |s| Ok(s.to_owned()),
+        )?,
         lifetimes: TokenLifetimes {
             code_secs: row.code_ttl_secs,
             access_token_secs: row.access_token_ttl_secs,
@@ -67,7 +106,12 @@ fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     Ok(Client {
         id: row.id,
         client_id: ClientId::parse(&row.client_id).map_err(|e| corrupt("clients.client_id", e))?,
-        secret_hash: row.secret_hash.as_deref().map(SecretHash::parse).transpose().map_err(|e| corrupt("clients.secret_hash", e))?,
+        secret_hash: row
+            .secret_hash
+            .as_deref()
+            .map(SecretHash::parse)
+            .transpose()
+            .map_err(|e| corrupt("clients.secret_hash", e))?,
         metadata,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -91,16 +135,22 @@ fn to_row(client: &Client) -> clients::Model {
         contacts: string_list(m.contacts.iter().map(String::as_str)),
         application_type: m.application_type.as_str().to_owned(),
         redirect_uris: string_list(m.redirect_uris.iter().map(RedirectUri::as_str)),
-        post_logout_redirect_uris: string_list(m.post_logout_redirect_uris.iter().map(RedirectUri::as_str)),
+        post_logout_redirect_uris: string_list(
+            m.post_logout_redirect_uris.iter().map(RedirectUri::as_str),
+        ),
         grant_types: string_list(m.grant_types.iter().map(|g| g.as_str())),
         response_types: string_list(m.response_types.iter().map(|r| r.as_str())),
         scopes: string_list(m.scopes.iter().map(String::as_str)),
         token_endpoint_auth_method: m.token_endpoint_auth_method.as_str().to_owned(),
-        token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg.map(|a| a.as_str().to_owned()),
+        token_endpoint_auth_signing_alg: m
+            .token_endpoint_auth_signing_alg
+            .map(|a| a.as_str().to_owned()),
         jwks: m.jwks.clone().map(serde_json::Value::Object),
         jwks_uri: m.jwks_uri.clone(),
         id_token_signed_response_alg: m.id_token_signed_response_alg.as_str().to_owned(),
-        userinfo_signed_response_alg: m.userinfo_signed_response_alg.map(|a| a.as_str().to_owned()),
+        userinfo_signed_response_alg: m
+            .userinfo_signed_response_alg
+            .map(|a| a.as_str().to_owned()),
         request_object_signing_alg: m.request_object_signing_alg.map(|a| a.as_str().to_owned()),
         access_token_signed_alg: m.access_token_signed_alg.map(|a| a.as_str().to_owned()),
         subject_type: m.subject_type.as_str().to_owned(),
@@ -126,11 +176,19 @@ fn to_row(client: &Client) -> clients::Model {
 }
 
 pub(crate) async fn insert(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
-    to_row(client).into_active_model().insert(conn).await.map(drop).map_err(backend)
+    to_row(client)
+        .into_active_model()
+        .insert(conn)
+        .await
+        .map(drop)
+        .map_err(backend)
 }
 
 /// Rewrites a client's registration; a secret overlap window in progress is kept.
-pub(crate) async fn replace(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
+pub(crate) async fn replace(
+    conn: &impl ConnectionTrait,
+    client: &Client,
+) -> Result<(), StoreError> {
     let mut row = to_row(client).into_active_model().reset_all();
     row.previous_secret_hash = sea_orm::ActiveValue::NotSet;
     row.previous_secret_expires_at = sea_orm::ActiveValue::NotSet;
@@ -182,7 +240,10 @@ impl ClientStore for Database {
         };
         let result = clients::Entity::update_many()
             .col_expr(clients::Column::PreviousSecretHash, previous)
-            .col_expr(clients::Column::PreviousSecretExpiresAt, Expr::value(previous_until))
+            .col_expr(
+                clients::Column::PreviousSecretExpiresAt,
+                Expr::value(previous_until),
+            )
             .col_expr(clients::Column::SecretHash, Expr::value(hash.as_str()))
             .col_expr(clients::Column::UpdatedAt, Expr::value(at))
             .filter(clients::Column::Id.eq(id))

@@ -11,11 +11,21 @@ pub(crate) fn corrupt(column: &str, detail: impl std::fmt::Display) -> StoreErro
 }
 
 /// A JSON array of strings, parsed element by element.
-pub(crate) fn parse_list<T>(column: &str, json: &Json, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, StoreError> {
-    let items = json.as_array().ok_or_else(|| corrupt(column, "not a JSON array"))?;
+pub(crate) fn parse_list<T>(
+    column: &str,
+    json: &Json,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, StoreError> {
+    let items = json
+        .as_array()
+        .ok_or_else(|| corrupt(column, "not a JSON array"))?;
     items
         .iter()
-        .map(|item| item.as_str().ok_or_else(|| corrupt(column, "not a string")).and_then(|s| parse(s).map_err(|e| corrupt(column, e))))
+        .map(|item| {
+            item.as_str()
+                .ok_or_else(|| corrupt(column, "not a string"))
+                .and_then(|s| parse(s).map_err(|e| corrupt(column, e)))
+        })
         .collect()
 }
 
@@ -26,7 +36,10 @@ where
     text.parse().map_err(|e| corrupt(column, e))
 }
 
-pub(crate) fn parse_opt_enum<T: FromStr>(column: &str, text: Option<&str>) -> Result<Option<T>, StoreError>
+pub(crate) fn parse_opt_enum<T: FromStr>(
+    column: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -34,5 +47,10 @@ where
 }
 
 pub(crate) fn string_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Json {
-    Json::Array(items.into_iter().map(|s| Json::String(s.to_owned())).collect())
+    Json::Array(
+        items
+            .into_iter()
+            .map(|s| Json::String(s.to_owned()))
+            .collect(),
+    )
 }

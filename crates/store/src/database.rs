@@ -25,7 +25,11 @@ impl Database {
             .sqlx_logging(false);
         let conn = sea_orm::Database::connect(options).await.map_err(backend)?;
         if url.starts_with("sqlite:") {
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"] {
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA foreign_keys = ON",
+            ] {
                 conn.execute_unprepared(pragma).await.map_err(backend)?;
             }
         }

@@ -2,15 +2,17 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+};
 use valet_core::audit::AuditEvent;
 use valet_core::keys::{KeyTimes, SealedKey, StoredKey};
 use valet_core::ports::{KeyStore, StoreError};
 
+use crate::audit;
 use crate::convert::{corrupt, parse_enum};
 use crate::database::{Database, backend};
 use crate::entities::signing_keys;
-use crate::audit;
 
 fn to_domain(row: signing_keys::Model) -> Result<StoredKey, StoreError> {
     let public_jwk = match row.public_jwk {
@@ -22,9 +24,16 @@ fn to_domain(row: signing_keys::Model) -> Result<StoredKey, StoreError> {
         alg: parse_enum("signing_keys.alg", &row.alg)?,
         kid: row.kid,
         public_jwk,
-        sealed: SealedKey { ciphertext: row.private_key_ciphertext, nonce: row.private_key_nonce },
+        sealed: SealedKey {
+            ciphertext: row.private_key_ciphertext,
+            nonce: row.private_key_nonce,
+        },
         created_at: row.created_at,
-        times: KeyTimes { activates_at: row.activates_at, retires_at: row.retires_at, expires_at: row.expires_at },
+        times: KeyTimes {
+            activates_at: row.activates_at,
+            retires_at: row.retires_at,
+            expires_at: row.expires_at,
+        },
     })
 }
 
@@ -46,16 +55,36 @@ fn to_row(key: &StoredKey) -> signing_keys::Model {
 #[async_trait]
 impl KeyStore for Database {
     async fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        signing_keys::Entity::find().all(&self.conn).await.map_err(backend)?.into_iter().map(to_domain).collect()
+        signing_keys::Entity::find()
+            .all(&self.conn)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(to_domain)
+            .collect()
     }
 
-    async fn save_keys(&self, new: &[StoredKey], updates: &[(String, KeyTimes)], event: &AuditEvent) -> Result<(), StoreError> {
+    async fn save_keys(
+        &self,
+        new: &[StoredKey],
+        updates: &[(String, KeyTimes)],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let txn = self.conn.begin().await.map_err(backend)?;
         for (kid, times) in updates {
             let result = signing_keys::Entity::update_many()
-                .col_expr(signing_keys::Column::ActivatesAt, Expr::value(times.activates_at))
-                .col_expr(signing_keys::Column::RetiresAt, Expr::value(times.retires_at))
-                .col_expr(signing_keys::Column::ExpiresAt, Expr::value(times.expires_at))
+                .col_expr(
+                    signing_keys::Column::ActivatesAt,
+                    Expr::value(times.activates_at),
+                )
+                .col_expr(
+                    signing_keys::Column::RetiresAt,
+                    Expr::value(times.retires_at),
+                )
+                .col_expr(
+                    signing_keys::Column::ExpiresAt,
+                    Expr::value(times.expires_at),
+                )
                 .filter(signing_keys::Column::Kid.eq(kid.as_str()))
                 .exec(&txn)
                 .await
@@ -65,7 +94,11 @@ impl KeyStore for Database {
             }
         }
         for key in new {
-            to_row(key).into_active_model().insert(&txn).await.map_err(backend)?;
+            to_row(key)
+                .into_active_model()
+                .insert(&txn)
+                .await
+                .map_err(backend)?;
         }
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(backend)

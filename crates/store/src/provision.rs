@@ -11,7 +11,11 @@ use crate::{audit, clients, users};
 
 #[async_trait]
 impl ProvisionStore for Database {
-    async fn apply_provision(&self, changes: &ProvisionChanges, events: &[AuditEvent]) -> Result<(), StoreError> {
+    async fn apply_provision(
+        &self,
+        changes: &ProvisionChanges,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
         // Dropping the transaction on any early return rolls everything back.
         let txn = self.conn.begin().await.map_err(backend)?;
         for user in &changes.created_users {

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -64,7 +64,11 @@ fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreEr
 
 pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
     let c = user.claims.clone();
-    let address = c.address.map(serde_json::to_value).transpose().map_err(|e| StoreError::Backend(e.to_string()))?;
+    let address = c
+        .address
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
     Ok(users::Model {
         id: user.id,
         username: user.username.as_str().to_owned(),
@@ -93,7 +97,10 @@ pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
     })
 }
 
-async fn roles_of(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<BTreeMap<Uuid, BTreeSet<String>>, StoreError> {
+async fn roles_of(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, BTreeSet<String>>, StoreError> {
     let rows = user_roles::Entity::find()
         .filter(user_roles::Column::UserId.is_in(ids.iter().copied()))
         .all(conn)
@@ -108,7 +115,11 @@ async fn roles_of(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<BTreeMap<
 
 /// Inserts a user row and its roles.
 pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
-    to_row(user)?.into_active_model().insert(conn).await.map_err(backend)?;
+    to_row(user)?
+        .into_active_model()
+        .insert(conn)
+        .await
+        .map_err(backend)?;
     insert_roles(conn, user).await
 }
 
@@ -116,13 +127,24 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(
 pub(crate) async fn replace(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     let row = to_row(user)?.into_active_model().reset_all();
     row.update(conn).await.map_err(backend)?;
-    user_roles::Entity::delete_many().filter(user_roles::Column::UserId.eq(user.id)).exec(conn).await.map_err(backend)?;
+    user_roles::Entity::delete_many()
+        .filter(user_roles::Column::UserId.eq(user.id))
+        .exec(conn)
+        .await
+        .map_err(backend)?;
     insert_roles(conn, user).await
 }
 
 async fn insert_roles(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     for role in &user.roles {
-        user_roles::Model { user_id: user.id, role: role.clone() }.into_active_model().insert(conn).await.map_err(backend)?;
+        user_roles::Model {
+            user_id: user.id,
+            role: role.clone(),
+        }
+        .into_active_model()
+        .insert(conn)
+        .await
+        .map_err(backend)?;
     }
     Ok(())
 }
@@ -156,8 +178,11 @@ impl Database {
 #[async_trait]
 impl UserStore for Database {
     async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        let Some(row) =
-            users::Entity::find().filter(users::Column::Username.eq(username.as_str())).one(&self.conn).await.map_err(backend)?
+        let Some(row) = users::Entity::find()
+            .filter(users::Column::Username.eq(username.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
         else {
             return Ok(None);
         };
@@ -167,10 +192,19 @@ impl UserStore for Database {
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = users::Entity::find().order_by_asc(users::Column::Username).all(&self.conn).await.map_err(backend)?;
+        let rows = users::Entity::find()
+            .order_by_asc(users::Column::Username)
+            .all(&self.conn)
+            .await
+            .map_err(backend)?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut roles = roles_of(&self.conn, &ids).await?;
-        rows.into_iter().map(|row| { let own = roles.remove(&row.id).unwrap_or_default(); to_domain(row, own) }).collect()
+        rows.into_iter()
+            .map(|row| {
+                let own = roles.remove(&row.id).unwrap_or_default();
+                to_domain(row, own)
+            })
+            .collect()
     }
 
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {
@@ -180,16 +214,40 @@ impl UserStore for Database {
         txn.commit().await.map_err(backend)
     }
 
-    async fn set_password(&self, user_id: Uuid, hash: &PasswordHash, at: DateTime<Utc>, event: &AuditEvent) -> Result<(), StoreError> {
-        self.update_user_column(user_id, users::Column::PasswordHash, hash.as_str().into(), at, event).await
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.update_user_column(
+            user_id,
+            users::Column::PasswordHash,
+            hash.as_str().into(),
+            at,
+            event,
+        )
+        .await
     }
 
-    async fn set_disabled(&self, user_id: Uuid, disabled: bool, at: DateTime<Utc>, event: &AuditEvent) -> Result<(), StoreError> {
-        self.update_user_column(user_id, users::Column::Disabled, disabled.into(), at, event).await
+    async fn set_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.update_user_column(user_id, users::Column::Disabled, disabled.into(), at, event)
+            .await
     }
 
     async fn has_user_with_role(&self, role: &str) -> Result<bool, StoreError> {
-        let count = user_roles::Entity::find().filter(user_roles::Column::Role.eq(role)).count(&self.conn).await.map_err(backend)?;
+        let count = user_roles::Entity::find()
+            .filter(user_roles::Column::Role.eq(role))
+            .count(&self.conn)
+            .await
+            .map_err(backend)?;
         Ok(count > 0)
     }
 }

@@ -18,7 +18,10 @@ use crate::password::PasswordHash;
 use crate::ports::{ProvisionStore, StoreError};
 use crate::user::User;
 
-pub use document::{ClientEntry, ClientSpec, Credential, DEFAULT_CLIENT_SCOPE, ProvisionDocument, UserEntry, UserSpec};
+pub use document::{
+    ClientEntry, ClientSpec, Credential, DEFAULT_CLIENT_SCOPE, ProvisionDocument, UserEntry,
+    UserSpec,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {

@@ -24,11 +24,23 @@ struct ClientRow {
     disabled: bool,
 }
 
-pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output) -> Result<(), Failure> {
+pub async fn run(
+    cmd: ClientCommand,
+    config: &Config,
+    migrate: bool,
+    out: Output,
+) -> Result<(), Failure> {
     let db = startup::open_database(config, migrate).await?;
     let now = SystemClock.now();
     match cmd {
-        ClientCommand::Add { client_id, name, redirect_uris, grant_types, public, first_party } => {
+        ClientCommand::Add {
+            client_id,
+            name,
+            redirect_uris,
+            grant_types,
+            public,
+            first_party,
+        } => {
             let secret = (!public).then(|| Secret::generate(&OsRandom));
             let entry = ClientEntry {
                 client_id,
@@ -42,7 +54,10 @@ pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output
             };
             let spec = entry.validate(0)?;
             if db.find_client(&spec.client_id).await?.is_some() {
-                return Err(Failure::new(format!("a client `{}` already exists", spec.client_id.as_str())));
+                return Err(Failure::new(format!(
+                    "a client `{}` already exists",
+                    spec.client_id.as_str()
+                )));
             }
             let client = Client {
                 id: uuid::Uuid::now_v7(),
@@ -56,7 +71,8 @@ pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output
                 created_at: now,
                 updated_at: now,
             };
-            let event = AuditEvent::new(now, Actor::cli(), "client.created").target("client", client.client_id.as_str());
+            let event = AuditEvent::new(now, Actor::cli(), "client.created")
+                .target("client", client.client_id.as_str());
             db.insert_client(&client, &event).await?;
             let shown = secret.as_ref().map(|s| s.expose().to_owned());
             out.emit(&serde_json::json!({ "client_id": client.client_id.as_str(), "client_secret": shown }), |_| {
@@ -77,23 +93,42 @@ pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output
                     name: c.metadata.name,
                     auth_method: c.metadata.token_endpoint_auth_method.as_str(),
                     grant_types: c.metadata.grant_types.iter().map(|g| g.as_str()).collect(),
-                    redirect_uris: c.metadata.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
+                    redirect_uris: c
+                        .metadata
+                        .redirect_uris
+                        .iter()
+                        .map(|u| u.as_str().to_owned())
+                        .collect(),
                     disabled: c.metadata.disabled,
                 })
                 .collect();
             out.emit(&rows, |rows| {
-                let mut text = format!("{:<24} {:<24} {:<20} {}", "CLIENT_ID", "NAME", "AUTH", "GRANT TYPES");
+                let mut text = format!(
+                    "{:<24} {:<24} {:<20} {}",
+                    "CLIENT_ID", "NAME", "AUTH", "GRANT TYPES"
+                );
                 for r in rows {
-                    text.push_str(&format!("\n{:<24} {:<24} {:<20} {}", r.client_id, r.name, r.auth_method, r.grant_types.join(",")));
+                    text.push_str(&format!(
+                        "\n{:<24} {:<24} {:<20} {}",
+                        r.client_id,
+                        r.name,
+                        r.auth_method,
+                        r.grant_types.join(",")
+                    ));
                 }
                 text
             });
         }
         ClientCommand::RotateSecret { client_id, overlap } => {
             let id = ClientId::parse(&client_id).map_err(|e| Failure::new(e.to_string()))?;
-            let client = db.find_client(&id).await?.ok_or_else(|| Failure::new(format!("no client `{client_id}`")))?;
+            let client = db
+                .find_client(&id)
+                .await?
+                .ok_or_else(|| Failure::new(format!("no client `{client_id}`")))?;
             if client.is_public() {
-                return Err(Failure::new(format!("`{client_id}` is a public client: it has no secret")));
+                return Err(Failure::new(format!(
+                    "`{client_id}` is a public client: it has no secret"
+                )));
             }
             let overlap = parse_duration(&overlap).map_err(Failure::new)?;
             let secret = Secret::generate(&OsRandom);
@@ -101,10 +136,17 @@ pub async fn run(cmd: ClientCommand, config: &Config, migrate: bool, out: Output
             let event = AuditEvent::new(now, Actor::cli(), "client.secret_rotated")
                 .target("client", client_id.clone())
                 .details(serde_json::json!({ "overlap_secs": overlap.num_seconds() }));
-            db.set_client_secret(client.id, &secret.sha256(), previous_until, now, &event).await?;
-            out.emit(&serde_json::json!({ "client_id": client_id, "client_secret": secret.expose() }), |_| {
-                format!("New secret for `{client_id}`: {}\nThis secret is shown only once.", secret.expose())
-            });
+            db.set_client_secret(client.id, &secret.sha256(), previous_until, now, &event)
+                .await?;
+            out.emit(
+                &serde_json::json!({ "client_id": client_id, "client_secret": secret.expose() }),
+                |_| {
+                    format!(
+                        "New secret for `{client_id}`: {}\nThis secret is shown only once.",
+                        secret.expose()
+                    )
+                },
+            );
         }
     }
     Ok(())

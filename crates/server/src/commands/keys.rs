@@ -22,7 +22,12 @@ struct KeyRow {
     expires_at: String,
 }
 
-pub async fn run(cmd: KeysCommand, config: &Config, migrate: bool, out: Output) -> Result<(), Failure> {
+pub async fn run(
+    cmd: KeysCommand,
+    config: &Config,
+    migrate: bool,
+    out: Output,
+) -> Result<(), Failure> {
     let db = startup::open_database(config, migrate).await?;
     let now = SystemClock.now();
     match cmd {
@@ -41,18 +46,33 @@ pub async fn run(cmd: KeysCommand, config: &Config, migrate: bool, out: Output) 
                 })
                 .collect();
             out.emit(&rows, |rows| {
-                let mut text = format!("{:<44} {:<6} {:<9} {:<26} {:<26} {}", "KID", "ALG", "STATE", "SIGNS FROM", "SIGNS UNTIL", "PUBLISHED UNTIL");
+                let mut text = format!(
+                    "{:<44} {:<6} {:<9} {:<26} {:<26} {}",
+                    "KID", "ALG", "STATE", "SIGNS FROM", "SIGNS UNTIL", "PUBLISHED UNTIL"
+                );
                 for r in rows {
-                    text.push_str(&format!("\n{:<44} {:<6} {:<9} {:<26} {:<26} {}", r.kid, r.alg, r.state, r.activates_at, r.retires_at, r.expires_at));
+                    text.push_str(&format!(
+                        "\n{:<44} {:<6} {:<9} {:<26} {:<26} {}",
+                        r.kid, r.alg, r.state, r.activates_at, r.retires_at, r.expires_at
+                    ));
                 }
                 text
             });
         }
         KeysCommand::Rotate { immediately } => {
             let master = startup::master_key(config, &db).await?;
-            let ctx = KeyContext { master: &master, random: &OsRandom, policy: &config.keys.policy, algs: &config.keys.algorithms };
+            let ctx = KeyContext {
+                master: &master,
+                random: &OsRandom,
+                policy: &config.keys.policy,
+                algs: &config.keys.algorithms,
+            };
             let kids = rotate(&db, &ctx, now, immediately, Actor::cli()).await?;
-            let signs_from = if immediately { now } else { now + config.keys.policy.lead };
+            let signs_from = if immediately {
+                now
+            } else {
+                now + config.keys.policy.lead
+            };
             out.emit(&serde_json::json!({ "new_kids": kids, "signs_from": signs_from.to_rfc3339() }), |_| {
                 format!(
                     "Published {} new keys; they sign from {} (running servers pick them up within {} s).",

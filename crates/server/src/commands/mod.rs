@@ -46,20 +46,32 @@ pub struct Output {
 impl Output {
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce(&T) -> String) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
         } else {
             println!("{}", text(value));
         }
     }
 }
 
-pub async fn run(command: Command, config: Config, json: bool, migrate: bool) -> Result<(), Failure> {
+pub async fn run(
+    command: Command,
+    config: Config,
+    json: bool,
+    migrate: bool,
+) -> Result<(), Failure> {
     let out = Output { json };
     match command {
-        Command::Serve { provision } => serve::serve(config, provision.as_deref(), migrate, out).await,
+        Command::Serve { provision } => {
+            serve::serve(config, provision.as_deref(), migrate, out).await
+        }
         Command::Migrate => {
             startup::open_database(&config, true).await?;
-            out.emit(&serde_json::json!({ "migrated": true }), |_| "Database schema is up to date.".into());
+            out.emit(&serde_json::json!({ "migrated": true }), |_| {
+                "Database schema is up to date.".into()
+            });
             Ok(())
         }
         Command::Provision { file } => {
@@ -83,7 +95,10 @@ pub async fn run(command: Command, config: Config, json: bool, migrate: bool) ->
 /// A password from standard input (first line), or a generated one to show once.
 fn password_from(stdin: bool) -> Result<(Password, bool), Failure> {
     if !stdin {
-        return Ok((startup::generate_password(&valet_core::random::OsRandom), true));
+        return Ok((
+            startup::generate_password(&valet_core::random::OsRandom),
+            true,
+        ));
     }
     let mut text = String::new();
     std::io::stdin().take(4096).read_to_string(&mut text)?;

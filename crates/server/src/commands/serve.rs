@@ -6,7 +6,12 @@ use super::{Failure, Output};
 use crate::Application;
 use crate::config::Config;
 
-pub async fn serve(config: Config, provision: Option<&Path>, migrate: bool, out: Output) -> Result<(), Failure> {
+pub async fn serve(
+    config: Config,
+    provision: Option<&Path>,
+    migrate: bool,
+    out: Output,
+) -> Result<(), Failure> {
     let issuer = config.issuer.to_string();
     let database = config.database.to_string();
     let app = Application::build(config, provision, migrate).await?;

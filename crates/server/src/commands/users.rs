@@ -24,18 +24,43 @@ struct UserRow {
 
 async fn existing(db: &Database, username: &str) -> Result<User, Failure> {
     let name = Username::parse(username).map_err(|e| Failure::new(e.to_string()))?;
-    db.find_user(&name).await?.ok_or_else(|| Failure::new(format!("no user named `{}`", name.as_str())))
+    db.find_user(&name)
+        .await?
+        .ok_or_else(|| Failure::new(format!("no user named `{}`", name.as_str())))
 }
 
-pub async fn run(cmd: UserCommand, config: &Config, migrate: bool, out: Output) -> Result<(), Failure> {
+pub async fn run(
+    cmd: UserCommand,
+    config: &Config,
+    migrate: bool,
+    out: Output,
+) -> Result<(), Failure> {
     let db = startup::open_database(config, migrate).await?;
     let now = SystemClock.now();
     match cmd {
-        UserCommand::Add { username, email, name, roles, password_stdin } => {
-            let entry = UserEntry { username, roles, claims: StandardClaims { email, name, ..Default::default() }, ..Default::default() };
+        UserCommand::Add {
+            username,
+            email,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let entry = UserEntry {
+                username,
+                roles,
+                claims: StandardClaims {
+                    email,
+                    name,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
             let spec = entry.validate(0)?;
             if db.find_user(&spec.username).await?.is_some() {
-                return Err(Failure::new(format!("a user named `{}` already exists", spec.username.as_str())));
+                return Err(Failure::new(format!(
+                    "a user named `{}` already exists",
+                    spec.username.as_str()
+                )));
             }
             let (password, generated) = password_from(password_stdin)?;
             let user = User {
@@ -48,7 +73,8 @@ pub async fn run(cmd: UserCommand, config: &Config, migrate: bool, out: Output) 
                 created_at: now,
                 updated_at: now,
             };
-            let event = AuditEvent::new(now, Actor::cli(), "user.created").target("user", user.id.to_string());
+            let event = AuditEvent::new(now, Actor::cli(), "user.created")
+                .target("user", user.id.to_string());
             db.insert_user(&user, &event).await?;
             let shown = generated.then(|| password.expose().to_owned());
             out.emit(&serde_json::json!({ "id": user.id, "username": user.username.as_str(), "password": shown }), |_| {
@@ -59,22 +85,33 @@ pub async fn run(cmd: UserCommand, config: &Config, migrate: bool, out: Output) 
                 text
             });
         }
-        UserCommand::SetPassword { username, password_stdin } => {
+        UserCommand::SetPassword {
+            username,
+            password_stdin,
+        } => {
             let user = existing(&db, &username).await?;
             let (password, generated) = password_from(password_stdin)?;
             let hash = hash_password(password.clone()).await?;
-            let event = AuditEvent::new(now, Actor::cli(), "user.password_set").target("user", user.id.to_string());
+            let event = AuditEvent::new(now, Actor::cli(), "user.password_set")
+                .target("user", user.id.to_string());
             db.set_password(user.id, &hash, now, &event).await?;
             let shown = generated.then(|| password.expose().to_owned());
-            out.emit(&serde_json::json!({ "username": user.username.as_str(), "password": shown }), |_| match &shown {
-                Some(pw) => format!("New password for `{}`: {pw}\nThis password is shown only once.", user.username.as_str()),
-                None => format!("Password of `{}` changed.", user.username.as_str()),
-            });
+            out.emit(
+                &serde_json::json!({ "username": user.username.as_str(), "password": shown }),
+                |_| match &shown {
+                    Some(pw) => format!(
+                        "New password for `{}`: {pw}\nThis password is shown only once.",
+                        user.username.as_str()
+                    ),
+                    None => format!("Password of `{}` changed.", user.username.as_str()),
+                },
+            );
         }
         UserCommand::Disable { username } => {
             let user = existing(&db, &username).await?;
             if !user.disabled {
-                let event = AuditEvent::new(now, Actor::cli(), "user.disabled").target("user", user.id.to_string());
+                let event = AuditEvent::new(now, Actor::cli(), "user.disabled")
+                    .target("user", user.id.to_string());
                 db.set_disabled(user.id, true, now, &event).await?;
             }
             out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled }), |_| {
@@ -99,10 +136,18 @@ pub async fn run(cmd: UserCommand, config: &Config, migrate: bool, out: Output) 
                 })
                 .collect();
             out.emit(&rows, |rows| {
-                let mut text = format!("{:<24} {:<32} {:<20} {}", "USERNAME", "EMAIL", "ROLES", "STATUS");
+                let mut text = format!(
+                    "{:<24} {:<32} {:<20} {}",
+                    "USERNAME", "EMAIL", "ROLES", "STATUS"
+                );
                 for r in rows {
                     let status = if r.disabled { "disabled" } else { "active" };
-                    text.push_str(&format!("\n{:<24} {:<32} {:<20} {status}", r.username, r.email.as_deref().unwrap_or("-"), r.roles.join(",")));
+                    text.push_str(&format!(
+                        "\n{:<24} {:<32} {:<20} {status}",
+                        r.username,
+                        r.email.as_deref().unwrap_or("-"),
+                        r.roles.join(",")
+                    ));
                 }
                 text
             });

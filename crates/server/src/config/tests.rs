@@ -7,7 +7,9 @@ fn args(extra: &[&str]) -> GlobalArgs {
     let mut argv = vec!["valet"];
     argv.extend_from_slice(extra);
     argv.push("migrate");
-    Cli::try_parse_from(argv).map(|cli| cli.global).unwrap_or_else(|e| panic!("{e}"))
+    Cli::try_parse_from(argv)
+        .map(|cli| cli.global)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn load(extra: &[&str]) -> Result<Config, ConfigError> {
@@ -31,8 +33,13 @@ fn defaults_just_work() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.issuer.as_str(), "http://localhost:8080");
     assert_eq!(config.data_dir, PathBuf::from("valet-data"));
-    assert_eq!(config.database.expose(), "sqlite://valet-data/valet.db?mode=rwc");
-    assert!(matches!(config.master_key, MasterKeySource::File(ref p) if p == Path::new("valet-data/master.key")));
+    assert_eq!(
+        config.database.expose(),
+        "sqlite://valet-data/valet.db?mode=rwc"
+    );
+    assert!(
+        matches!(config.master_key, MasterKeySource::File(ref p) if p == Path::new("valet-data/master.key"))
+    );
     assert_eq!(config.keys.algorithms, SigningAlg::ALL.to_vec());
     assert_eq!(config.keys.jwks_max_age_secs(), 3600);
 }
@@ -42,12 +49,19 @@ fn flags_override_the_file() {
     let dir = std::env::temp_dir().join(format!("valet-config-{}", uuid::Uuid::now_v7()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("valet.toml");
-    let _ = std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nissuer = \"https://id.example.com\"\n[keys]\nalgorithms = [\"RS256\", \"ES256\"]\n");
+    let _ = std::fs::write(
+        &path,
+        "listen = \"127.0.0.1:9000\"\nissuer = \"https://id.example.com\"\n[keys]\nalgorithms = [\"RS256\", \"ES256\"]\n",
+    );
     let path_text = path.display().to_string();
     let from_file = load(&["--config", &path_text]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(from_file.listen.to_string(), "127.0.0.1:9000");
-    assert_eq!(from_file.keys.algorithms, vec![SigningAlg::Rs256, SigningAlg::Es256]);
-    let overridden = load(&["--config", &path_text, "--listen", "127.0.0.1:9001"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        from_file.keys.algorithms,
+        vec![SigningAlg::Rs256, SigningAlg::Es256]
+    );
+    let overridden = load(&["--config", &path_text, "--listen", "127.0.0.1:9001"])
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(overridden.listen.to_string(), "127.0.0.1:9001");
     assert_eq!(overridden.issuer.as_str(), "https://id.example.com");
     let _ = std::fs::remove_dir_all(dir);
@@ -63,28 +77,55 @@ fn bad_settings_are_named() {
     assert_eq!(setting(&["--issuer", "http://id.example.com"]), "issuer");
     assert_eq!(setting(&["--database-url", "mysql://x"]), "database_url");
     assert_eq!(setting(&["--key-algorithms", "ES256"]), "keys.algorithms");
-    assert_eq!(setting(&["--key-algorithms", "RS256,HS256"]), "keys.algorithms");
-    assert_eq!(setting(&["--key-publish-lead", "100d"]), "keys.publish_lead");
-    assert_eq!(setting(&["--key-publish-lead", "1m"]), "keys.check_interval");
+    assert_eq!(
+        setting(&["--key-algorithms", "RS256,HS256"]),
+        "keys.algorithms"
+    );
+    assert_eq!(
+        setting(&["--key-publish-lead", "100d"]),
+        "keys.publish_lead"
+    );
+    assert_eq!(
+        setting(&["--key-publish-lead", "1m"]),
+        "keys.check_interval"
+    );
     assert_eq!(setting(&["--log-format", "xml"]), "log_format");
 }
 
 #[test]
 fn unreadable_or_malformed_files_are_reported() {
-    assert!(matches!(load(&["--config", "/nonexistent/valet.toml"]), Err(ConfigError::Read { .. })));
+    assert!(matches!(
+        load(&["--config", "/nonexistent/valet.toml"]),
+        Err(ConfigError::Read { .. })
+    ));
     let path = std::env::temp_dir().join(format!("valet-bad-{}.toml", uuid::Uuid::now_v7()));
     let _ = std::fs::write(&path, "listen = 3\n");
-    assert!(matches!(load(&["--config", &path.display().to_string()]), Err(ConfigError::Parse { .. })));
+    assert!(matches!(
+        load(&["--config", &path.display().to_string()]),
+        Err(ConfigError::Parse { .. })
+    ));
     let _ = std::fs::write(&path, "lisen = \"x\"\n");
-    let err = load(&["--config", &path.display().to_string()]).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = load(&["--config", &path.display().to_string()])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("lisen"), "{err}");
     let _ = std::fs::remove_file(path);
 }
 
 #[test]
 fn master_key_from_the_environment_must_be_32_bytes() {
-    let secrets = SecretEnv { master_key: Some("c2hvcnQ=".into()), admin_password: None };
-    assert!(matches!(Config::load(&args(&[]), secrets), Err(ConfigError::Invalid { setting: "VALET_MASTER_KEY", .. })));
+    let secrets = SecretEnv {
+        master_key: Some("c2hvcnQ=".into()),
+        admin_password: None,
+    };
+    assert!(matches!(
+        Config::load(&args(&[]), secrets),
+        Err(ConfigError::Invalid {
+            setting: "VALET_MASTER_KEY",
+            ..
+        })
+    ));
 }
 
 #[test]

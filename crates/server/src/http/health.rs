@@ -14,7 +14,11 @@ pub async fn healthz() -> HttpResponse {
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.ping().await;
-    let keys = state.published().ring.signing_kid(SigningAlg::Rs256).is_some();
+    let keys = state
+        .published()
+        .ring
+        .signing_kid(SigningAlg::Rs256)
+        .is_some();
     let body = json!({
         "status": if database.is_ok() && keys { "ready" } else { "not ready" },
         "database": if database.is_ok() { "ok" } else { "unreachable" },
@@ -23,5 +27,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if let Err(e) = database {
         tracing::warn!(error = %e, "readiness: database unreachable");
     }
-    if body["status"] == "ready" { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if body["status"] == "ready" {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }

@@ -9,7 +9,10 @@ use crate::state::AppState;
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
-        .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", state.config.keys.jwks_max_age_secs())))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.config.keys.jwks_max_age_secs()),
+        ))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .body(state.published().jwks.clone())
 }

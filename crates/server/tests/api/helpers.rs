@@ -17,7 +17,8 @@ pub enum Backend {
 
 /// Where the tests' PostgreSQL server is (the `postgres` maintenance database).
 pub fn postgres_admin_url() -> String {
-    std::env::var("VALET_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("VALET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A scratch directory and database for one test.
@@ -35,10 +36,18 @@ impl TestEnv {
             Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("valet.db").display()),
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
-                let admin = sea_orm::Database::connect(&admin_url).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: {e}"));
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: {e}"));
                 let name = format!("valet_test_{id}");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap_or_else(|e| panic!("{e}"));
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base).to_owned();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base)
+                    .to_owned();
                 format!("{base}/{name}")
             }
         };
@@ -74,11 +83,17 @@ impl TestEnv {
     }
 
     pub async fn start_with(&self, extra: &[&str], secrets: SecretEnv) -> TestApp {
-        let app = Application::build(self.config(extra, secrets), None, true).await.unwrap_or_else(|e| panic!("start: {e}"));
+        let app = Application::build(self.config(extra, secrets), None, true)
+            .await
+            .unwrap_or_else(|e| panic!("start: {e}"));
         let address = format!("http://{}", app.addr());
         let admin_created = app.admin.is_some();
         actix_web::rt::spawn(app.run_until_stopped());
-        TestApp { address, admin_created, http: reqwest::Client::new() }
+        TestApp {
+            address,
+            admin_created,
+            http: reqwest::Client::new(),
+        }
     }
 }
 
@@ -90,13 +105,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.address)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");
-        response.json().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 }
 
