@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{
-    KeyError, KeyRing, KeyTimes, MasterKey, RotationPolicy, SigningAlg, StoredKey, due_generations,
-    generate, manual_rotation,
+    GeneratedKey, KeyError, KeyRing, KeyTimes, MasterKey, RotationPolicy, SigningAlg, StoredKey,
+    due_generations, generate, manual_rotation,
 };
 use crate::audit::{Actor, AuditEvent};
 use crate::ports::KeyStore;
@@ -66,9 +66,24 @@ fn seal_new(
     due: &[(SigningAlg, KeyTimes)],
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredKey>, KeyError> {
+    // RSA generation dominates a first start and each key is independent: one thread per key.
+    let generated: Vec<Result<GeneratedKey, KeyError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = due
+            .iter()
+            .map(|&(alg, _)| scope.spawn(move || generate(alg)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(KeyError::Crypto("key generation panicked".into())))
+            })
+            .collect()
+    });
     due.iter()
-        .map(|&(alg, times)| {
-            let key = generate(alg)?;
+        .zip(generated)
+        .map(|(&(alg, times), key)| {
+            let key = key?;
             let sealed = ctx.master.seal(ctx.random, &key.kid, &key.private_der)?;
             Ok(StoredKey {
                 id: uuid::Uuid::now_v7(),
