@@ -10,6 +10,8 @@ pub mod clock;
 pub mod discovery;
 pub mod issuer;
 pub mod keys;
+pub mod oauth_error;
+pub mod params;
 pub mod password;
 pub mod ports;
 pub mod provision;
