@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn descriptions_keep_only_allowed_characters() {
-        assert_eq!(safe_description("bad \"value\"\n\\ é"), "bad  value    ");
+        assert_eq!(safe_description("bad \"value\"\n\\ é"), "bad  value     ");
         assert_eq!(
             safe_description("redirect_uri is not registered"),
             "redirect_uri is not registered"
