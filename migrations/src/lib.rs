@@ -7,6 +7,9 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_schema;
+mod m20261122_000002_create_used_assertions;
+mod m20261122_000003_extend_authorization_codes;
+mod m20261122_000004_index_users_email_lower;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -14,6 +17,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_schema::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_schema::Migration),
+            Box::new(m20261122_000002_create_used_assertions::Migration),
+            Box::new(m20261122_000003_extend_authorization_codes::Migration),
+            Box::new(m20261122_000004_index_users_email_lower::Migration),
+        ]
     }
 }

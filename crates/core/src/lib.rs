@@ -5,9 +5,17 @@
 //! (`clock`, `random`) so every rule can be tested at a fixed instant.
 
 pub mod audit;
+pub mod authorize;
+pub mod claims;
 pub mod client;
+pub mod client_auth;
 pub mod clock;
+pub mod code;
+pub mod decision;
 pub mod discovery;
+pub mod flow;
+pub mod grant;
+pub mod interaction;
 pub mod issuer;
 pub mod keys;
 pub mod oauth_error;
@@ -16,8 +24,12 @@ pub mod password;
 pub mod ports;
 pub mod provision;
 pub mod random;
+pub mod refresh;
 pub mod secret;
+pub mod session;
+pub mod token;
 pub mod user;
+pub mod userinfo;
 
 #[cfg(test)]
 mod testing;

@@ -94,6 +94,26 @@ impl UserStore for MemoryStore {
             .cloned())
     }
 
+    async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        Ok(self.state().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let state = self.state();
+        let mut matches = state.users.iter().filter(|u| {
+            u.claims
+                .email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        });
+        let first = matches.next().cloned();
+        Ok(if matches.next().is_some() {
+            None
+        } else {
+            first
+        })
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         Ok(self.users())
     }
@@ -163,6 +183,10 @@ impl ClientStore for MemoryStore {
             .iter()
             .find(|c| &c.client_id == client_id)
             .cloned())
+    }
+
+    async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
+        Ok(self.state().clients.iter().find(|c| c.id == id).cloned())
     }
 
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {

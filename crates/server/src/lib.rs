@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod pages;
 pub mod routes;
 pub mod startup;
 pub mod state;

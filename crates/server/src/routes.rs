@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
-use crate::http::{health, jwks, telemetry, well_known};
+use crate::http::{authorize, health, interaction, jwks, telemetry, token, userinfo, well_known};
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
     let mut headers = DefaultHeaders::new()
@@ -38,7 +38,21 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                         "/.well-known/openid-configuration",
                         web::get().to(well_known::openid_configuration),
                     )
-                    .route("/jwks", web::get().to(jwks::jwks)),
+                    .route("/jwks", web::get().to(jwks::jwks))
+                    .route("/authorize", web::get().to(authorize::authorize))
+                    .route("/authorize", web::post().to(authorize::authorize))
+                    .route("/interaction/{handle}", web::get().to(interaction::show))
+                    .route(
+                        "/interaction/{handle}/login",
+                        web::post().to(interaction::login),
+                    )
+                    .route(
+                        "/interaction/{handle}/consent",
+                        web::post().to(interaction::consent),
+                    )
+                    .route("/token", web::post().to(token::token))
+                    .route("/userinfo", web::get().to(userinfo::userinfo))
+                    .route("/userinfo", web::post().to(userinfo::userinfo)),
             ),
     );
 }

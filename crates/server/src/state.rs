@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::web::Bytes;
 use valet_core::clock::Clock;
+use valet_core::flow::FlowContext;
 use valet_core::keys::{KeyContext, KeyRing, MasterKey, load_ring};
 use valet_core::random::OsRandom;
 use valet_store::Database;
@@ -48,6 +49,19 @@ impl AppState {
     fn publish(ring: KeyRing) -> Published {
         let jwks = Bytes::copy_from_slice(ring.jwks_json());
         Published { ring, jwks }
+    }
+
+    /// The flow's view of this instance, signing with `ring`, at the clock's current instant.
+    pub fn flow<'a>(&'a self, ring: &'a KeyRing) -> FlowContext<'a> {
+        FlowContext {
+            issuer: &self.config.issuer,
+            ring,
+            store: &self.db,
+            policy: &self.config.tokens.policy,
+            random: &OsRandom,
+            session_ttl: self.config.tokens.session_ttl,
+            now: self.clock.now(),
+        }
     }
 
     pub fn published(&self) -> Arc<Published> {

@@ -207,6 +207,15 @@ impl ClientStore for Database {
             .transpose()
     }
 
+    async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
+        clients::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(to_domain)
+            .transpose()
+    }
+
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         clients::Entity::find()
             .order_by_asc(clients::Column::ClientId)

@@ -4,13 +4,17 @@
 //! `Database` implements every port; each aggregate's adapter lives in its own module. ORM errors are
 //! converted to `StoreError` here and never leave this crate.
 
+mod assertions;
 mod audit;
 mod clients;
 mod convert;
 mod database;
 pub mod entities;
+mod grants;
 mod keys;
 mod provision;
+mod sessions;
+mod tokens;
 mod users;
 
 pub use database::Database;

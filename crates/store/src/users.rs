@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -188,6 +188,42 @@ impl UserStore for Database {
         };
         let mut roles = roles_of(&self.conn, &[row.id]).await?;
         let own = roles.remove(&row.id).unwrap_or_default();
+        to_domain(row, own).map(Some)
+    }
+
+    async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let Some(row) = users::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let own = roles_of(&self.conn, &[row.id])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default();
+        to_domain(row, own).map(Some)
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        // Served by the index on lower(email); two accounts sharing an address match neither.
+        let rows = users::Entity::find()
+            .filter(
+                Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
+            )
+            .limit(2)
+            .all(&self.conn)
+            .await
+            .map_err(backend)?;
+        let mut rows = rows.into_iter();
+        let (Some(row), None) = (rows.next(), rows.next()) else {
+            return Ok(None);
+        };
+        let own = roles_of(&self.conn, &[row.id])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default();
         to_domain(row, own).map(Some)
     }
 

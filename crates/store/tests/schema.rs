@@ -336,6 +336,9 @@ impl Rows {
                 created_at: now,
                 expires_at: later,
                 consumed_at: None,
+                redirect_uri_given: true,
+                issued_access_token_jti: None,
+                issued_refresh_chain_id: None,
             },
             refresh_token: refresh_tokens::Model {
                 id: Uuid::now_v7(),

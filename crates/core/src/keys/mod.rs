@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 pub use generate::{GeneratedKey, generate};
 pub use maintain::{KeyContext, load_ring, rotate};
-pub use ring::KeyRing;
+pub use ring::{KeyRing, VerifyError};
 pub use schedule::{KeyState, KeyTimes, RotationPolicy, due_generations, manual_rotation};
 pub use sealing::{MasterKey, SealedKey};
 pub use thumbprint::thumbprint;

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use josekit::jws::{JwsHeader, JwsSigner};
+use josekit::jwk::Jwk;
+use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, PS256, RS256};
 use serde_json::{Value, json};
 
 use super::generate::signer_from_der;
@@ -17,7 +18,31 @@ struct ActiveKey {
 /// Loaded once per refresh; cheap to read from every request.
 pub struct KeyRing {
     active: BTreeMap<SigningAlg, ActiveKey>,
+    /// Every published key, by `kid`, for verifying what Valet signed (ID token hints, access tokens).
+    verifiers: BTreeMap<String, Box<dyn JwsVerifier>>,
     jwks: Vec<u8>,
+}
+
+/// Why a JWT that claims to come from Valet was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("not a compact JWS")]
+    Malformed,
+    #[error("signed with an unknown or retired key")]
+    UnknownKey,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("not the expected kind of token (header typ)")]
+    WrongType,
+}
+
+fn verifier(alg: SigningAlg, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
+    Ok(match alg {
+        SigningAlg::Rs256 => Box::new(RS256.verifier_from_jwk(jwk)?),
+        SigningAlg::Ps256 => Box::new(PS256.verifier_from_jwk(jwk)?),
+        SigningAlg::Es256 => Box::new(ES256.verifier_from_jwk(jwk)?),
+        SigningAlg::EdDsa => Box::new(EdDSA.verifier_from_jwk(jwk)?),
+    })
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -50,7 +75,14 @@ impl KeyRing {
             (a.alg, b.times.activates_at, &a.kid).cmp(&(b.alg, a.times.activates_at, &b.kid))
         });
         let mut active: BTreeMap<SigningAlg, ActiveKey> = BTreeMap::new();
+        let mut verifiers: BTreeMap<String, Box<dyn JwsVerifier>> = BTreeMap::new();
         for key in &published {
+            let corrupt = |e: josekit::JoseError| KeyError::Corrupt {
+                kid: key.kid.clone(),
+                reason: e.to_string(),
+            };
+            let jwk = Jwk::from_map(key.public_jwk.clone()).map_err(corrupt)?;
+            verifiers.insert(key.kid.clone(), verifier(key.alg, &jwk).map_err(corrupt)?);
             let der = master.open(&key.kid, &key.sealed)?;
             if key.times.state_at(now) == KeyState::Active && !active.contains_key(&key.alg) {
                 let signer = signer_from_der(key.alg, &der).map_err(|e| KeyError::Corrupt {
@@ -68,7 +100,11 @@ impl KeyRing {
         }
         let jwks = json!({ "keys": published.iter().map(|k| Value::Object(k.public_jwk.clone())).collect::<Vec<_>>() });
         let jwks = serde_json::to_vec(&jwks).map_err(|e| KeyError::Crypto(e.to_string()))?;
-        Ok(Self { active, jwks })
+        Ok(Self {
+            active,
+            verifiers,
+            jwks,
+        })
     }
 
     /// The JWKS document (RFC 7517 §5), public members only.
@@ -83,6 +119,27 @@ impl KeyRing {
 
     pub fn signing_kid(&self, alg: SigningAlg) -> Option<&str> {
         self.active.get(&alg).map(|k| k.kid.as_str())
+    }
+
+    /// Verifies a compact JWS that Valet signed with any published key and whose header `typ` is `typ`;
+    /// returns the payload. `alg: none` and foreign keys fail: the header's `kid` must name a published
+    /// key and its algorithm.
+    pub fn verify(&self, jws: &str, typ: &str) -> Result<Vec<u8>, VerifyError> {
+        let header = josekit::jwt::decode_header(jws).map_err(|_| VerifyError::Malformed)?;
+        if header.claim("typ").and_then(Value::as_str) != Some(typ) {
+            return Err(VerifyError::WrongType);
+        }
+        let kid = header
+            .claim("kid")
+            .and_then(Value::as_str)
+            .ok_or(VerifyError::UnknownKey)?;
+        let verifier = self.verifiers.get(kid).ok_or(VerifyError::UnknownKey)?;
+        if header.claim("alg").and_then(Value::as_str) != Some(verifier.algorithm().name()) {
+            return Err(VerifyError::BadSignature);
+        }
+        josekit::jws::deserialize_compact(jws, verifier.as_ref())
+            .map(|(payload, _)| payload)
+            .map_err(|_| VerifyError::BadSignature)
     }
 
     /// A compact JWS over `payload` with `typ` and the active key's `kid` in the header.
@@ -217,6 +274,40 @@ mod tests {
             ring.sign(SigningAlg::Rs256, "JWT", b"{}").is_err(),
             "no RS256 key was loaded"
         );
+    }
+
+    #[test]
+    fn the_ring_verifies_its_own_signatures_and_nothing_else() {
+        let master = MasterKey::generate(&OsRandom);
+        let keys: Vec<_> = SigningAlg::ALL
+            .iter()
+            .map(|&alg| stored(&master, alg, times(t0())))
+            .collect();
+        let ring = KeyRing::load(&keys, &master, t0()).unwrap_or_else(|e| panic!("{e}"));
+        for alg in SigningAlg::ALL {
+            let jws = ring
+                .sign(alg, "JWT", b"{\"a\":1}")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(ring.verify(&jws, "JWT"), Ok(b"{\"a\":1}".to_vec()));
+            assert_eq!(ring.verify(&jws, "at+jwt"), Err(VerifyError::WrongType));
+            let mut tampered = jws.clone();
+            tampered.insert(tampered.find('.').unwrap_or_default() + 2, 'x');
+            assert!(ring.verify(&tampered, "JWT").is_err());
+        }
+        let other_master = MasterKey::generate(&OsRandom);
+        let foreign = KeyRing::load(
+            &[stored(&other_master, SigningAlg::Rs256, times(t0()))],
+            &other_master,
+            t0(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let jws = foreign
+            .sign(SigningAlg::Rs256, "JWT", b"{}")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ring.verify(&jws, "JWT"), Err(VerifyError::UnknownKey));
+        let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.";
+        assert!(ring.verify(unsigned, "JWT").is_err());
+        assert_eq!(ring.verify("garbage", "JWT"), Err(VerifyError::Malformed));
     }
 
     #[test]

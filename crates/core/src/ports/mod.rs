@@ -1,6 +1,16 @@
 //! Storage ports: what the rules need from persistence. `valet-store` implements them on SQLite and
 //! PostgreSQL; every mutation takes its audit event and writes both in one transaction.
 
+mod assertions;
+mod grants;
+mod sessions;
+mod tokens;
+
+pub use assertions::{AssertionReplayStore, assertion_key};
+pub use grants::{CodeStore, GrantStore};
+pub use sessions::{InteractionStore, SessionStore};
+pub use tokens::TokenStore;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -38,6 +48,9 @@ pub trait KeyStore: Send + Sync {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// The user whose email address is `email` (case-insensitive), when exactly one has it.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError>;
     async fn set_password(
@@ -60,6 +73,7 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError>;
+    async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     async fn insert_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError>;
     /// Replaces the secret; the old hash stays valid until `previous_until` when given.
@@ -81,6 +95,23 @@ pub trait ProvisionStore: UserStore + ClientStore {
         changes: &ProvisionChanges,
         events: &[AuditEvent],
     ) -> Result<(), StoreError>;
+}
+
+/// Everything the OpenID flows touch, as one object (`valet-store`'s `Database` is all of it).
+pub trait OidcStore:
+    UserStore + ClientStore + SessionStore + InteractionStore + GrantStore + CodeStore + TokenStore
+{
+}
+
+impl<T> OidcStore for T where
+    T: UserStore
+        + ClientStore
+        + SessionStore
+        + InteractionStore
+        + GrantStore
+        + CodeStore
+        + TokenStore
+{
 }
 
 #[async_trait]

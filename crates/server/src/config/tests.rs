@@ -134,3 +134,42 @@ fn database_passwords_never_print() {
     assert_eq!(url.to_string(), "postgres://valet:***@db.internal/valet");
     assert!(!format!("{url:?}").contains("s3cret"));
 }
+
+#[test]
+fn token_settings_come_from_the_file_and_respect_key_retention() {
+    let path = std::env::temp_dir().join(format!("valet-tokens-{}.toml", uuid::Uuid::now_v7()));
+    let _ = std::fs::write(
+        &path,
+        "[tokens]\naccess_token_ttl = \"5m\"\naccess_token_alg = \"RS256\"\nsession_ttl = \"1d\"\n",
+    );
+    let config = load(&["--config", &path.display().to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.tokens.policy.defaults.access_token,
+        Duration::minutes(5)
+    );
+    assert_eq!(config.tokens.access_token_alg, SigningAlg::Rs256);
+    assert_eq!(config.tokens.session_ttl, Duration::days(1));
+    assert_eq!(
+        load(&[]).map(|c| c.tokens.access_token_alg).ok(),
+        Some(SigningAlg::Es256)
+    );
+    let _ = std::fs::write(&path, "[tokens]\nid_token_ttl = \"2d\"\n");
+    assert!(matches!(
+        load(&["--config", &path.display().to_string()]),
+        Err(ConfigError::Invalid {
+            setting: "tokens.id_token_ttl",
+            ..
+        })
+    ));
+    let _ = std::fs::write(&path, "[tokens]\naccess_token_alg = \"ES256\"\n");
+    assert!(
+        load(&[
+            "--config",
+            &path.display().to_string(),
+            "--key-algorithms",
+            "RS256"
+        ])
+        .is_err()
+    );
+    let _ = std::fs::remove_file(path);
+}

@@ -28,6 +28,9 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set on first redemption; a second redemption revokes the grant (RFC 6749 §4.1.2).
     pub consumed_at: Option<DateTimeUtc>,
+    pub redirect_uri_given: bool,
+    pub issued_access_token_jti: Option<String>,
+    pub issued_refresh_chain_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,5 +11,6 @@ pub mod revoked_access_tokens;
 pub mod session_grants;
 pub mod sessions;
 pub mod signing_keys;
+pub mod used_assertions;
 pub mod user_roles;
 pub mod users;

@@ -1,0 +1,103 @@
+//! What the authorization endpoint does with a valid request: ask the user to log in, ask for consent, or
+//! issue a code (OIDC Core §3.1.2.3, §3.1.2.4; `prompt`, `max_age`, `id_token_hint` of §3.1.2.1).
+//!
+//! With `prompt=none` nothing may be shown, so every "ask" becomes the matching error, sent to the client.
+
+use chrono::{DateTime, Utc};
+
+use crate::authorize::{AuthorizationRequest, Prompt};
+use crate::client::Client;
+use crate::grant::Grant;
+use crate::oauth_error::OAuthErrorCode;
+use crate::session::Session;
+use crate::user::User;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Login,
+    Consent,
+    Issue,
+    /// Only with `prompt=none`: the interaction that would have been needed, as an error.
+    Refuse(OAuthErrorCode, &'static str),
+}
+
+/// What is known about the browser and the user when deciding.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The browser's SSO session, when active and its user still enabled.
+    pub session: Option<(&'a Session, &'a User)>,
+    /// The user's live grant to this client.
+    pub grant: Option<&'a Grant>,
+    /// `sub` of a verified `id_token_hint`.
+    pub hinted_subject: Option<&'a str>,
+    /// The user authenticated during this very request (so `prompt=login` and `max_age` are satisfied).
+    pub just_logged_in: bool,
+    /// The user answered the consent page during this very request.
+    pub just_consented: bool,
+}
+
+pub fn decide(
+    request: &AuthorizationRequest,
+    client: &Client,
+    ctx: Context<'_>,
+    now: DateTime<Utc>,
+) -> Decision {
+    let silent = request.has_prompt(Prompt::None);
+    let ask = |needed: Decision, error: OAuthErrorCode, why: &'static str| {
+        if silent {
+            Decision::Refuse(error, why)
+        } else {
+            needed
+        }
+    };
+    let Some((session, user)) = ctx.session else {
+        return ask(
+            Decision::Login,
+            OAuthErrorCode::LoginRequired,
+            "the user is not logged in",
+        );
+    };
+    if let Some(hinted) = ctx.hinted_subject
+        && hinted != user.id.to_string()
+        && !ctx.just_logged_in
+    {
+        return ask(
+            Decision::Login,
+            OAuthErrorCode::LoginRequired,
+            "the logged-in user is not the one id_token_hint names",
+        );
+    }
+    if !ctx.just_logged_in {
+        if request.has_prompt(Prompt::Login) || request.has_prompt(Prompt::SelectAccount) {
+            return Decision::Login;
+        }
+        // The client's registered default applies when the request names none (OIDC Registration §2).
+        let max_age = request.max_age.or(client
+            .metadata
+            .default_max_age
+            .map(chrono::Duration::seconds));
+        if let Some(max_age) = max_age
+            && !session.authenticated_within(max_age, now)
+        {
+            return ask(
+                Decision::Login,
+                OAuthErrorCode::LoginRequired,
+                "the last login is older than max_age",
+            );
+        }
+    }
+    let covered =
+        client.metadata.first_party || ctx.grant.is_some_and(|g| g.covers(&request.scopes));
+    let forced = request.has_prompt(Prompt::Consent);
+    if !ctx.just_consented && (forced || !covered) {
+        return ask(
+            Decision::Consent,
+            OAuthErrorCode::ConsentRequired,
+            "the user has not consented to these scopes",
+        );
+    }
+    Decision::Issue
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! Starting (and resuming) an authorization request: validate, look at the browser's session, decide.
+
+use std::collections::BTreeMap;
+
+use super::{FlowContext, Outcome, issue};
+use crate::authorize::{AuthorizationRequest, AuthorizeError, client_id_of, target_of, validate};
+use crate::client::Client;
+use crate::decision::{Context, Decision, decide};
+use crate::interaction::{Interaction, Stage};
+use crate::oauth_error::OAuthErrorCode;
+use crate::params::Params;
+use crate::ports::StoreError;
+use crate::session::{Session, SessionToken};
+use crate::token::IdTokenClaims;
+use crate::user::User;
+
+/// A validated request and its client.
+pub struct Flow {
+    pub client: Client,
+    pub request: AuthorizationRequest,
+}
+
+/// What happened during this very interaction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub just_logged_in: bool,
+    pub just_consented: bool,
+}
+
+async fn parse(
+    ctx: &FlowContext<'_>,
+    params: &Params,
+) -> Result<Result<Flow, Outcome>, StoreError> {
+    let client_id = match client_id_of(params) {
+        Ok(id) => id,
+        Err(e) => return Ok(Err(Outcome::Page(e))),
+    };
+    let Some(client) = ctx.store.find_client(&client_id).await? else {
+        return Ok(Err(Outcome::Page(AuthorizeError::page(
+            OAuthErrorCode::InvalidRequest,
+            "the application (client_id) is not registered",
+        ))));
+    };
+    let target = match target_of(params, &client) {
+        Ok(target) => target,
+        Err(e) => return Ok(Err(Outcome::Page(e))),
+    };
+    Ok(match validate(params, &client, target) {
+        Ok(request) => Ok(Flow { client, request }),
+        Err(e) => Err(respond_error(ctx, &e)),
+    })
+}
+
+fn respond_error(ctx: &FlowContext<'_>, error: &AuthorizeError) -> Outcome {
+    match error.response(ctx.issuer) {
+        Some(response) => Outcome::Respond(response),
+        None => Outcome::Page(error.clone()),
+    }
+}
+
+/// The browser's session and its user, when both are still good.
+pub async fn current_session(
+    ctx: &FlowContext<'_>,
+    token: Option<&SessionToken>,
+) -> Result<Option<(Session, User)>, StoreError> {
+    let Some(token) = token else { return Ok(None) };
+    let Some(session) = ctx
+        .store
+        .find_session(&token.hash())
+        .await?
+        .filter(|s| s.is_active(ctx.now))
+    else {
+        return Ok(None);
+    };
+    let user = ctx
+        .store
+        .find_user_by_id(session.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    Ok(user.map(|u| (session, u)))
+}
+
+/// `GET|POST /authorize`.
+pub async fn begin(
+    ctx: &FlowContext<'_>,
+    params: &Params,
+    token: Option<&SessionToken>,
+) -> Result<Outcome, StoreError> {
+    let flow = match parse(ctx, params).await? {
+        Ok(flow) => flow,
+        Err(outcome) => return Ok(outcome),
+    };
+    let browser = current_session(ctx, token).await?;
+    proceed(
+        ctx,
+        flow,
+        browser,
+        params.to_map(),
+        None,
+        Progress::default(),
+    )
+    .await
+}
+
+/// Continues a stored interaction after the user logged in or consented.
+pub async fn resume(
+    ctx: &FlowContext<'_>,
+    interaction: Interaction,
+    browser: Option<(Session, User)>,
+    progress: Progress,
+) -> Result<Outcome, StoreError> {
+    let params = Params::new(interaction.params.clone().into_iter().collect());
+    let flow = match parse(ctx, &params).await? {
+        Ok(flow) => flow,
+        Err(outcome) => {
+            ctx.store.delete_interaction(interaction.id).await?;
+            return Ok(outcome);
+        }
+    };
+    let map = interaction.params.clone();
+    proceed(ctx, flow, browser, map, Some(interaction), progress).await
+}
+
+/// `sub` of an `id_token_hint` Valet issued (OIDC Core §3.1.2.1): the signature and issuer must hold;
+/// an expired hint still names the user.
+fn hinted_subject(ctx: &FlowContext<'_>, hint: &str) -> Option<String> {
+    let payload = ctx.ring.verify(hint, "JWT").ok()?;
+    let claims: IdTokenClaims = serde_json::from_slice(&payload).ok()?;
+    (claims.iss == ctx.issuer.as_str()).then_some(claims.sub)
+}
+
+async fn proceed(
+    ctx: &FlowContext<'_>,
+    flow: Flow,
+    browser: Option<(Session, User)>,
+    params: BTreeMap<String, String>,
+    existing: Option<Interaction>,
+    progress: Progress,
+) -> Result<Outcome, StoreError> {
+    let hinted = match &flow.request.id_token_hint {
+        Some(hint) => match hinted_subject(ctx, hint) {
+            Some(sub) => Some(sub),
+            None => {
+                let error = AuthorizeError::redirect(
+                    &flow.request.target,
+                    OAuthErrorCode::InvalidRequest,
+                    "id_token_hint is not an ID token this provider issued",
+                );
+                return Ok(respond_error(ctx, &error));
+            }
+        },
+        None => None,
+    };
+    let grant = match &browser {
+        Some((_, user)) => ctx.store.find_live_grant(user.id, flow.client.id).await?,
+        None => None,
+    };
+    let decision_ctx = Context {
+        session: browser.as_ref().map(|(s, u)| (s, u)),
+        grant: grant.as_ref(),
+        hinted_subject: hinted.as_deref(),
+        just_logged_in: progress.just_logged_in,
+        just_consented: progress.just_consented,
+    };
+    let stage = match decide(&flow.request, &flow.client, decision_ctx, ctx.now) {
+        Decision::Issue => {
+            if let Some(interaction) = existing {
+                ctx.store.delete_interaction(interaction.id).await?;
+            }
+            let Some((session, user)) = browser else {
+                return Ok(Outcome::Page(AuthorizeError::page(
+                    OAuthErrorCode::ServerError,
+                    "no session to issue a code for",
+                )));
+            };
+            return issue::issue_code(ctx, &flow, &session, &user, grant)
+                .await
+                .map(Outcome::Respond);
+        }
+        Decision::Refuse(code, why) => {
+            if let Some(interaction) = existing {
+                ctx.store.delete_interaction(interaction.id).await?;
+            }
+            return Ok(respond_error(
+                ctx,
+                &AuthorizeError::redirect(&flow.request.target, code, why),
+            ));
+        }
+        Decision::Login => Stage::Login,
+        Decision::Consent => Stage::Consent,
+    };
+    match existing {
+        Some(mut interaction) => {
+            interaction.stage = stage;
+            if let Some((session, user)) = &browser {
+                interaction.session_id = Some(session.id);
+                interaction.user_id = Some(user.id);
+            }
+            ctx.store.update_interaction(&interaction).await?;
+            Ok(Outcome::Interact {
+                interaction,
+                handle: None,
+            })
+        }
+        None => {
+            let (interaction, handle) =
+                Interaction::start(flow.client.id, params, stage, ctx.now, ctx.random);
+            ctx.store
+                .insert_interaction(&interaction, &handle.hash())
+                .await?;
+            Ok(Outcome::Interact {
+                interaction,
+                handle: Some(handle),
+            })
+        }
+    }
+}
+
+/// The user pressed "Deny" on the consent page: `access_denied` goes back to the client.
+pub async fn deny(ctx: &FlowContext<'_>, interaction: Interaction) -> Result<Outcome, StoreError> {
+    ctx.store.delete_interaction(interaction.id).await?;
+    let params = Params::new(interaction.params.into_iter().collect());
+    Ok(match parse(ctx, &params).await? {
+        Ok(flow) => respond_error(
+            ctx,
+            &AuthorizeError::redirect(
+                &flow.request.target,
+                OAuthErrorCode::AccessDenied,
+                "the user denied access",
+            ),
+        ),
+        Err(outcome) => outcome,
+    })
+}
+
+/// The stored request of an interaction, validated again (None if it no longer is valid).
+pub async fn flow_of(
+    ctx: &FlowContext<'_>,
+    interaction: &Interaction,
+) -> Result<Option<Flow>, StoreError> {
+    let params = Params::new(interaction.params.clone().into_iter().collect());
+    Ok(parse(ctx, &params).await?.ok())
+}

@@ -1,0 +1,45 @@
+//! The authorization code flow across requests: `begin` (the authorization endpoint), `login` and
+//! `consent` (the interaction pages). Each step re-validates the stored request, decides what comes next
+//! (`crate::decision`) and either asks the user, issues a code, or answers the client with an error.
+
+mod begin;
+mod issue;
+mod login;
+
+pub use begin::{Flow, Progress, begin, current_session, deny, flow_of, resume};
+pub use login::{LoginError, authenticate};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::authorize::{AuthorizationResponse, AuthorizeError};
+use crate::interaction::{Interaction, InteractionHandle};
+use crate::issuer::Issuer;
+use crate::keys::KeyRing;
+use crate::ports::OidcStore;
+use crate::random::Random;
+use crate::token::TokenPolicy;
+
+/// What every step needs besides the request itself.
+pub struct FlowContext<'a> {
+    pub issuer: &'a Issuer,
+    pub ring: &'a KeyRing,
+    pub store: &'a dyn OidcStore,
+    pub policy: &'a TokenPolicy,
+    pub random: &'a dyn Random,
+    pub session_ttl: Duration,
+    pub now: DateTime<Utc>,
+}
+
+/// What the browser gets next.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send the user to the interaction page (login or consent).
+    Interact {
+        interaction: Interaction,
+        handle: Option<InteractionHandle>,
+    },
+    /// Answer the client (a code, or an error it may receive).
+    Respond(AuthorizationResponse),
+    /// Show an error page: the client or its redirect URI cannot be trusted.
+    Page(AuthorizeError),
+}

@@ -1,0 +1,51 @@
+//! Ports for grants and the authorization codes issued under them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::code::{AuthorizationCode, Redemption};
+use crate::grant::Grant;
+use crate::secret::SecretHash;
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// The user's unrevoked grant to this client (by the client's row id), if any.
+    async fn find_live_grant(
+        &self,
+        user_id: Uuid,
+        client: Uuid,
+    ) -> Result<Option<Grant>, StoreError>;
+    async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError>;
+    /// Inserts or rewrites the grant and records that `session_id` used it, atomically.
+    async fn save_grant(
+        &self,
+        grant: &Grant,
+        session_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    async fn insert_code(
+        &self,
+        code: &AuthorizationCode,
+        code_hash: &SecretHash,
+    ) -> Result<(), StoreError>;
+    /// Marks the code consumed if it was not: exactly one caller ever gets `Fresh` for a code, however
+    /// many present it at once.
+    async fn consume_code(
+        &self,
+        code_hash: &SecretHash,
+        at: DateTime<Utc>,
+    ) -> Result<Redemption, StoreError>;
+    /// Remembers what a fresh redemption issued.
+    async fn record_issued(
+        &self,
+        code_id: Uuid,
+        access_token_jti: &str,
+        refresh_chain_id: Option<Uuid>,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,44 @@
+//! Ports for SSO sessions and pending interactions.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::interaction::Interaction;
+use crate::secret::SecretHash;
+use crate::session::Session;
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(
+        &self,
+        session: &Session,
+        token_hash: &SecretHash,
+    ) -> Result<(), StoreError>;
+    async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError>;
+    async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
+    async fn touch_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Ends a session (logout, revocation); ending an ended session changes nothing.
+    async fn end_session(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait InteractionStore: Send + Sync {
+    async fn insert_interaction(
+        &self,
+        interaction: &Interaction,
+        handle_hash: &SecretHash,
+    ) -> Result<(), StoreError>;
+    async fn find_interaction(
+        &self,
+        handle_hash: &SecretHash,
+    ) -> Result<Option<Interaction>, StoreError>;
+    async fn update_interaction(&self, interaction: &Interaction) -> Result<(), StoreError>;
+    async fn delete_interaction(&self, id: Uuid) -> Result<(), StoreError>;
+}

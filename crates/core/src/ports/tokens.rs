@@ -1,0 +1,33 @@
+//! Ports for issued tokens: refresh tokens and revoked access-token ids.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::refresh::RefreshToken;
+use crate::secret::SecretHash;
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_refresh_token(
+        &self,
+        token: &RefreshToken,
+        token_hash: &SecretHash,
+    ) -> Result<(), StoreError>;
+    /// Revokes every live token of a chain; returns how many were live.
+    async fn revoke_refresh_chain(
+        &self,
+        chain_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Remembers a revoked access token until it would have expired anyway.
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        grant_id: Option<Uuid>,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,134 @@
+//! SSO sessions (OIDC Core §3.1.2.3 "authenticate the end-user"): one row per browser login, behind an
+//! opaque cookie whose SHA-256 alone is stored. `sid` in ID and logout tokens is the session id.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use crate::random::Random;
+use crate::secret::{Secret, SecretHash};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// When the user last actively authenticated (OIDC Core §2 `auth_time`).
+    pub auth_time: DateTime<Utc>,
+    /// Authentication methods (RFC 8176), e.g. `pwd`, `otp`.
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// The cookie value that names a session; prints as `***`.
+#[derive(Clone, Debug)]
+pub struct SessionToken(Secret);
+
+impl SessionToken {
+    pub fn parse(cookie: &str) -> Self {
+        Self(Secret::new(cookie))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        self.0.sha256()
+    }
+}
+
+/// Where a login came from, for the user's session list.
+#[derive(Clone, Debug, Default)]
+pub struct LoginOrigin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    /// A session for a user who just authenticated with `amr`, valid for `ttl`.
+    pub fn start(
+        user_id: Uuid,
+        amr: Vec<String>,
+        acr: Option<String>,
+        from: LoginOrigin,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        random: &dyn Random,
+    ) -> (Self, SessionToken) {
+        let session = Self {
+            id: Uuid::now_v7(),
+            user_id,
+            auth_time: now,
+            amr,
+            acr,
+            ip: from.ip,
+            user_agent: from.user_agent.map(|ua| ua.chars().take(512).collect()),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + ttl,
+            ended_at: None,
+        };
+        (session, SessionToken(Secret::generate(random)))
+    }
+
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.ended_at.is_none() && now < self.expires_at
+    }
+
+    /// OIDC Core §3.1.2.1 `max_age`: whether the last authentication is recent enough.
+    pub fn authenticated_within(&self, max_age: Duration, now: DateTime<Utc>) -> bool {
+        now - self.auth_time <= max_age
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::OsRandom;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    fn start() -> (Session, SessionToken) {
+        Session::start(
+            Uuid::now_v7(),
+            vec!["pwd".into()],
+            None,
+            LoginOrigin::default(),
+            t0(),
+            Duration::days(1),
+            &OsRandom,
+        )
+    }
+
+    #[test]
+    fn a_session_is_active_until_it_expires_or_ends() {
+        let (mut session, _) = start();
+        assert!(session.is_active(t0()));
+        assert!(!session.is_active(t0() + Duration::days(1)));
+        session.ended_at = Some(t0());
+        assert!(!session.is_active(t0()));
+    }
+
+    #[test]
+    fn max_age_compares_with_the_authentication_time() {
+        let (session, _) = start();
+        assert!(session.authenticated_within(Duration::seconds(1), t0() + Duration::seconds(1)));
+        assert!(!session.authenticated_within(Duration::seconds(1), t0() + Duration::seconds(2)));
+        assert!(session.authenticated_within(Duration::zero(), t0()));
+    }
+
+    #[test]
+    fn the_cookie_value_is_secret_and_only_its_hash_is_kept() {
+        let (_, token) = start();
+        assert_eq!(format!("{token:?}"), "SessionToken(***)");
+        assert!(token.hash().matches(&Secret::new(token.expose())));
+        assert_eq!(token.expose().len(), 43);
+    }
+}

@@ -1,0 +1,248 @@
+//! The authorization code grant at the token endpoint (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
+//!
+//! The code is consumed atomically before anything else is checked, so a code is worth one attempt:
+//! presented again, it revokes what its first redemption issued (RFC 6749 §4.1.2).
+
+use uuid::Uuid;
+
+use super::mint::{Minter, TokenResponse};
+use super::{AccessTokenClaims, IdTokenClaims, Lifetimes, TokenError, token_hash};
+use crate::authorize::{ClaimsRequest, CodeChallenge, CodeVerifier};
+use crate::claims::{release, subject};
+use crate::client::{Client, GrantType};
+use crate::code::{AuthorizationCode, CodeValue, Redemption};
+use crate::keys::SigningAlg;
+use crate::params::Params;
+use crate::ports::OidcStore;
+use crate::refresh::{RefreshToken, RefreshTokenValue};
+
+pub async fn exchange_code(
+    minter: &Minter<'_>,
+    lifetimes: &Lifetimes,
+    access_token_alg: SigningAlg,
+    store: &dyn OidcStore,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    let value = params
+        .get("code")?
+        .ok_or_else(|| TokenError::invalid_request("code is required"))?;
+    let redirect_uri = params.get("redirect_uri")?;
+    let verifier = params.get("code_verifier")?;
+    let code = match store
+        .consume_code(&CodeValue::parse(value).hash(), minter.now)
+        .await?
+    {
+        Redemption::Fresh(code) => code,
+        Redemption::Replayed(code) => {
+            revoke_issued(store, &code, minter).await?;
+            return Err(TokenError::invalid_grant(
+                "the authorization code was already used; what it issued is revoked",
+            ));
+        }
+        Redemption::Unknown => {
+            return Err(TokenError::invalid_grant(
+                "the authorization code is unknown",
+            ));
+        }
+    };
+    check_code(&code, client, redirect_uri, verifier, minter)?;
+    let grant = store
+        .find_grant(code.grant_id)
+        .await?
+        .filter(|g| g.is_live());
+    let grant =
+        grant.ok_or_else(|| TokenError::invalid_grant("the grant behind this code was revoked"))?;
+    let user = store
+        .find_user_by_id(code.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    let user = user.ok_or_else(|| TokenError::invalid_grant("the user is disabled or deleted"))?;
+    if let Some(session_id) = code.session_id {
+        let live = store
+            .find_session_by_id(session_id)
+            .await?
+            .is_some_and(|s| s.is_active(minter.now));
+        if !live {
+            return Err(TokenError::invalid_grant(
+                "the login session behind this code has ended",
+            ));
+        }
+    }
+
+    let sid = code.session_id.map(|s| s.to_string());
+    let access = AccessTokenClaims {
+        iss: minter.issuer(),
+        sub: subject(&user),
+        aud: minter.issuer(),
+        client_id: client.client_id.as_str().to_owned(),
+        scope: code.scopes.join(" "),
+        jti: minter.jti(),
+        iat: 0,
+        exp: 0,
+        auth_time: Some(code.auth_time.timestamp()),
+        sid: sid.clone(),
+        acr: code.acr.clone(),
+        grant_id: Some(grant.id.to_string()),
+    };
+    let (access_token, access) =
+        minter.access_token(access_token_alg, access, lifetimes.access_token)?;
+
+    let id_token = if code.scopes.iter().any(|s| s == "openid") {
+        let alg = client.metadata.id_token_signed_response_alg;
+        let claims = code
+            .claims
+            .clone()
+            .and_then(|c| ClaimsRequest::from_json(c).ok());
+        let user_claims = release(&user, [], claims.iter().flat_map(|c| c.id_token_names()));
+        let id = IdTokenClaims {
+            iss: minter.issuer(),
+            sub: access.sub.clone(),
+            aud: client.client_id.as_str().to_owned(),
+            exp: 0,
+            iat: 0,
+            auth_time: code.auth_time.timestamp(),
+            nonce: code.nonce.clone(),
+            acr: code.acr.clone(),
+            amr: code.amr.clone(),
+            azp: client.client_id.as_str().to_owned(),
+            at_hash: Some(token_hash(alg, &access_token)),
+            sid,
+            user_claims,
+        };
+        Some(minter.id_token(alg, id, lifetimes.id_token)?)
+    } else {
+        None
+    };
+
+    let refresh = issue_refresh_token(store, &code, client, lifetimes, minter).await?;
+    store
+        .record_issued(
+            code.id,
+            &access.jti,
+            refresh.as_ref().map(|(_, chain)| *chain),
+        )
+        .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetimes.access_token.num_seconds(),
+        scope: access.scope,
+        id_token,
+        refresh_token: refresh.map(|(value, _)| value.expose().to_owned()),
+    })
+}
+
+/// The bindings a code carries: client, expiry, redirect URI, PKCE.
+fn check_code(
+    code: &AuthorizationCode,
+    client: &Client,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    minter: &Minter<'_>,
+) -> Result<(), TokenError> {
+    if code.client != client.id {
+        return Err(TokenError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    if code.is_expired(minter.now) {
+        return Err(TokenError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    match redirect_uri {
+        Some(given) if given != code.redirect_uri => {
+            return Err(TokenError::invalid_grant(
+                "redirect_uri differs from the authorization request's",
+            ));
+        }
+        None if code.redirect_uri_given => {
+            return Err(TokenError::invalid_request(
+                "redirect_uri is required: the authorization request had one",
+            ));
+        }
+        _ => {}
+    }
+    match (&code.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let verifier = CodeVerifier::parse(verifier)
+                .map_err(|e| TokenError::invalid_grant(e.to_string()))?;
+            let challenge = CodeChallenge::parse(challenge, Some("S256"))
+                .map_err(|e| TokenError::invalid_grant(e.to_string()))?;
+            if !challenge.verify(&verifier) {
+                return Err(TokenError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
+            }
+        }
+        (Some(_), None) => {
+            return Err(TokenError::invalid_grant(
+                "code_verifier is required (PKCE was used)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(TokenError::invalid_grant(
+                "code_verifier given but no code_challenge was sent",
+            ));
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// A refresh token when the client may refresh and either `offline_access` was granted (the token
+/// outlives the browser session) or the client always gets one (then it is bound to the session).
+async fn issue_refresh_token(
+    store: &dyn OidcStore,
+    code: &AuthorizationCode,
+    client: &Client,
+    lifetimes: &Lifetimes,
+    minter: &Minter<'_>,
+) -> Result<Option<(RefreshTokenValue, Uuid)>, TokenError> {
+    let offline = code.scopes.iter().any(|s| s == "offline_access");
+    let allowed = client
+        .metadata
+        .grant_types
+        .contains(&GrantType::RefreshToken);
+    if !allowed || !(offline || client.metadata.always_issue_refresh_token) {
+        return Ok(None);
+    }
+    let value = RefreshTokenValue::generate(minter.random);
+    let token = RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: code.grant_id,
+        client: client.id,
+        user_id: code.user_id,
+        session_id: if offline { None } else { code.session_id },
+        scopes: code.scopes.clone(),
+        auth_time: code.auth_time,
+        created_at: minter.now,
+        expires_at: minter.now + lifetimes.refresh_token,
+        idle_expires_at: lifetimes.refresh_token_idle.map(|idle| minter.now + idle),
+        rotated_at: None,
+        revoked_at: None,
+    };
+    store.insert_refresh_token(&token, &value.hash()).await?;
+    Ok(Some((value, token.chain_id)))
+}
+
+async fn revoke_issued(
+    store: &dyn OidcStore,
+    code: &AuthorizationCode,
+    minter: &Minter<'_>,
+) -> Result<(), TokenError> {
+    if let Some(jti) = &code.issued_access_token_jti {
+        // Long enough for any access token this code can have produced.
+        let until = minter.now + chrono::Duration::days(1);
+        store
+            .revoke_access_token(jti, Some(code.grant_id), until, minter.now)
+            .await?;
+    }
+    if let Some(chain) = code.issued_refresh_chain_id {
+        store.revoke_refresh_chain(chain, minter.now).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Token endpoint errors (RFC 6749 §5.2): a code and plain words, rendered once by the server.
+
+use crate::oauth_error::OAuthErrorCode;
+use crate::ports::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenError {
+    pub code: OAuthErrorCode,
+    pub description: String,
+}
+
+impl TokenError {
+    pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(OAuthErrorCode::InvalidGrant, description)
+    }
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}"))
+    }
+}
+
+impl From<crate::params::RepeatedParam> for TokenError {
+    fn from(e: crate::params::RepeatedParam) -> Self {
+        Self::invalid_request(e.to_string())
+    }
+}

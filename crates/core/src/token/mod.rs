@@ -1,0 +1,18 @@
+//! What the token endpoint mints: ID tokens (OIDC Core §2), JWT access tokens (RFC 9068), refresh
+//! tokens, and their lifetimes (the token policy); one file per grant type.
+
+mod access_token;
+mod authorization_code;
+mod client_credentials;
+mod error;
+mod id_token;
+mod mint;
+mod policy;
+
+pub use access_token::{ACCESS_TOKEN_TYP, AccessTokenClaims};
+pub use authorization_code::exchange_code;
+pub use client_credentials::client_credentials;
+pub use error::TokenError;
+pub use id_token::{IdTokenClaims, token_hash};
+pub use mint::{Minter, TokenResponse};
+pub use policy::{Lifetimes, TokenPolicy};

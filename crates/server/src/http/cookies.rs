@@ -1,0 +1,80 @@
+//! The two browser cookies: the SSO session, and the binding of a pending interaction to the browser
+//! that started it (a leaked interaction URL is useless elsewhere). HttpOnly, SameSite=Lax, Secure and
+//! `__Secure-` prefixed when the issuer is https, scoped to the issuer's path.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::config::Config;
+
+pub struct CookieNames {
+    pub session: &'static str,
+    pub interaction: &'static str,
+}
+
+pub fn names(config: &Config) -> CookieNames {
+    if config.issuer.is_https() {
+        CookieNames {
+            session: "__Secure-valet_session",
+            interaction: "__Secure-valet_interaction",
+        }
+    } else {
+        CookieNames {
+            session: "valet_session",
+            interaction: "valet_interaction",
+        }
+    }
+}
+
+fn path(config: &Config) -> String {
+    match config.issuer.path() {
+        "" => "/".to_owned(),
+        path => path.to_owned(),
+    }
+}
+
+fn build(
+    config: &Config,
+    name: &'static str,
+    value: String,
+    max_age: CookieDuration,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(path(config))
+        .http_only(true)
+        .secure(config.issuer.is_https())
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .finish()
+}
+
+pub fn session(config: &Config, token: &str) -> Cookie<'static> {
+    let secs = config.tokens.session_ttl.num_seconds();
+    build(
+        config,
+        names(config).session,
+        token.to_owned(),
+        CookieDuration::seconds(secs),
+    )
+}
+
+pub fn interaction(config: &Config, handle: &str) -> Cookie<'static> {
+    let secs = valet_core::interaction::INTERACTION_TTL.num_seconds();
+    build(
+        config,
+        names(config).interaction,
+        handle.to_owned(),
+        CookieDuration::seconds(secs),
+    )
+}
+
+pub fn expired(config: &Config, name: &'static str) -> Cookie<'static> {
+    build(config, name, String::new(), CookieDuration::ZERO)
+}
+
+pub fn read(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}

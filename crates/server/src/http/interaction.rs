@@ -1,0 +1,308 @@
+//! The interaction pages (`/interaction/{handle}`): login and consent, server-rendered forms that work
+//! without JavaScript. Every POST must carry the interaction's CSRF token and come from the browser that
+//! started the interaction (its binding cookie).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use valet_core::client::Client;
+use valet_core::flow::{self, FlowContext, LoginError, Outcome, Progress};
+use valet_core::interaction::{Interaction, InteractionHandle, Stage};
+use valet_core::password::Password;
+use valet_core::ports::StoreError;
+use valet_core::session::{LoginOrigin, Session, SessionToken};
+
+use super::{cookies, outcome};
+use crate::pages::{self, ConsentView, LoginView};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    decision: String,
+}
+
+fn expired() -> HttpResponse {
+    pages::error(
+        StatusCode::BAD_REQUEST,
+        "This sign-in has expired",
+        "The sign-in page is no longer valid. Go back to the application and start again.",
+    )
+}
+
+/// The interaction named by the URL, if it is alive and this browser started it.
+async fn load(
+    ctx: &FlowContext<'_>,
+    req: &HttpRequest,
+    state: &AppState,
+    handle: &str,
+) -> Result<Option<(Interaction, Client)>, StoreError> {
+    let bound =
+        cookies::read(req, cookies::names(&state.config).interaction).is_some_and(|c| c == handle);
+    if !bound {
+        return Ok(None);
+    }
+    let Some(interaction) = ctx
+        .store
+        .find_interaction(&InteractionHandle::parse(handle).hash())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if interaction.is_expired(ctx.now) {
+        ctx.store.delete_interaction(interaction.id).await?;
+        return Ok(None);
+    }
+    let client = ctx
+        .store
+        .find_client_by_id(interaction.client)
+        .await?
+        .filter(|c| !c.metadata.disabled);
+    Ok(client.map(|c| (interaction, c)))
+}
+
+async fn page(
+    ctx: &FlowContext<'_>,
+    state: &AppState,
+    handle: &str,
+    interaction: &Interaction,
+    client: &Client,
+    error: Option<&str>,
+) -> Result<HttpResponse, StoreError> {
+    let Some(flow) = flow::flow_of(ctx, interaction).await? else {
+        return Ok(expired());
+    };
+    let user = match interaction.user_id {
+        Some(id) => ctx.store.find_user_by_id(id).await?,
+        None => None,
+    };
+    let shown = user.as_ref().map(|u| {
+        u.claims
+            .name
+            .clone()
+            .unwrap_or_else(|| u.username.as_str().to_owned())
+    });
+    let csrf = &interaction.csrf;
+    let response = match interaction.stage {
+        Stage::Login => {
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("interaction/{handle}/login"));
+            let prefill = user
+                .as_ref()
+                .map(|u| u.username.as_str())
+                .or(flow.request.login_hint.as_deref());
+            pages::login(&LoginView {
+                action: &action,
+                csrf,
+                client_name: &client.metadata.name,
+                username: prefill,
+                error,
+                current_user: shown.as_deref(),
+            })
+        }
+        Stage::Consent => {
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("interaction/{handle}/consent"));
+            let m = &client.metadata;
+            pages::consent(&ConsentView {
+                action: &action,
+                csrf,
+                client_name: &m.name,
+                logo_uri: m.logo_uri.as_deref(),
+                client_uri: m.client_uri.as_deref(),
+                policy_uri: m.policy_uri.as_deref(),
+                tos_uri: m.tos_uri.as_deref(),
+                user: shown.as_deref().unwrap_or_default(),
+                scopes: &flow.request.scopes,
+            })
+        }
+    };
+    Ok(pages::allow_form_redirect(
+        response,
+        &flow.request.target.redirect_uri,
+    ))
+}
+
+/// `GET /interaction/{handle}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    handle: web::Path<String>,
+) -> HttpResponse {
+    let published = state.published();
+    let ctx = state.flow(&published.ring);
+    let result = async {
+        let Some((interaction, client)) = load(&ctx, &req, &state, &handle).await? else {
+            return Ok(expired());
+        };
+        page(&ctx, &state, &handle, &interaction, &client, None).await
+    };
+    result.await.unwrap_or_else(|e| outcome::unavailable(&e))
+}
+
+/// After a step: follow the flow to the next page (same interaction), or answer the client.
+fn next(state: &AppState, handle: &str, result: Outcome) -> HttpResponse {
+    match result {
+        Outcome::Interact { handle: None, .. } => HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                state
+                    .config
+                    .issuer
+                    .endpoint(&format!("interaction/{handle}")),
+            ))
+            .finish(),
+        other => {
+            let mut response = outcome::render(state, other);
+            let _ = response.add_cookie(&cookies::expired(
+                &state.config,
+                cookies::names(&state.config).interaction,
+            ));
+            response
+        }
+    }
+}
+
+/// `POST /interaction/{handle}/login`.
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    handle: web::Path<String>,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
+    let published = state.published();
+    let ctx = state.flow(&published.ring);
+    let result = async {
+        let Some((interaction, client)) = load(&ctx, &req, &state, &handle).await? else {
+            return Ok(expired());
+        };
+        if interaction.stage != Stage::Login || !interaction.csrf_matches(&form.csrf) {
+            return Ok(expired());
+        }
+        let user = match flow::authenticate(
+            ctx.store,
+            &form.username,
+            &Password::new(form.password.clone()),
+        )
+        .await
+        {
+            Ok(user) => user,
+            Err(LoginError::Rejected) => {
+                tracing::info!(client_id = %client.client_id.as_str(), "login rejected");
+                return page(
+                    &ctx,
+                    &state,
+                    &handle,
+                    &interaction,
+                    &client,
+                    Some("The username or password is incorrect."),
+                )
+                .await;
+            }
+            Err(LoginError::Store(e)) => return Err(e),
+        };
+        let origin = LoginOrigin {
+            ip: req
+                .connection_info()
+                .realip_remote_addr()
+                .map(str::to_owned),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
+        let (session, token) = Session::start(
+            user.id,
+            vec!["pwd".into()],
+            Some("1".into()),
+            origin,
+            ctx.now,
+            ctx.session_ttl,
+            ctx.random,
+        );
+        ctx.store.insert_session(&session, &token.hash()).await?;
+        let previous = cookies::read(&req, cookies::names(&state.config).session)
+            .map(|t| SessionToken::parse(&t));
+        let old = match &previous {
+            Some(token) => ctx.store.find_session(&token.hash()).await?,
+            None => None,
+        };
+        if let Some(old) = old {
+            ctx.store
+                .end_session(old.id, ctx.now, "replaced by a new login")
+                .await?;
+        }
+        tracing::info!(client_id = %client.client_id.as_str(), sid = %session.id, "user logged in");
+        let result = flow::resume(
+            &ctx,
+            interaction,
+            Some((session, user)),
+            Progress {
+                just_logged_in: true,
+                just_consented: false,
+            },
+        )
+        .await?;
+        let mut response = next(&state, &handle, result);
+        let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
+        Ok(response)
+    };
+    result.await.unwrap_or_else(|e| outcome::unavailable(&e))
+}
+
+/// `POST /interaction/{handle}/consent`.
+pub async fn consent(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    handle: web::Path<String>,
+    form: web::Form<ConsentForm>,
+) -> HttpResponse {
+    let published = state.published();
+    let ctx = state.flow(&published.ring);
+    let result = async {
+        let Some((interaction, _client)) = load(&ctx, &req, &state, &handle).await? else {
+            return Ok(expired());
+        };
+        if interaction.stage != Stage::Consent || !interaction.csrf_matches(&form.csrf) {
+            return Ok(expired());
+        }
+        let token = cookies::read(&req, cookies::names(&state.config).session)
+            .map(|t| SessionToken::parse(&t));
+        let browser = flow::current_session(&ctx, token.as_ref()).await?;
+        let same_user = browser
+            .as_ref()
+            .is_some_and(|(_, user)| Some(user.id) == interaction.user_id);
+        if !same_user {
+            return Ok(expired());
+        }
+        let result = match form.decision.as_str() {
+            "allow" => {
+                flow::resume(
+                    &ctx,
+                    interaction,
+                    browser,
+                    Progress {
+                        just_logged_in: false,
+                        just_consented: true,
+                    },
+                )
+                .await?
+            }
+            _ => flow::deny(&ctx, interaction).await?,
+        };
+        Ok(next(&state, &handle, result))
+    };
+    result.await.unwrap_or_else(|e| outcome::unavailable(&e))
+}

@@ -1,0 +1,228 @@
+//! `GrantStore` and `CodeStore` on `grants`, `session_grants` and `authorization_codes`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+use valet_core::code::{AuthorizationCode, Redemption};
+use valet_core::grant::Grant;
+use valet_core::ports::{CodeStore, GrantStore, StoreError};
+use valet_core::secret::SecretHash;
+
+use crate::convert::{parse_list, string_list};
+use crate::database::{Database, backend};
+use crate::entities::{authorization_codes, grants, session_grants};
+
+fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        id: row.id,
+        user_id: row.user_id,
+        client: row.client_id,
+        scopes: parse_list("grants.scopes", &row.scopes, |s| Ok(s.to_owned()))?,
+        claims: row.claims,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+fn code_from(row: authorization_codes::Model) -> Result<AuthorizationCode, StoreError> {
+    Ok(AuthorizationCode {
+        id: row.id,
+        grant_id: row.grant_id,
+        client: row.client_id,
+        user_id: row.user_id,
+        session_id: row.session_id,
+        redirect_uri: row.redirect_uri,
+        redirect_uri_given: row.redirect_uri_given,
+        code_challenge: row.code_challenge,
+        nonce: row.nonce,
+        scopes: parse_list("authorization_codes.scopes", &row.scopes, |s| {
+            Ok(s.to_owned())
+        })?,
+        claims: row.claims,
+        auth_time: row.auth_time,
+        amr: parse_list("authorization_codes.amr", &row.amr, |s| Ok(s.to_owned()))?,
+        acr: row.acr,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        consumed_at: row.consumed_at,
+        issued_access_token_jti: row.issued_access_token_jti,
+        issued_refresh_chain_id: row.issued_refresh_chain_id,
+    })
+}
+
+#[async_trait]
+impl GrantStore for Database {
+    async fn find_live_grant(
+        &self,
+        user_id: Uuid,
+        client: Uuid,
+    ) -> Result<Option<Grant>, StoreError> {
+        grants::Entity::find()
+            .filter(grants::Column::UserId.eq(user_id))
+            .filter(grants::Column::ClientId.eq(client))
+            .filter(grants::Column::RevokedAt.is_null())
+            .order_by_desc(grants::Column::CreatedAt)
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(grant_from)
+            .transpose()
+    }
+
+    async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError> {
+        grants::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(grant_from)
+            .transpose()
+    }
+
+    async fn save_grant(
+        &self,
+        grant: &Grant,
+        session_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let txn = self.conn.begin().await.map_err(backend)?;
+        let row = grants::Model {
+            id: grant.id,
+            user_id: grant.user_id,
+            client_id: grant.client,
+            scopes: string_list(grant.scopes.iter().map(String::as_str)),
+            claims: grant.claims.clone(),
+            created_at: grant.created_at,
+            last_used_at: grant.last_used_at,
+            revoked_at: grant.revoked_at,
+            revoked_by: None,
+            revoke_reason: None,
+        };
+        let exists = grants::Entity::find_by_id(grant.id)
+            .one(&txn)
+            .await
+            .map_err(backend)?
+            .is_some();
+        if exists {
+            let mut update = row.into_active_model().reset_all();
+            update.revoked_by = sea_orm::ActiveValue::NotSet;
+            update.revoke_reason = sea_orm::ActiveValue::NotSet;
+            update.update(&txn).await.map_err(backend)?;
+        } else {
+            row.into_active_model()
+                .insert(&txn)
+                .await
+                .map_err(backend)?;
+        }
+        if let Some(session_id) = session_id {
+            let bound = session_grants::Entity::find_by_id((session_id, grant.id))
+                .one(&txn)
+                .await
+                .map_err(backend)?;
+            if bound.is_none() {
+                session_grants::Model {
+                    session_id,
+                    grant_id: grant.id,
+                    created_at: at,
+                }
+                .into_active_model()
+                .insert(&txn)
+                .await
+                .map_err(backend)?;
+            }
+        }
+        txn.commit().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl CodeStore for Database {
+    async fn insert_code(
+        &self,
+        code: &AuthorizationCode,
+        code_hash: &SecretHash,
+    ) -> Result<(), StoreError> {
+        authorization_codes::Model {
+            id: code.id,
+            code_hash: code_hash.as_str().to_owned(),
+            grant_id: code.grant_id,
+            client_id: code.client,
+            user_id: code.user_id,
+            session_id: code.session_id,
+            redirect_uri: code.redirect_uri.clone(),
+            code_challenge: code.code_challenge.clone(),
+            code_challenge_method: code.code_challenge.as_ref().map(|_| "S256".to_owned()),
+            nonce: code.nonce.clone(),
+            scopes: string_list(code.scopes.iter().map(String::as_str)),
+            claims: code.claims.clone(),
+            auth_time: code.auth_time,
+            amr: string_list(code.amr.iter().map(String::as_str)),
+            acr: code.acr.clone(),
+            created_at: code.created_at,
+            expires_at: code.expires_at,
+            consumed_at: code.consumed_at,
+            redirect_uri_given: code.redirect_uri_given,
+            issued_access_token_jti: code.issued_access_token_jti.clone(),
+            issued_refresh_chain_id: code.issued_refresh_chain_id,
+        }
+        .into_active_model()
+        .insert(&self.conn)
+        .await
+        .map(drop)
+        .map_err(backend)
+    }
+
+    async fn consume_code(
+        &self,
+        code_hash: &SecretHash,
+        at: DateTime<Utc>,
+    ) -> Result<Redemption, StoreError> {
+        // One conditional UPDATE: the database decides which of several concurrent redemptions wins.
+        let claimed = authorization_codes::Entity::update_many()
+            .col_expr(authorization_codes::Column::ConsumedAt, Expr::value(at))
+            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
+            .filter(authorization_codes::Column::ConsumedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected
+            == 1;
+        let row = authorization_codes::Entity::find()
+            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?;
+        Ok(match (row, claimed) {
+            (Some(row), true) => Redemption::Fresh(code_from(row)?),
+            (Some(row), false) => Redemption::Replayed(code_from(row)?),
+            (None, _) => Redemption::Unknown,
+        })
+    }
+
+    async fn record_issued(
+        &self,
+        code_id: Uuid,
+        access_token_jti: &str,
+        refresh_chain_id: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        authorization_codes::Entity::update_many()
+            .col_expr(
+                authorization_codes::Column::IssuedAccessTokenJti,
+                Expr::value(access_token_jti),
+            )
+            .col_expr(
+                authorization_codes::Column::IssuedRefreshChainId,
+                Expr::value(refresh_chain_id),
+            )
+            .filter(authorization_codes::Column::Id.eq(code_id))
+            .exec(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,209 @@
+//! `SessionStore` and `InteractionStore` on `sessions` and `interactions`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use serde_json::json;
+use uuid::Uuid;
+use valet_core::interaction::{Interaction, Stage};
+use valet_core::ports::{InteractionStore, SessionStore, StoreError};
+use valet_core::secret::SecretHash;
+use valet_core::session::Session;
+
+use crate::convert::{corrupt, parse_list, string_list};
+use crate::database::{Database, backend};
+use crate::entities::{interactions, sessions};
+
+fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: row.id,
+        user_id: row.user_id,
+        auth_time: row.auth_time,
+        amr: parse_list("sessions.amr", &row.amr, |s| Ok(s.to_owned()))?,
+        acr: row.acr,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        created_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+        expires_at: row.expires_at,
+        ended_at: row.ended_at,
+    })
+}
+
+fn interaction_from(row: interactions::Model) -> Result<Interaction, StoreError> {
+    let params: BTreeMap<String, String> = serde_json::from_value(row.request["params"].clone())
+        .map_err(|e| corrupt("interactions.request", e))?;
+    let csrf = row.request["csrf"]
+        .as_str()
+        .ok_or_else(|| corrupt("interactions.request", "no csrf"))?
+        .to_owned();
+    Ok(Interaction {
+        id: row.id,
+        client: row.client_id,
+        params,
+        stage: Stage::parse(&row.stage).ok_or_else(|| corrupt("interactions.stage", &row.stage))?,
+        session_id: row.session_id,
+        user_id: row.user_id,
+        csrf,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+fn interaction_row(interaction: &Interaction, handle_hash: String) -> interactions::Model {
+    interactions::Model {
+        id: interaction.id,
+        handle_hash,
+        client_id: interaction.client,
+        request: json!({ "params": interaction.params, "csrf": interaction.csrf }),
+        session_id: interaction.session_id,
+        user_id: interaction.user_id,
+        stage: interaction.stage.as_str().to_owned(),
+        created_at: interaction.created_at,
+        expires_at: interaction.expires_at,
+    }
+}
+
+#[async_trait]
+impl SessionStore for Database {
+    async fn insert_session(
+        &self,
+        session: &Session,
+        token_hash: &SecretHash,
+    ) -> Result<(), StoreError> {
+        sessions::Model {
+            id: session.id,
+            token_hash: token_hash.as_str().to_owned(),
+            user_id: session.user_id,
+            auth_time: session.auth_time,
+            amr: string_list(session.amr.iter().map(String::as_str)),
+            acr: session.acr.clone(),
+            ip: session.ip.clone(),
+            user_agent: session.user_agent.clone(),
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            expires_at: session.expires_at,
+            ended_at: session.ended_at,
+            end_reason: None,
+        }
+        .into_active_model()
+        .insert(&self.conn)
+        .await
+        .map(drop)
+        .map_err(backend)
+    }
+
+    async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
+        sessions::Entity::find()
+            .filter(sessions::Column::TokenHash.eq(token_hash.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(session_from)
+            .transpose()
+    }
+
+    async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        sessions::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(session_from)
+            .transpose()
+    }
+
+    async fn touch_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastSeenAt, Expr::value(at))
+            .filter(sessions::Column::Id.eq(id))
+            .exec(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+
+    async fn end_session(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::EndedAt, Expr::value(at))
+            .col_expr(sessions::Column::EndReason, Expr::value(reason))
+            .filter(sessions::Column::Id.eq(id))
+            .filter(sessions::Column::EndedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl InteractionStore for Database {
+    async fn insert_interaction(
+        &self,
+        interaction: &Interaction,
+        handle_hash: &SecretHash,
+    ) -> Result<(), StoreError> {
+        interaction_row(interaction, handle_hash.as_str().to_owned())
+            .into_active_model()
+            .insert(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+
+    async fn find_interaction(
+        &self,
+        handle_hash: &SecretHash,
+    ) -> Result<Option<Interaction>, StoreError> {
+        interactions::Entity::find()
+            .filter(interactions::Column::HandleHash.eq(handle_hash.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(interaction_from)
+            .transpose()
+    }
+
+    async fn update_interaction(&self, interaction: &Interaction) -> Result<(), StoreError> {
+        let result = interactions::Entity::update_many()
+            .col_expr(
+                interactions::Column::Stage,
+                Expr::value(interaction.stage.as_str()),
+            )
+            .col_expr(
+                interactions::Column::SessionId,
+                Expr::value(interaction.session_id),
+            )
+            .col_expr(
+                interactions::Column::UserId,
+                Expr::value(interaction.user_id),
+            )
+            .filter(interactions::Column::Id.eq(interaction.id))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?;
+        if result.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!(
+                "interaction {}",
+                interaction.id
+            )))
+        }
+    }
+
+    async fn delete_interaction(&self, id: Uuid) -> Result<(), StoreError> {
+        interactions::Entity::delete_by_id(id)
+            .exec(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,99 @@
+//! `TokenStore` on `refresh_tokens` and `revoked_access_tokens`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+use valet_core::ports::{StoreError, TokenStore};
+use valet_core::refresh::RefreshToken;
+use valet_core::secret::SecretHash;
+
+use crate::convert::string_list;
+use crate::database::{Database, backend};
+use crate::entities::{refresh_tokens, revoked_access_tokens};
+
+#[async_trait]
+impl TokenStore for Database {
+    async fn insert_refresh_token(
+        &self,
+        token: &RefreshToken,
+        token_hash: &SecretHash,
+    ) -> Result<(), StoreError> {
+        refresh_tokens::Model {
+            id: token.id,
+            token_hash: token_hash.as_str().to_owned(),
+            chain_id: token.chain_id,
+            parent_id: token.parent_id,
+            grant_id: token.grant_id,
+            client_id: token.client,
+            user_id: token.user_id,
+            session_id: token.session_id,
+            scopes: string_list(token.scopes.iter().map(String::as_str)),
+            auth_time: token.auth_time,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            idle_expires_at: token.idle_expires_at,
+            rotated_at: token.rotated_at,
+            revoked_at: token.revoked_at,
+        }
+        .into_active_model()
+        .insert(&self.conn)
+        .await
+        .map(drop)
+        .map_err(backend)
+    }
+
+    async fn revoke_refresh_chain(
+        &self,
+        chain_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(at))
+            .filter(refresh_tokens::Column::ChainId.eq(chain_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map(|r| r.rows_affected)
+            .map_err(backend)
+    }
+
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        grant_id: Option<Uuid>,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if self.is_access_token_revoked(jti).await? {
+            return Ok(());
+        }
+        revoked_access_tokens::Model {
+            jti: jti.to_owned(),
+            grant_id,
+            revoked_at: at,
+            expires_at,
+        }
+        .into_active_model()
+        .insert(&self.conn)
+        .await
+        .map(drop)
+        .or_else(|e| match backend(e) {
+            // Revoked concurrently by someone else: the outcome is the same.
+            StoreError::Conflict(_) => Ok(()),
+            other => Err(other),
+        })
+    }
+
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let count = revoked_access_tokens::Entity::find()
+            .filter(revoked_access_tokens::Column::Jti.eq(jti))
+            .count(&self.conn)
+            .await
+            .map_err(backend)?;
+        Ok(count > 0)
+    }
+}

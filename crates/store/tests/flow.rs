@@ -1,0 +1,296 @@
+//! Sessions, interactions, grants and authorization codes through the ports, on SQLite and PostgreSQL.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::Client;
+use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
+use valet_core::grant::Grant;
+use valet_core::interaction::{Interaction, Stage};
+use valet_core::ports::{
+    ClientStore, CodeStore, GrantStore, InteractionStore, SessionStore, UserStore,
+};
+use valet_core::provision::ClientEntry;
+use valet_core::random::OsRandom;
+use valet_core::session::{LoginOrigin, Session};
+use valet_core::user::{User, Username};
+use valet_store::Database;
+
+async fn fresh(postgres: bool) -> Database {
+    let id = Uuid::now_v7().simple().to_string();
+    let url = if postgres {
+        let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE valet_test_{id}"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        format!("postgres://postgres@127.0.0.1:5432/valet_test_{id}")
+    } else {
+        format!(
+            "sqlite://{}?mode=rwc",
+            std::env::temp_dir()
+                .join(format!("valet-test-{id}.db"))
+                .display()
+        )
+    };
+    let db = Database::connect(&url, 20)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    db
+}
+
+fn now() -> DateTime<Utc> {
+    // Whole microseconds: what PostgreSQL keeps.
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
+}
+
+async fn user_and_client(db: &Database) -> (User, Client) {
+    let t = now();
+    let user = User {
+        id: Uuid::now_v7(),
+        username: Username::parse("alice").unwrap_or_else(|e| panic!("{e}")),
+        password_hash: None,
+        disabled: false,
+        claims: Default::default(),
+        roles: Default::default(),
+        created_at: t,
+        updated_at: t,
+    };
+    db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let entry = ClientEntry {
+        client_id: "web".into(),
+        client_name: "Web".into(),
+        client_secret: Some("s".repeat(40)),
+        redirect_uris: vec!["https://web.example/cb".into()],
+        ..Default::default()
+    };
+    let spec = entry.validate(0).unwrap_or_else(|e| panic!("{e}"));
+    let client = Client {
+        id: Uuid::now_v7(),
+        client_id: spec.client_id,
+        secret_hash: None,
+        metadata: spec.metadata,
+        created_at: t,
+        updated_at: t,
+    };
+    db.insert_client(&client, &AuditEvent::new(t, Actor::cli(), "client.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (user, client)
+}
+
+fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> AuthorizationCode {
+    AuthorizationCode {
+        id: Uuid::now_v7(),
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: session,
+        redirect_uri: "https://web.example/cb".into(),
+        redirect_uri_given: true,
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        scopes: vec!["openid".into(), "email".into()],
+        claims: None,
+        auth_time: t,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: t,
+        expires_at: t + Duration::seconds(60),
+        consumed_at: None,
+        issued_access_token_jti: None,
+        issued_refresh_chain_id: None,
+    }
+}
+
+async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, _) = user_and_client(&db).await;
+    let t = now();
+    let (session, token) = Session::start(
+        user.id,
+        vec!["pwd".into()],
+        None,
+        LoginOrigin::default(),
+        t,
+        Duration::days(1),
+        &OsRandom,
+    );
+    db.insert_session(&session, &token.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_session(&token.hash()).await.ok().flatten(),
+        Some(session.clone())
+    );
+    db.end_session(session.id, t + Duration::seconds(5), "logout")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.end_session(session.id, t + Duration::seconds(9), "again")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ended = db
+        .find_session(&token.hash())
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("found"));
+    assert_eq!(
+        ended.ended_at,
+        Some(t + Duration::seconds(5)),
+        "the first end wins"
+    );
+    assert!(!ended.is_active(t));
+}
+
+async fn interactions_round_trip_and_advance(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let params: BTreeMap<String, String> = [("state".to_owned(), "a b+c~".to_owned())].into();
+    let (mut interaction, handle) =
+        Interaction::start(client.id, params, Stage::Login, now(), &OsRandom);
+    db.insert_interaction(&interaction, &handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        Some(interaction.clone())
+    );
+    interaction.stage = Stage::Consent;
+    interaction.user_id = Some(user.id);
+    db.update_interaction(&interaction)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        Some(interaction.clone())
+    );
+    db.delete_interaction(interaction.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        None
+    );
+}
+
+async fn grants_accumulate_and_bind_sessions(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (session, token) = Session::start(
+        user.id,
+        vec!["pwd".into()],
+        None,
+        LoginOrigin::default(),
+        t,
+        Duration::days(1),
+        &OsRandom,
+    );
+    db.insert_session(&session, &token.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_live_grant(user.id, client.id).await.ok().flatten(),
+        None
+    );
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, Some(session.id), t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let extended = grant.clone().extended(&["email".into()], t);
+    db.save_grant(&extended, Some(session.id), t)
+        .await
+        .unwrap_or_else(|e| panic!("saving twice binds once: {e}"));
+    assert_eq!(
+        db.find_live_grant(user.id, client.id).await.ok().flatten(),
+        Some(extended.clone())
+    );
+    let revoked = Grant {
+        revoked_at: Some(t),
+        ..extended
+    };
+    db.save_grant(&revoked, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_live_grant(user.id, client.id).await.ok().flatten(),
+        None
+    );
+}
+
+async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
+    let db = Arc::new(fresh(postgres).await);
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let code = code_for(&grant, None, t);
+    let value = CodeValue::generate(&OsRandom);
+    db.insert_code(&code, &value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            let hash = value.hash();
+            tokio::spawn(async move { db.consume_code(&hash, now()).await })
+        })
+        .collect();
+    let mut fresh_count = 0;
+    let mut replayed = 0;
+    for attempt in attempts {
+        match attempt
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            Redemption::Fresh(found) => {
+                fresh_count += 1;
+                assert_eq!(found.nonce, code.nonce);
+                assert_eq!(found.code_challenge, code.code_challenge);
+            }
+            Redemption::Replayed(_) => replayed += 1,
+            Redemption::Unknown => panic!("the code exists"),
+        }
+    }
+    assert_eq!((fresh_count, replayed), (1, 49));
+    db.record_issued(code.id, "jti-1", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    match db.consume_code(&value.hash(), now()).await {
+        Ok(Redemption::Replayed(again)) => {
+            assert_eq!(again.issued_access_token_jti.as_deref(), Some("jti-1"))
+        }
+        other => panic!("expected a replay, got {other:?}"),
+    }
+    let unknown = db
+        .consume_code(&CodeValue::generate(&OsRandom).hash(), now())
+        .await;
+    assert!(matches!(unknown, Ok(Redemption::Unknown)));
+}
+
+macro_rules! on_both {
+    ($($name:ident),+) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
+    };
+}
+
+on_both!(
+    sessions_are_found_by_token_and_end_once,
+    interactions_round_trip_and_advance,
+    grants_accumulate_and_bind_sessions,
+    a_code_is_redeemed_exactly_once_under_concurrency
+);
