@@ -122,6 +122,33 @@ impl TestApp {
     }
 }
 
+impl TestEnv {
+    /// Starts on a port chosen up front so the issuer is the server's real address (the flow redirects
+    /// to it), and applies `provision` first.
+    pub async fn start_as_issuer(&self, provision: &str) -> TestApp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listen = format!("127.0.0.1:{port}");
+        let issuer = format!("http://127.0.0.1:{port}");
+        let db = valet_store::Database::connect(&self.database_url, 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        valet_core::provision::apply(
+            provision,
+            &db,
+            chrono::Utc::now(),
+            valet_core::audit::Actor::provision(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("provision: {e}"));
+        self.start(&["--listen", &listen, "--issuer", &issuer])
+            .await
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     TestEnv::new(backend).await.start(&[]).await
 }

@@ -1,6 +1,8 @@
 //! Integration tests: the real application on a random port, on SQLite and on PostgreSQL.
 
+mod browser;
 mod cli;
+mod code_flow;
 mod discovery;
 mod helpers;
 mod jwks;

@@ -1,0 +1,468 @@
+//! The authorization code flow through real HTTP: authorize → login → consent → code → token →
+//! userinfo, and the answers the specs require for hostile or malformed requests.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::browser::{Browser, Page};
+use crate::helpers::{Backend, TestApp, TestEnv};
+
+const SECRET: &str = "web-client-secret-0123456789abcdef";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "https://web.example/cb";
+
+const PROVISION: &str = r#"
+[[clients]]
+client_id = "web"
+client_name = "Web <App>"
+client_secret = "web-client-secret-0123456789abcdef"
+redirect_uris = ["https://web.example/cb", "https://web.example/other?x=1"]
+grant_types = ["authorization_code", "refresh_token"]
+
+[[clients]]
+client_id = "batch"
+client_name = "Batch"
+client_secret = "batch-client-secret-0123456789abcdef"
+grant_types = ["client_credentials"]
+scope = "reports:read reports:write openid"
+
+[[users]]
+username = "alice"
+password = "alice's long password"
+claims = { email = "alice@example.com", email_verified = true, name = "Alice Liddell" }
+"#;
+
+async fn start(backend: Backend) -> (TestEnv, TestApp) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    (env, app)
+}
+
+fn authorize_url(app: &TestApp, extra: &str) -> String {
+    format!(
+        "{}/authorize?client_id=web&redirect_uri={}&response_type=code&scope=openid%20email%20profile&state=st%20%2B~128&nonce=n-0S6&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        app.address,
+        urlencode(REDIRECT)
+    )
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Logs in and consents; returns the page that redirects to the client.
+async fn login_and_consent(browser: &mut Browser, app: &TestApp, url: &str) -> Page {
+    let to_interaction = browser.get(url).await;
+    assert_eq!(
+        to_interaction.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        to_interaction.body
+    );
+    let interaction = to_interaction.location.clone().unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(
+        login.body.contains("Web &lt;App&gt;"),
+        "the client name is escaped"
+    );
+    let consent = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "alice"),
+                ("password", "alice's long password"),
+            ],
+        )
+        .await;
+    assert_eq!(consent.status, StatusCode::SEE_OTHER, "{}", consent.body);
+    let consent_page = browser.get(&interaction).await;
+    assert!(
+        consent_page.body.contains("email address"),
+        "the consent page names the scopes in words"
+    );
+    let done = browser
+        .post(
+            &format!("{interaction}/consent"),
+            &[("csrf", &consent_page.field("csrf")), ("decision", "allow")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(
+        done.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with(REDIRECT)),
+        "{:?}",
+        done.location
+    );
+    let _ = app;
+    done
+}
+
+async fn token(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut request = app.http.post(format!("{}/token", app.address)).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    (status, response.json().await.unwrap_or_default())
+}
+
+fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap_or_default();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap_or_default()).unwrap_or_default()
+}
+
+async fn redeem(app: &TestApp, code: &str) -> (StatusCode, Value) {
+    token(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+        Some(("web", SECRET)),
+    )
+    .await
+}
+
+async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/userinfo", app.address))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn the_full_code_flow_issues_verified_tokens(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let done = login_and_consent(&mut browser, &app, &authorize_url(&app, "")).await;
+    assert_eq!(
+        done.location_param("state").as_deref(),
+        Some("st +~128"),
+        "state echoed byte-exact"
+    );
+    assert_eq!(
+        done.location_param("iss").as_deref(),
+        Some(app.address.as_str()),
+        "RFC 9207 iss"
+    );
+    let code = done.location_param("code").unwrap_or_default();
+    assert!(code.len() >= 43, "a 256-bit code");
+
+    let (status, tokens) = redeem(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 600);
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap_or_default());
+    assert_eq!(id["iss"], app.address.as_str());
+    assert_eq!(id["aud"], "web");
+    assert_eq!(id["azp"], "web");
+    assert_eq!(id["nonce"], "n-0S6");
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert!(id["at_hash"].is_string() && id["sid"].is_string() && id["auth_time"].is_i64());
+    assert!(
+        id.get("email").is_none(),
+        "scope claims go to userinfo when an access token is issued"
+    );
+    let at = jwt_claims(tokens["access_token"].as_str().unwrap_or_default());
+    assert_eq!(at["client_id"], "web");
+    assert_eq!(at["sub"], id["sub"]);
+
+    let info = userinfo(&app, tokens["access_token"].as_str().unwrap_or_default()).await;
+    assert_eq!(info.status(), StatusCode::OK);
+    let info: Value = info.json().await.unwrap_or_default();
+    assert_eq!(info["sub"], id["sub"]);
+    assert_eq!(info["email"], "alice@example.com");
+    assert_eq!(info["name"], "Alice Liddell");
+
+    // A second request from the same browser: SSO session and remembered consent, no pages.
+    let again = browser.get(&authorize_url(&app, "")).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert!(
+        again.location_param("code").is_some(),
+        "{:?}",
+        again.location
+    );
+    let silent = browser.get(&authorize_url(&app, "&prompt=none")).await;
+    assert!(
+        silent.location_param("code").is_some(),
+        "prompt=none succeeds when logged in and consented"
+    );
+}
+
+async fn a_reused_code_is_refused_and_revokes_its_tokens(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let done = login_and_consent(&mut browser, &app, &authorize_url(&app, "")).await;
+    let code = done.location_param("code").unwrap_or_default();
+    let (_, tokens) = redeem(&app, &code).await;
+    let access_token = tokens["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(userinfo(&app, &access_token).await.status(), StatusCode::OK);
+    let (status, error) = redeem(&app, &code).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let refused = userinfo(&app, &access_token).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+}
+
+async fn token_requests_must_match_the_code_bindings(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let done = login_and_consent(&mut browser, &app, &authorize_url(&app, "")).await;
+    let code = done.location_param("code").unwrap_or_default();
+    let base = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let (status, e) = token(&app, &base, Some(("web", "wrong secret"))).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let wrong_verifier = [
+        base[0],
+        base[1],
+        base[2],
+        (
+            "code_verifier",
+            "a-wrong-verifier-of-enough-length-0123456789abc",
+        ),
+    ];
+    let (status, e) = token(&app, &wrong_verifier, Some(("web", SECRET))).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    // The code was consumed by that failed attempt: one attempt per code.
+    let (status, _) = redeem(&app, &code).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, e) = token(&app, &[("grant_type", "password")], Some(("web", SECRET))).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
+}
+
+async fn errors_that_cannot_be_trusted_to_a_redirect_are_pages(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let unknown = browser
+        .get(&format!(
+            "{}/authorize?client_id=nobody&response_type=code&scope=openid",
+            app.address
+        ))
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.location),
+        (StatusCode::BAD_REQUEST, None)
+    );
+    let bad_uri = authorize_url(&app, "").replace(
+        &urlencode(REDIRECT),
+        &urlencode("https://web.example/cb/extra"),
+    );
+    let page = browser.get(&bad_uri).await;
+    assert_eq!(
+        (page.status, page.location.is_none()),
+        (StatusCode::BAD_REQUEST, true)
+    );
+    assert!(page.body.contains("<h1"), "an HTML page a user can read");
+}
+
+async fn other_errors_go_back_to_the_client_with_state(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let silent = browser.get(&authorize_url(&app, "&prompt=none")).await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(silent.location_param("state").as_deref(), Some("st +~128"));
+    assert!(silent.location_param("code").is_none());
+    let missing = browser
+        .get(&authorize_url(&app, "").replace("response_type=code&", ""))
+        .await;
+    assert_eq!(
+        missing.location_param("error").as_deref(),
+        Some("invalid_request")
+    );
+    let form_post = browser
+        .get(&authorize_url(&app, "&prompt=none&response_mode=form_post"))
+        .await;
+    assert_eq!(form_post.status, StatusCode::OK);
+    assert!(
+        form_post.body.contains("action=\"https://web.example/cb\"")
+            && form_post.body.contains("login_required"),
+        "{}",
+        form_post.body
+    );
+}
+
+async fn denying_consent_returns_access_denied(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let interaction = browser
+        .get(&authorize_url(&app, ""))
+        .await
+        .location
+        .unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "alice@EXAMPLE.com"),
+                ("password", "alice's long password"),
+            ],
+        )
+        .await;
+    let consent = browser.get(&interaction).await;
+    let denied = browser
+        .post(
+            &format!("{interaction}/consent"),
+            &[("csrf", &consent.field("csrf")), ("decision", "deny")],
+        )
+        .await;
+    assert_eq!(
+        denied.location_param("error").as_deref(),
+        Some("access_denied")
+    );
+}
+
+async fn forms_need_their_csrf_token_and_browser(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let interaction = browser
+        .get(&authorize_url(&app, ""))
+        .await
+        .location
+        .unwrap_or_default();
+    let forged = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", "forged"),
+                ("username", "alice"),
+                ("password", "alice's long password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (forged.status, forged.location),
+        (StatusCode::BAD_REQUEST, None)
+    );
+    let csrf = browser.get(&interaction).await.field("csrf");
+    let wrong = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[("csrf", &csrf), ("username", "alice"), ("password", "nope")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("role=\"alert\""));
+    let mut other_browser = Browser::new();
+    let stolen = other_browser.get(&interaction).await;
+    assert_eq!(
+        stolen.status,
+        StatusCode::BAD_REQUEST,
+        "an interaction URL is bound to its browser"
+    );
+}
+
+async fn client_credentials_issue_a_client_token(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let secret = ("batch", "batch-client-secret-0123456789abcdef");
+    let (status, tokens) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "reports:read"),
+        ],
+        Some(secret),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(tokens.get("refresh_token").is_none() && tokens.get("id_token").is_none());
+    let at = jwt_claims(tokens["access_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (at["sub"].as_str(), at["scope"].as_str()),
+        (Some("batch"), Some("reports:read"))
+    );
+    let (status, e) = token(
+        &app,
+        &[("grant_type", "client_credentials"), ("scope", "admin")],
+        Some(secret),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    let (_, all) = token(&app, &[("grant_type", "client_credentials")], Some(secret)).await;
+    assert_eq!(
+        all["scope"], "reports:read reports:write",
+        "user scopes never go to a client token"
+    );
+    assert_eq!(
+        userinfo(&app, tokens["access_token"].as_str().unwrap_or_default())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, e) = token(
+        &app,
+        &[("grant_type", "client_credentials")],
+        Some(("web", SECRET)),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unauthorized_client"))
+    );
+}
+
+crate::on_both_backends!(
+    the_full_code_flow_issues_verified_tokens,
+    a_reused_code_is_refused_and_revokes_its_tokens,
+    token_requests_must_match_the_code_bindings,
+    errors_that_cannot_be_trusted_to_a_redirect_are_pages,
+    other_errors_go_back_to_the_client_with_state,
+    denying_consent_returns_access_denied,
+    forms_need_their_csrf_token_and_browser,
+    client_credentials_issue_a_client_token
+);
