@@ -17,16 +17,47 @@ use crate::user::STANDARD_CLAIMS;
 pub struct ProviderMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
     pub jwks_uri: String,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub userinfo_signing_alg_values_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    pub acr_values_supported: Vec<&'static str>,
+    pub display_values_supported: Vec<&'static str>,
+    pub claim_types_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
+    pub ui_locales_supported: Vec<&'static str>,
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
-/// Scopes with a meaning defined by OIDC Core §5.4 (plus `openid` itself).
-pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "address", "phone"];
+/// Scopes with a meaning defined by OIDC Core §5.4 and §11 (plus `openid` itself).
+pub const SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
+/// Authentication context classes: `1` is a password login (multi-factor logins will add `2`).
+pub const ACR_VALUES: [&str; 1] = ["1"];
+
+/// JWS algorithms accepted on `private_key_jwt` client assertions.
+const ASSERTION_ALGS: [&str; 10] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+];
 
 impl ProviderMetadata {
     /// `algs` are the ID-token signing algorithms the key ring holds; RS256 is listed first.
@@ -34,6 +65,7 @@ impl ProviderMetadata {
         let mut algs: Vec<SigningAlg> = algs.to_vec();
         algs.sort();
         algs.dedup();
+        let signing: Vec<&'static str> = algs.into_iter().map(SigningAlg::as_str).collect();
         let mut claims = vec![
             "sub",
             "iss",
@@ -51,14 +83,32 @@ impl ProviderMetadata {
         Self {
             issuer: issuer.as_str().to_owned(),
             authorization_endpoint: issuer.endpoint("authorize"),
+            token_endpoint: issuer.endpoint("token"),
+            userinfo_endpoint: issuer.endpoint("userinfo"),
             jwks_uri: issuer.endpoint("jwks"),
             scopes_supported: SCOPES.to_vec(),
             response_types_supported: vec!["code"],
+            response_modes_supported: vec!["query", "fragment", "form_post"],
+            grant_types_supported: vec!["authorization_code", "client_credentials"],
             subject_types_supported: vec!["public"],
-            id_token_signing_alg_values_supported: algs
-                .into_iter()
-                .map(SigningAlg::as_str)
-                .collect(),
+            userinfo_signing_alg_values_supported: signing.clone(),
+            token_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+            ],
+            token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
+            code_challenge_methods_supported: vec!["S256"],
+            acr_values_supported: ACR_VALUES.to_vec(),
+            display_values_supported: vec!["page", "popup", "touch", "wap"],
+            claim_types_supported: vec!["normal"],
+            ui_locales_supported: vec!["en"],
+            claims_parameter_supported: true,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            authorization_response_iss_parameter_supported: true,
+            id_token_signing_alg_values_supported: signing,
             claims_supported: claims,
         }
     }
@@ -99,6 +149,35 @@ mod tests {
         assert_eq!(
             doc["subject_types_supported"],
             serde_json::json!(["public"])
+        );
+    }
+
+    #[test]
+    fn implemented_endpoints_and_capabilities_are_advertised() {
+        let doc = metadata();
+        assert_eq!(doc["token_endpoint"], "https://id.example.com/acme/token");
+        assert_eq!(
+            doc["userinfo_endpoint"],
+            "https://id.example.com/acme/userinfo"
+        );
+        assert_eq!(
+            doc["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(
+            doc["request_uri_parameter_supported"], false,
+            "the default is true, so false must be said"
+        );
+        assert!(
+            doc["scopes_supported"]
+                .as_array()
+                .is_some_and(|s| s.contains(&serde_json::json!("offline_access")))
+        );
+        assert!(
+            !doc["token_endpoint_auth_methods_supported"]
+                .as_array()
+                .is_some_and(|m| m.contains(&serde_json::json!("client_secret_jwt")))
         );
     }
 

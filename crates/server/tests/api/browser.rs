@@ -107,8 +107,4 @@ impl Browser {
             .unwrap_or_else(|e| panic!("POST {url}: {e}"));
         self.read(response).await
     }
-
-    pub fn forget_cookies(&mut self) {
-        self.cookies.clear();
-    }
 }
