@@ -10,6 +10,7 @@ mod m20261122_000001_create_schema;
 mod m20261122_000002_create_used_assertions;
 mod m20261122_000003_extend_authorization_codes;
 mod m20261122_000004_index_users_email_lower;
+mod m20261122_000005_extend_clients;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_used_assertions::Migration),
             Box::new(m20261122_000003_extend_authorization_codes::Migration),
             Box::new(m20261122_000004_index_users_email_lower::Migration),
+            Box::new(m20261122_000005_extend_clients::Migration),
         ]
     }
 }

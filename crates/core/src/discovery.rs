@@ -54,9 +54,11 @@ pub const SCOPES: [&str; 6] = [
 /// Authentication context classes: `1` is a password login (multi-factor logins will add `2`).
 pub const ACR_VALUES: [&str; 1] = ["1"];
 
-/// JWS algorithms accepted on `private_key_jwt` client assertions.
-const ASSERTION_ALGS: [&str; 10] = [
+/// JWS algorithms accepted on client assertions: asymmetric ones for `private_key_jwt`, HMACs for
+/// `client_secret_jwt` (OIDC Core §9).
+const ASSERTION_ALGS: [&str; 13] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    "HS256", "HS384", "HS512",
 ];
 
 impl ProviderMetadata {
@@ -95,6 +97,7 @@ impl ProviderMetadata {
             token_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
+                "client_secret_jwt",
                 "private_key_jwt",
                 "none",
             ],
@@ -174,10 +177,33 @@ mod tests {
                 .as_array()
                 .is_some_and(|s| s.contains(&serde_json::json!("offline_access")))
         );
+    }
+
+    #[test]
+    fn every_client_authentication_method_and_its_algs_are_advertised() {
+        let doc = metadata();
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "client_secret_jwt",
+                "private_key_jwt",
+                "none"
+            ])
+        );
+        let algs = &doc["token_endpoint_auth_signing_alg_values_supported"];
+        for alg in ["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"] {
+            assert!(
+                algs.as_array()
+                    .is_some_and(|a| a.contains(&serde_json::json!(alg))),
+                "{alg}"
+            );
+        }
         assert!(
-            !doc["token_endpoint_auth_methods_supported"]
+            !algs
                 .as_array()
-                .is_some_and(|m| m.contains(&serde_json::json!("client_secret_jwt")))
+                .is_some_and(|a| a.contains(&serde_json::json!("none")))
         );
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
-use crate::client::{Client, ClientId};
+use crate::client::{Client, ClientId, PreviousSecret};
 use crate::keys::{KeyTimes, StoredKey};
 use crate::password::PasswordHash;
 use crate::ports::{ClientStore, KeyStore, ProvisionStore, StoreError, UserStore};
@@ -204,7 +204,7 @@ impl ClientStore for MemoryStore {
         &self,
         id: Uuid,
         hash: &SecretHash,
-        _previous_until: Option<DateTime<Utc>>,
+        previous_until: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
@@ -214,6 +214,13 @@ impl ClientStore for MemoryStore {
             .iter_mut()
             .find(|c| c.id == id)
             .ok_or_else(|| StoreError::NotFound("client".into()))?;
+        client.previous_secret = previous_until.and_then(|expires_at| {
+            client
+                .secret_hash
+                .clone()
+                .map(|hash| PreviousSecret { hash, expires_at })
+        });
+        client.sealed_secret = None;
         client.secret_hash = Some(hash.clone());
         client.updated_at = at;
         state.events.push(event.clone());

@@ -19,9 +19,12 @@ use actix_web::dev::Server;
 use actix_web::web::{Bytes, Data};
 use actix_web::{App, HttpServer};
 use valet_core::audit::Actor;
+use valet_core::client::SecretSealer;
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::discovery::ProviderMetadata;
+use valet_core::keys::MasterKey;
 use valet_core::provision::{self, ProvisionError};
+use valet_core::random::OsRandom;
 
 use crate::config::Config;
 use crate::startup::{AdminCreated, StartupError};
@@ -50,7 +53,7 @@ impl Application {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ring = startup::key_ring(&config, &db, &master, clock.as_ref()).await?;
         if let Some(path) = provision_file {
-            let report = apply_provision_file(path, &db, clock.as_ref()).await?;
+            let report = apply_provision_file(path, &db, clock.as_ref(), Some(&master)).await?;
             tracing::info!(?report, file = %path.display(), "provisioning applied");
         }
         let admin = startup::bootstrap_admin(&config, &db, clock.as_ref()).await?;
@@ -96,10 +99,13 @@ impl Application {
     }
 }
 
+/// Applies a provisioning file. `master` seals the secrets of client_secret_jwt clients; without it
+/// a file that needs one sealed is refused.
 pub async fn apply_provision_file(
     path: &Path,
     db: &valet_store::Database,
     clock: &dyn Clock,
+    master: Option<&MasterKey>,
 ) -> Result<provision::ProvisionReport, StartupError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         StartupError::Io(format!(
@@ -107,10 +113,18 @@ pub async fn apply_provision_file(
             path.display()
         ))
     })?;
-    provision::apply(&text, db, clock.now(), Actor::provision())
+    let sealer = master.map(|master| SecretSealer {
+        master,
+        random: &OsRandom,
+    });
+    provision::apply(&text, db, clock.now(), Actor::provision(), sealer.as_ref())
         .await
         .map_err(|e| match e {
             ProvisionError::Store(store) => StartupError::Store(store),
+            sealing @ ProvisionError::Sealing { .. } if master.is_none() => StartupError::Io(format!(
+                "{}: {sealing} (set VALET_MASTER_KEY, or start `valet serve` once to create the master key file)",
+                path.display()
+            )),
             other => StartupError::Io(format!("{}: {other}", path.display())),
         })
 }

@@ -92,29 +92,41 @@ fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
 /// The master key from the environment, or from its file; the file is created only while the key table
 /// is empty, so a lost file is reported instead of silently replaced.
 pub async fn master_key(config: &Config, db: &Database) -> Result<MasterKey, StartupError> {
+    if let Some(key) = existing_master_key(config)? {
+        return Ok(key);
+    }
+    let MasterKeySource::File(path) = &config.master_key else {
+        return Err(StartupError::MasterKey(
+            "no master key is configured".into(),
+        ));
+    };
+    if !db.list_keys().await?.is_empty() {
+        return Err(StartupError::MasterKey(format!(
+            "the database holds signing keys but the master key file {} does not exist: restore it or set VALET_MASTER_KEY",
+            path.display()
+        )));
+    }
+    let key = MasterKey::generate(&OsRandom);
+    write_new_secret_file(path, &key.to_text())?;
+    tracing::info!(path = %path.display(), "created the master key file");
+    Ok(key)
+}
+
+/// The master key when one exists already (given, or its file present); never creates one. For
+/// commands that need it only to seal client secrets, so they cannot mint a key `serve` would not use.
+pub fn existing_master_key(config: &Config) -> Result<Option<MasterKey>, StartupError> {
     let path = match &config.master_key {
-        MasterKeySource::Given(key) => return Ok(key.clone()),
+        MasterKeySource::Given(key) => return Ok(Some(key.clone())),
         MasterKeySource::File(path) => path,
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => MasterKey::parse(&text).map_err(|e| {
+        Ok(text) => MasterKey::parse(&text).map(Some).map_err(|e| {
             StartupError::MasterKey(format!(
                 "the master key file {} is unusable: {e}",
                 path.display()
             ))
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if !db.list_keys().await?.is_empty() {
-                return Err(StartupError::MasterKey(format!(
-                    "the database holds signing keys but the master key file {} does not exist: restore it or set VALET_MASTER_KEY",
-                    path.display()
-                )));
-            }
-            let key = MasterKey::generate(&OsRandom);
-            write_new_secret_file(path, &key.to_text())?;
-            tracing::info!(path = %path.display(), "created the master key file");
-            Ok(key)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StartupError::MasterKey(format!(
             "cannot read the master key file {}: {e}",
             path.display()

@@ -64,6 +64,11 @@ impl AppState {
         }
     }
 
+    /// The master key: it seals signing keys and opens client_secret_jwt clients' secrets.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.master
+    }
+
     pub fn published(&self) -> Arc<Published> {
         Arc::clone(&self.published.read().unwrap_or_else(|p| p.into_inner()))
     }

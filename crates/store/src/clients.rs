@@ -10,8 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
 use valet_core::client::{
-    Client, ClientId, ClientMetadata, RedirectUri, ResponseType, TokenLifetimes,
+    Client, ClientId, ClientMetadata, PreviousSecret, RedirectUri, ResponseType, TokenLifetimes,
 };
+use valet_core::keys::SealedKey;
 use valet_core::ports::{ClientStore, StoreError};
 use valet_core::secret::SecretHash;
 
@@ -103,30 +104,52 @@ fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
         },
         disabled: row.disabled,
     };
+    let secret_hash = |column, value: Option<&str>| {
+        value
+            .map(SecretHash::parse)
+            .transpose()
+            .map_err(|e| corrupt(column, e))
+    };
+    // A half-written pair means nothing: the previous secret is then not accepted.
+    let previous_secret = match (
+        secret_hash(
+            "clients.previous_secret_hash",
+            row.previous_secret_hash.as_deref(),
+        )?,
+        row.previous_secret_expires_at,
+    ) {
+        (Some(hash), Some(expires_at)) => Some(PreviousSecret { hash, expires_at }),
+        _ => None,
+    };
+    let sealed_secret = match (row.secret_sealed, row.secret_sealed_nonce) {
+        (Some(ciphertext), Some(nonce)) => Some(SealedKey { ciphertext, nonce }),
+        _ => None,
+    };
     Ok(Client {
         id: row.id,
         client_id: ClientId::parse(&row.client_id).map_err(|e| corrupt("clients.client_id", e))?,
-        secret_hash: row
-            .secret_hash
-            .as_deref()
-            .map(SecretHash::parse)
-            .transpose()
-            .map_err(|e| corrupt("clients.secret_hash", e))?,
+        secret_hash: secret_hash("clients.secret_hash", row.secret_hash.as_deref())?,
+        previous_secret,
+        sealed_secret,
         metadata,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
 }
 
-/// The row for a client; the previous-secret columns are left to `set_client_secret`.
+/// The row for a client, every column from the domain value.
 fn to_row(client: &Client) -> clients::Model {
     let m = &client.metadata;
+    let previous = client.previous_secret.as_ref();
+    let sealed = client.sealed_secret.as_ref();
     clients::Model {
         id: client.id,
         client_id: client.client_id.as_str().to_owned(),
         secret_hash: client.secret_hash.as_ref().map(|h| h.as_str().to_owned()),
-        previous_secret_hash: None,
-        previous_secret_expires_at: None,
+        previous_secret_hash: previous.map(|p| p.hash.as_str().to_owned()),
+        previous_secret_expires_at: previous.map(|p| p.expires_at),
+        secret_sealed: sealed.map(|s| s.ciphertext.clone()),
+        secret_sealed_nonce: sealed.map(|s| s.nonce.clone()),
         name: m.name.clone(),
         logo_uri: m.logo_uri.clone(),
         client_uri: m.client_uri.clone(),
@@ -184,7 +207,9 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, client: &Client) -> Resu
         .map_err(backend)
 }
 
-/// Rewrites a client's registration; a secret overlap window in progress is kept.
+/// Rewrites a client's registration and secrets. The previous-secret columns belong to
+/// `set_client_secret`: an overlap in progress is kept as it is in the row, even if it started after
+/// `client` was read.
 pub(crate) async fn replace(
     conn: &impl ConnectionTrait,
     client: &Client,
@@ -247,8 +272,18 @@ impl ClientStore for Database {
             Some(_) => Expr::col(clients::Column::SecretHash),
             None => Expr::value(Option::<String>::None),
         };
+        // A sealed secret is the current secret or nothing: the replaced one must not go on keying
+        // client_secret_jwt assertions.
         let result = clients::Entity::update_many()
             .col_expr(clients::Column::PreviousSecretHash, previous)
+            .col_expr(
+                clients::Column::SecretSealed,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                clients::Column::SecretSealedNonce,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
             .col_expr(
                 clients::Column::PreviousSecretExpiresAt,
                 Expr::value(previous_until),

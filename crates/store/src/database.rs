@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr, SqlErr};
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
 
@@ -14,7 +15,7 @@ pub struct Database {
 }
 
 impl Database {
-    /// Connects; SQLite gets WAL journaling, a busy timeout and enforced foreign keys.
+    /// Connects; SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -22,17 +23,16 @@ impl Database {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Every pooled connection, not just one: writers wait for the lock instead of failing,
+            // readers never block writers, and foreign keys are enforced.
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
         let conn = sea_orm::Database::connect(options).await.map_err(backend)?;
-        if url.starts_with("sqlite:") {
-            for pragma in [
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA busy_timeout = 5000",
-                "PRAGMA foreign_keys = ON",
-            ] {
-                conn.execute_unprepared(pragma).await.map_err(backend)?;
-            }
-        }
         Ok(Self { conn })
     }
 

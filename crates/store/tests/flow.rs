@@ -78,6 +78,8 @@ async fn user_and_client(db: &Database) -> (User, Client) {
         id: Uuid::now_v7(),
         client_id: spec.client_id,
         secret_hash: None,
+        previous_secret: None,
+        sealed_secret: None,
         metadata: spec.metadata,
         created_at: t,
         updated_at: t,

@@ -229,6 +229,8 @@ impl Rows {
             secret_hash: Some("hash".into()),
             previous_secret_hash: Some("old-hash".into()),
             previous_secret_expires_at: Some(later),
+            secret_sealed: Some(vec![0x8f, 0x00, 0xff, 0x10]),
+            secret_sealed_nonce: Some(vec![7; 12]),
             name: "Relying Party".into(),
             logo_uri: None,
             client_uri: Some("https://rp.example".into()),

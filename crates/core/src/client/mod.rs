@@ -1,6 +1,7 @@
 //! Clients (relying parties and resource servers): identifiers, redirect URIs and the RFC 7591 /
 //! OIDC Dynamic Registration §2 metadata Valet keeps for each.
 
+mod secrets;
 mod vocab;
 
 use chrono::{DateTime, Utc};
@@ -8,9 +9,10 @@ use serde_json::{Map, Value};
 use url::Url;
 use uuid::Uuid;
 
-use crate::keys::SigningAlg;
+use crate::keys::{SealedKey, SigningAlg};
 use crate::secret::SecretHash;
 
+pub use secrets::{PreviousSecret, SealedSecretError, SecretSealer, open_secret};
 pub use vocab::{
     ApplicationType, GrantType, JwsAlg, ResponseType, SubjectType, TokenEndpointAuthMethod,
     UnknownValue,
@@ -143,7 +145,13 @@ pub struct ClientMetadata {
 pub struct Client {
     pub id: Uuid,
     pub client_id: ClientId,
+    /// SHA-256 of the current secret (confidential clients).
     pub secret_hash: Option<SecretHash>,
+    /// The secret a rotation replaced, accepted until its overlap ends.
+    pub previous_secret: Option<PreviousSecret>,
+    /// client_secret_jwt clients only: the current secret sealed under the master key, with the
+    /// client_id as associated data. Never kept for other methods.
+    pub sealed_secret: Option<SealedKey>,
     pub metadata: ClientMetadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -21,8 +21,8 @@ pub const JWT_BEARER_ASSERTION_TYPE: &str =
 /// A client assertion before its signature is checked: only its header and `sub` (to find the
 /// client whose keys verify it) have been read.
 pub(super) struct UnverifiedAssertion {
-    token: String,
-    alg: JwsAlg,
+    pub(super) token: String,
+    pub(super) alg: JwsAlg,
     kid: Option<String>,
     pub(super) client_id: String,
 }
@@ -106,16 +106,11 @@ fn json_object(segment: &str) -> Option<Map<String, Value>> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Verifies the signature with the client's registered keys and returns the claims.
+/// private_key_jwt: verifies the signature with the client's registered keys and returns the claims.
 pub(super) fn verify_signature(
     jwt: &UnverifiedAssertion,
     client: &Client,
 ) -> Result<Map<String, Value>, ClientAuthError> {
-    if jwt.method() == TokenEndpointAuthMethod::ClientSecretJwt {
-        return Err(ClientAuthError::invalid_client(
-            "client_secret_jwt is not supported: verifying it needs the client secret, which Valet stores only as a hash; register private_key_jwt instead",
-        ));
-    }
     check_signing_alg(jwt, client)?;
     let keys = registered_keys(client)?;
     let candidates = candidate_keys(keys, jwt.kid.as_deref(), jwt.alg);
@@ -127,16 +122,26 @@ pub(super) fn verify_signature(
     let payload = candidates
         .into_iter()
         .find_map(|jwk| verify_with(jwt, jwk))
-        .ok_or_else(|| {
-            ClientAuthError::invalid_client("the client assertion's signature does not verify")
-        })?;
-    serde_json::from_slice(&payload).map_err(|_| {
+        .ok_or_else(signature_does_not_verify)?;
+    claims_object(&payload)
+}
+
+pub(super) fn signature_does_not_verify() -> ClientAuthError {
+    ClientAuthError::invalid_client("the client assertion's signature does not verify")
+}
+
+/// The verified payload as a JSON object.
+pub(super) fn claims_object(payload: &[u8]) -> Result<Map<String, Value>, ClientAuthError> {
+    serde_json::from_slice(payload).map_err(|_| {
         ClientAuthError::invalid_client("the client assertion's claims are not a JSON object")
     })
 }
 
 /// A registered `token_endpoint_auth_signing_alg` is the only one accepted (OIDC Registration §2).
-fn check_signing_alg(jwt: &UnverifiedAssertion, client: &Client) -> Result<(), ClientAuthError> {
+pub(super) fn check_signing_alg(
+    jwt: &UnverifiedAssertion,
+    client: &Client,
+) -> Result<(), ClientAuthError> {
     match client.metadata.token_endpoint_auth_signing_alg {
         Some(registered) if registered != jwt.alg => {
             Err(ClientAuthError::invalid_client(&format!(

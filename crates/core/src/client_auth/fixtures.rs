@@ -7,17 +7,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use josekit::jwk::KeyPair;
 use josekit::jwk::alg::ed::EdCurve;
-use josekit::jws::{ES256, EdDSA, HS256, JwsHeader, JwsSigner, RS256};
+use josekit::jws::{ES256, EdDSA, HS256, HS384, HS512, JwsHeader, JwsSigner, RS256};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
 use crate::client::{
-    ApplicationType, Client, ClientId, ClientMetadata, JwsAlg, SubjectType,
+    ApplicationType, Client, ClientId, ClientMetadata, JwsAlg, SecretSealer, SubjectType,
     TokenEndpointAuthMethod, TokenLifetimes,
 };
-use crate::keys::SigningAlg;
+use crate::keys::{MasterKey, SigningAlg};
 use crate::ports::{AssertionReplayStore, ClientStore, StoreError};
+use crate::random::OsRandom;
 use crate::secret::{Secret, SecretHash};
 
 pub const NOW: i64 = 1_800_000_000;
@@ -37,6 +38,8 @@ pub fn client(client_id: &str, method: TokenEndpointAuthMethod) -> Client {
         id: Uuid::now_v7(),
         client_id: ClientId::parse(client_id).unwrap_or_else(|e| panic!("{e}")),
         secret_hash: None,
+        previous_secret: None,
+        sealed_secret: None,
         metadata: ClientMetadata {
             name: client_id.into(),
             logo_uri: None,
@@ -79,6 +82,28 @@ pub fn client(client_id: &str, method: TokenEndpointAuthMethod) -> Client {
 
 pub fn with_secret(mut client: Client, secret: &str) -> Client {
     client.secret_hash = Some(Secret::new(secret).sha256());
+    client
+}
+
+/// The master key the token endpoint is given in these tests.
+pub fn master_key() -> MasterKey {
+    use base64::Engine;
+    MasterKey::parse(&base64::engine::general_purpose::STANDARD.encode([7u8; 32]))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A client_secret_jwt client as provisioning stores it: the hash, and the secret sealed under `master`.
+pub fn with_sealed_secret(client: Client, master: &MasterKey, secret: &str) -> Client {
+    let mut client = with_secret(client, secret);
+    let sealer = SecretSealer {
+        master,
+        random: &OsRandom,
+    };
+    client.sealed_secret = Some(
+        sealer
+            .seal(&client.client_id, &Secret::new(secret))
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     client
 }
 
@@ -248,10 +273,31 @@ pub fn sign_with(signer: &dyn JwsSigner, claims: &Value, kid: Option<&str>) -> S
 
 /// An HS256 assertion keyed with `secret`, as a client_secret_jwt client would send it.
 pub fn sign_hs256(secret: &str, claims: &Value) -> String {
-    let signer = HS256
-        .signer_from_bytes(secret.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    sign_with(&signer, claims, None)
+    sign_hmac(JwsAlg::Hs256, secret, claims)
+}
+
+/// An HMAC assertion (HS256, HS384 or HS512) keyed with `secret`.
+pub fn sign_hmac(alg: JwsAlg, secret: &str, claims: &Value) -> String {
+    let key = secret.as_bytes();
+    let signer: Box<dyn JwsSigner> = match alg {
+        JwsAlg::Hs256 => Box::new(
+            HS256
+                .signer_from_bytes(key)
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        JwsAlg::Hs384 => Box::new(
+            HS384
+                .signer_from_bytes(key)
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        JwsAlg::Hs512 => Box::new(
+            HS512
+                .signer_from_bytes(key)
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        other => panic!("{other} is not an HMAC"),
+    };
+    sign_with(signer.as_ref(), claims, None)
 }
 
 /// The claims the conformance suite sends (CONFORMANCE.md §3.2), for `client_id` and a `jti`.

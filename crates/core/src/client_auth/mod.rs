@@ -1,6 +1,6 @@
 //! Client authentication at the token endpoint: RFC 6749 §2.3.1 (client_secret_basic and
 //! client_secret_post), OIDC Core §9 (the methods and the assertion claims), RFC 7523 §2.2 and §3
-//! (private_key_jwt), RFC 7521 §4.2 (the assertion parameters).
+//! (private_key_jwt and client_secret_jwt), RFC 7521 §4.2 (the assertion parameters).
 //!
 //! The HTTP layer hands over what it found, uninterpreted (`PresentedCredentials`); `authenticate`
 //! decides which single method the client used, finds the client and checks that method against what
@@ -9,6 +9,7 @@
 mod assertion;
 mod claims;
 mod presented;
+mod secret_jwt;
 mod shared_secret;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod tests;
 use chrono::{DateTime, Utc};
 
 use crate::client::{Client, ClientId, TokenEndpointAuthMethod};
+use crate::keys::MasterKey;
 use crate::oauth_error::{OAuthErrorCode, safe_description};
 use crate::ports::{AssertionReplayStore, ClientStore, StoreError};
 
@@ -68,8 +70,14 @@ impl ClientAuthError {
     }
 
     fn store_failed(err: &StoreError) -> Self {
+        Self::server_failure(err)
+    }
+
+    /// A failure on our side (the store, the master key): a `server_error` whose cause goes only to
+    /// the log.
+    fn server_failure(cause: &dyn std::fmt::Display) -> Self {
         Self {
-            cause: Some(err.to_string()),
+            cause: Some(cause.to_string()),
             ..Self::new(
                 OAuthErrorCode::ServerError,
                 "client authentication is unavailable right now",
@@ -78,16 +86,18 @@ impl ClientAuthError {
     }
 }
 
-/// Authenticates the client of a token-endpoint request. `audiences` are the values a client
-/// assertion's `aud` may name: the token endpoint URL and the issuer (RFC 7523 §3 item 3).
+/// Authenticates the client of a token-endpoint request. `master` opens the sealed secrets that
+/// verify client_secret_jwt assertions; `audiences` are the values a client assertion's `aud` may
+/// name: the token endpoint URL and the issuer (RFC 7523 §3 item 3).
 pub async fn authenticate(
     creds: &PresentedCredentials,
     clients: &dyn ClientStore,
     replay: &dyn AssertionReplayStore,
+    master: &MasterKey,
     audiences: &[String],
     now: DateTime<Utc>,
 ) -> Result<AuthenticatedClient, ClientAuthError> {
-    run(creds, clients, replay, audiences, now)
+    run(creds, clients, replay, master, audiences, now)
         .await
         .map_err(|err| ClientAuthError {
             via_authorization_header: creds.authorization_header.is_some(),
@@ -99,6 +109,7 @@ async fn run(
     creds: &PresentedCredentials,
     clients: &dyn ClientStore,
     replay: &dyn AssertionReplayStore,
+    master: &MasterKey,
     audiences: &[String],
     now: DateTime<Utc>,
 ) -> Result<AuthenticatedClient, ClientAuthError> {
@@ -108,10 +119,17 @@ async fn run(
     let method = presentation.method();
     check_registered_method(&client, method)?;
     match &presentation {
-        Presentation::Secret { secret, .. } => shared_secret::check_client_secret(&client, secret)?,
+        Presentation::Secret { secret, .. } => {
+            shared_secret::check_client_secret(&client, secret, now)?
+        }
         Presentation::None { .. } => shared_secret::check_public(&client)?,
         Presentation::Assertion(jwt) => {
-            let claims = assertion::verify_signature(jwt, &client)?;
+            let claims = match method {
+                TokenEndpointAuthMethod::ClientSecretJwt => {
+                    secret_jwt::verify_hmac(jwt, &client, master)?
+                }
+                _ => assertion::verify_signature(jwt, &client)?,
+            };
             let accepted =
                 claims::check_assertion_claims(&claims, &client.client_id, audiences, now)?;
             check_replay(replay, &client.client_id, &accepted).await?;

@@ -1,19 +1,27 @@
 //! The secret-based methods and `none` (RFC 6749 §2.3.1, OIDC Core §9).
 
+use chrono::{DateTime, Utc};
+
 use super::ClientAuthError;
 use crate::client::Client;
 use crate::secret::Secret;
 
-/// client_secret_basic and client_secret_post: the secret matches the stored hash, compared in
-/// constant time.
-// TODO: also accept the previous secret while its rotation overlap runs; the store keeps it
-// (`clients.previous_secret_hash`, `previous_secret_expires_at`) but `Client` does not carry it yet.
-pub(super) fn check_client_secret(client: &Client, secret: &Secret) -> Result<(), ClientAuthError> {
-    let matches = client
+/// client_secret_basic and client_secret_post: the secret matches the stored hash, or the previous
+/// one while its rotation overlap runs. Both comparisons are made, each in constant time.
+pub(super) fn check_client_secret(
+    client: &Client,
+    secret: &Secret,
+    now: DateTime<Utc>,
+) -> Result<(), ClientAuthError> {
+    let current = client
         .secret_hash
         .as_ref()
         .is_some_and(|hash| hash.matches(secret));
-    if !matches {
+    let previous = client
+        .previous_secret
+        .as_ref()
+        .is_some_and(|previous| previous.accepts(secret, now));
+    if !(current | previous) {
         return Err(ClientAuthError::invalid_client(
             "the client secret is wrong",
         ));

@@ -27,6 +27,8 @@ fn client(first_party: bool) -> Client {
         id: Uuid::now_v7(),
         client_id: spec.client_id,
         secret_hash: None,
+        previous_secret: None,
+        sealed_secret: None,
         metadata: spec.metadata,
         created_at: t0(),
         updated_at: t0(),

@@ -38,7 +38,7 @@ async fn parse(
     let Some(client) = ctx.store.find_client(&client_id).await? else {
         return Ok(Err(Outcome::Page(AuthorizeError::page(
             OAuthErrorCode::InvalidRequest,
-            "the application (client_id) is not registered",
+            "The application that sent you here (its client_id) is not registered with this sign-in service.",
         ))));
     };
     let target = match target_of(params, &client) {

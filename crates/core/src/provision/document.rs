@@ -229,6 +229,15 @@ impl ClientEntry {
                 "a public client (token_endpoint_auth_method = \"none\") has no secret",
             ));
         }
+        let auth_signing_alg = parse_opt(
+            &entry,
+            "token_endpoint_auth_signing_alg",
+            &self.token_endpoint_auth_signing_alg,
+            str::parse::<JwsAlg>,
+        )?;
+        if auth_method == TokenEndpointAuthMethod::ClientSecretJwt {
+            check_secret_jwt(&entry, secret.as_ref(), auth_signing_alg)?;
+        }
         let application_type = parse_opt(
             &entry,
             "application_type",
@@ -306,10 +315,7 @@ impl ClientEntry {
             response_types,
             scopes,
             token_endpoint_auth_method: auth_method,
-            token_endpoint_auth_signing_alg: jws_alg(
-                "token_endpoint_auth_signing_alg",
-                &self.token_endpoint_auth_signing_alg,
-            )?,
+            token_endpoint_auth_signing_alg: auth_signing_alg,
             jwks,
             jwks_uri,
             id_token_signed_response_alg: signing_alg(
@@ -385,6 +391,41 @@ impl ClientEntry {
             secret,
             metadata,
         })
+    }
+}
+
+/// client_secret_jwt (OIDC Core §9) keys an HMAC with the secret itself: a pre-hashed secret cannot,
+/// only HS256, HS384 and HS512 apply, and the secret is at least as long as the hash output (RFC 7518
+/// §3.2).
+fn check_secret_jwt(
+    entry: &Entry,
+    secret: Option<&Credential<Secret, SecretHash>>,
+    alg: Option<JwsAlg>,
+) -> Result<(), ProvisionError> {
+    if let Some(Credential::Hashed(_)) = secret {
+        return Err(entry.error(
+            "client_secret_sha256",
+            "client_secret_jwt needs the clear client_secret: HMAC assertions are verified with the secret itself, which a hash cannot do",
+        ));
+    }
+    let min_len = match alg {
+        None | Some(JwsAlg::Hs256) => 32,
+        Some(JwsAlg::Hs384) => 48,
+        Some(JwsAlg::Hs512) => 64,
+        Some(other) => {
+            return Err(entry.error(
+                "token_endpoint_auth_signing_alg",
+                format!("client_secret_jwt signs with HS256, HS384 or HS512, not {other}"),
+            ));
+        }
+    };
+    match (secret, alg) {
+        (Some(Credential::Clear(clear)), Some(alg)) if clear.expose().len() < min_len => Err(entry
+            .error(
+                "client_secret",
+                format!("{alg} needs a secret of at least {min_len} bytes"),
+            )),
+        _ => Ok(()),
     }
 }
 

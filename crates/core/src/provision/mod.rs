@@ -5,6 +5,10 @@
 //! are written, in one transaction, so applying the same file twice changes nothing. Clear passwords
 //! that already verify against the stored hash are not re-hashed; entries without a password or
 //! secret leave the stored one alone. Users and clients absent from the file are not touched.
+//!
+//! A client_secret_jwt client's secret is also sealed under the master key (OIDC Core §9: the HMAC
+//! is keyed with the secret itself); a stored sealed secret that already holds the file's secret is
+//! kept, so re-applying does not re-seal. A secret rotation's overlap in progress is kept.
 
 mod document;
 
@@ -13,9 +17,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEvent};
-use crate::client::Client;
+use crate::client::{Client, ClientId, SecretSealer, TokenEndpointAuthMethod};
+use crate::keys::SealedKey;
 use crate::password::PasswordHash;
 use crate::ports::{ProvisionStore, StoreError};
+use crate::secret::{Secret, SecretHash};
 use crate::user::User;
 
 pub use document::{
@@ -33,6 +39,9 @@ pub enum ProvisionError {
         field: String,
         message: String,
     },
+    /// A client_secret_jwt secret must be sealed and the run has no master key, or sealing failed.
+    #[error("{entry}: cannot seal the client secret: {message}")]
+    Sealing { entry: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -104,12 +113,14 @@ fn reject_duplicates<'a>(
 }
 
 /// Applies a provisioning file: validate everything, diff against the store, write the differences
-/// and one audit event per change in a single transaction.
+/// and one audit event per change in a single transaction. `sealer` seals client_secret_jwt secrets;
+/// without it, a file that needs a secret sealed is refused.
 pub async fn apply(
     text: &str,
     store: &dyn ProvisionStore,
     now: DateTime<Utc>,
     actor: Actor,
+    sealer: Option<&SecretSealer<'_>>,
 ) -> Result<ProvisionReport, ProvisionError> {
     let (clients, users) = parse(text)?;
     let mut changes = ProvisionChanges::default();
@@ -124,7 +135,7 @@ pub async fn apply(
     }
     for spec in clients {
         let existing = store.find_client(&spec.client_id).await?;
-        match client_change(spec, existing.as_ref(), now)? {
+        match client_change(spec, existing.as_ref(), now, sealer)? {
             Change::Create(client) => changes.created_clients.push(client),
             Change::Update(client) => changes.updated_clients.push(client),
             Change::None => report.clients_unchanged += 1,
@@ -190,31 +201,32 @@ fn client_change(
     spec: ClientSpec,
     existing: Option<&Client>,
     now: DateTime<Utc>,
+    sealer: Option<&SecretSealer<'_>>,
 ) -> Result<Change<Client>, ProvisionError> {
-    let secret_hash = match spec.secret {
-        Some(Credential::Clear(secret)) => Some(secret.sha256()),
-        Some(Credential::Hashed(hash)) => Some(hash),
-        None => existing.and_then(|c| c.secret_hash.clone()),
+    let entry = format!("clients (client_id {:?})", spec.client_id.as_str());
+    let method = spec.metadata.token_endpoint_auth_method;
+    let (secret_hash, sealed_secret) = match spec.secret {
+        Some(Credential::Clear(secret)) if method == TokenEndpointAuthMethod::ClientSecretJwt => {
+            let sealed = sealed_for(&spec.client_id, &secret, existing, sealer, &entry)?;
+            (Some(secret.sha256()), Some(sealed))
+        }
+        Some(Credential::Clear(secret)) => (Some(secret.sha256()), None),
+        Some(Credential::Hashed(hash)) => (Some(hash), None),
+        None => (
+            existing.and_then(|c| c.secret_hash.clone()),
+            existing
+                .filter(|_| method == TokenEndpointAuthMethod::ClientSecretJwt)
+                .and_then(|c| c.sealed_secret.clone()),
+        ),
     };
-    let needs_secret = matches!(
-        spec.metadata.token_endpoint_auth_method,
-        crate::client::TokenEndpointAuthMethod::ClientSecretBasic
-            | crate::client::TokenEndpointAuthMethod::ClientSecretPost
-    );
-    if needs_secret && secret_hash.is_none() {
-        return Err(ProvisionError::Invalid {
-            entry: format!("clients (client_id {:?})", spec.client_id.as_str()),
-            field: "client_secret".into(),
-            message: format!(
-                "{} needs a secret: give client_secret or client_secret_sha256",
-                spec.metadata.token_endpoint_auth_method
-            ),
-        });
-    }
+    check_has_secret(method, secret_hash.as_ref(), sealed_secret.as_ref(), &entry)?;
     let candidate = Client {
         id: existing.map_or_else(Uuid::now_v7, |c| c.id),
         client_id: spec.client_id,
         secret_hash,
+        // A rotation's overlap belongs to `rotate-secret`, not to the file: it runs on.
+        previous_secret: existing.and_then(|c| c.previous_secret.clone()),
+        sealed_secret,
         metadata: spec.metadata,
         created_at: existing.map_or(now, |c| c.created_at),
         updated_at: existing.map_or(now, |c| c.updated_at),
@@ -226,6 +238,63 @@ fn client_change(
             updated_at: now,
             ..candidate
         }),
+    })
+}
+
+/// The stored sealed secret when it already holds `secret` (so re-applying writes nothing), else
+/// `secret` sealed anew. Without a sealer the stored one is trusted when the stored hash matches:
+/// both were written together from the same secret.
+fn sealed_for(
+    client_id: &ClientId,
+    secret: &Secret,
+    existing: Option<&Client>,
+    sealer: Option<&SecretSealer<'_>>,
+    entry: &str,
+) -> Result<SealedKey, ProvisionError> {
+    let kept = existing
+        .filter(|c| c.secret_hash.as_ref().is_some_and(|h| h.matches(secret)))
+        .and_then(|c| c.sealed_secret.as_ref())
+        .filter(|sealed| sealer.is_none_or(|s| s.holds(client_id, sealed, secret)));
+    if let Some(sealed) = kept {
+        return Ok(sealed.clone());
+    }
+    let sealer = sealer.ok_or_else(|| ProvisionError::Sealing {
+        entry: entry.to_owned(),
+        message: "client_secret_jwt keeps the secret sealed under the master key, and this run has no master key".into(),
+    })?;
+    sealer
+        .seal(client_id, secret)
+        .map_err(|e| ProvisionError::Sealing {
+            entry: entry.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+/// The secret methods cannot work without a secret; client_secret_jwt needs it sealed, which only a
+/// clear `client_secret` provides.
+fn check_has_secret(
+    method: TokenEndpointAuthMethod,
+    hash: Option<&SecretHash>,
+    sealed: Option<&SealedKey>,
+    entry: &str,
+) -> Result<(), ProvisionError> {
+    let message = match method {
+        TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+            if hash.is_none() =>
+        {
+            format!("{method} needs a secret: give client_secret or client_secret_sha256")
+        }
+        TokenEndpointAuthMethod::ClientSecretJwt if hash.is_none() || sealed.is_none() => {
+            format!(
+                "{method} needs the clear client_secret: HMAC assertions are verified with the secret itself"
+            )
+        }
+        _ => return Ok(()),
+    };
+    Err(ProvisionError::Invalid {
+        entry: entry.to_owned(),
+        field: "client_secret".into(),
+        message,
     })
 }
 

@@ -66,6 +66,8 @@ mod tests {
             id: uuid::Uuid::now_v7(),
             client_id: spec.client_id,
             secret_hash: None,
+            previous_secret: None,
+            sealed_secret: None,
             metadata: spec.metadata,
             created_at: now,
             updated_at: now,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
-use valet_core::client::{Client, ClientId};
+use valet_core::client::{Client, ClientId, TokenEndpointAuthMethod};
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::ClientStore;
 use valet_core::provision::{ClientEntry, Credential};
@@ -67,6 +67,9 @@ pub async fn run(
                     Some(Credential::Hashed(h)) => Some(h),
                     None => None,
                 },
+                previous_secret: None,
+                // `client add` registers client_secret_basic or none, never client_secret_jwt.
+                sealed_secret: None,
                 metadata: spec.metadata,
                 created_at: now,
                 updated_at: now,
@@ -128,6 +131,13 @@ pub async fn run(
             if client.is_public() {
                 return Err(Failure::new(format!(
                     "`{client_id}` is a public client: it has no secret"
+                )));
+            }
+            if client.metadata.token_endpoint_auth_method
+                == TokenEndpointAuthMethod::ClientSecretJwt
+            {
+                return Err(Failure::new(format!(
+                    "`{client_id}` uses client_secret_jwt, whose secret is kept sealed to verify HMAC assertions: change its client_secret in the provisioning file instead"
                 )));
             }
             let overlap = parse_duration(&overlap).map_err(Failure::new)?;

@@ -77,7 +77,8 @@ pub async fn run(
         Command::Provision { file } => {
             let db = startup::open_database(&config, migrate).await?;
             let clock = valet_core::clock::SystemClock;
-            let report = crate::apply_provision_file(&file, &db, &clock).await?;
+            let master = startup::existing_master_key(&config)?;
+            let report = crate::apply_provision_file(&file, &db, &clock, master.as_ref()).await?;
             out.emit(&report, |r| {
                 format!(
                     "Users: {} created, {} updated, {} unchanged. Clients: {} created, {} updated, {} unchanged.",

@@ -34,7 +34,7 @@ pub fn presented_credentials(
 /// when the client tried the `Authorization` header, else a 400 (RFC 6749 §5.2).
 pub fn client_auth_error_response(err: &ClientAuthError) -> HttpResponse {
     if let Some(cause) = &err.cause {
-        tracing::error!(error = %cause, "client authentication could not reach the store");
+        tracing::error!(error = %cause, "client authentication failed on the server side");
     }
     let status = match err.code {
         OAuthErrorCode::InvalidClient if err.via_authorization_header => StatusCode::UNAUTHORIZED,

@@ -68,13 +68,19 @@ async fn load(
     Ok(client.map(|c| (interaction, c)))
 }
 
+/// A refused login: the message, and the name the user typed (kept so only the password is retyped).
+struct Rejected<'a> {
+    message: &'a str,
+    username: &'a str,
+}
+
 async fn page(
     ctx: &FlowContext<'_>,
     state: &AppState,
     handle: &str,
     interaction: &Interaction,
     client: &Client,
-    error: Option<&str>,
+    rejected: Option<Rejected<'_>>,
 ) -> Result<HttpResponse, StoreError> {
     let Some(flow) = flow::flow_of(ctx, interaction).await? else {
         return Ok(expired());
@@ -96,16 +102,17 @@ async fn page(
                 .config
                 .issuer
                 .endpoint(&format!("interaction/{handle}/login"));
-            let prefill = user
+            let prefill = rejected
                 .as_ref()
-                .map(|u| u.username.as_str())
+                .map(|r| r.username)
+                .or(user.as_ref().map(|u| u.username.as_str()))
                 .or(flow.request.login_hint.as_deref());
             pages::login(&LoginView {
                 action: &action,
                 csrf,
                 client_name: &client.metadata.name,
                 username: prefill,
-                error,
+                error: rejected.as_ref().map(|r| r.message),
                 current_user: shown.as_deref(),
             })
         }
@@ -206,7 +213,10 @@ pub async fn login(
                     &handle,
                     &interaction,
                     &client,
-                    Some("The username or password is incorrect."),
+                    Some(Rejected {
+                        message: "The username or password is incorrect.",
+                        username: &form.username,
+                    }),
                 )
                 .await;
             }

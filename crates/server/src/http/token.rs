@@ -45,11 +45,15 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let now = state.clock.now();
     let issuer = &state.config.issuer;
     let audiences = [issuer.endpoint("token"), issuer.as_str().to_owned()];
-    let client =
-        match client_auth::authenticate(&creds, &state.db, &state.db, &audiences, now).await {
-            Ok(authenticated) => authenticated.client,
-            Err(e) => return client_auth_error_response(&e),
-        };
+    let master = state.master_key();
+    let client = match client_auth::authenticate(
+        &creds, &state.db, &state.db, master, &audiences, now,
+    )
+    .await
+    {
+        Ok(authenticated) => authenticated.client,
+        Err(e) => return client_auth_error_response(&e),
+    };
     let published = state.published();
     let minter = Minter {
         issuer,

@@ -14,6 +14,7 @@ padding:1rem;background:var(--bg);color:var(--fg);\
 font:1rem/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif}\
 .card{width:100%;max-width:24rem;background:var(--card);border:1px solid var(--line);\
 border-radius:.75rem;padding:1.5rem}\
+.card>:last-child{margin-bottom:0}\
 .brand{margin:0 0 1rem;font-size:.875rem;font-weight:600;color:var(--muted)}\
 h1{margin:0 0 1rem;font-size:1.375rem;line-height:1.3;overflow-wrap:anywhere}\
 p,ul{margin:0 0 1rem}\

@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::helpers::{Backend, TestEnv};
 
-fn valet(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn valet(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> Output {
     let mut all = env.args(&[]);
     all.extend(args.iter().map(|s| (*s).to_owned()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_valet"))
@@ -25,7 +25,7 @@ fn valet(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> Output {
         .unwrap_or_else(|e| panic!("valet: {e}"))
 }
 
-fn json(output: &Output) -> serde_json::Value {
+pub(crate) fn json(output: &Output) -> serde_json::Value {
     assert!(
         output.status.success(),
         "valet failed: {}",

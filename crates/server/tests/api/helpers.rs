@@ -136,16 +136,26 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let args = ["--listen", listen.as_str(), "--issuer", issuer.as_str()];
+        // The master key file the server will read, so secrets sealed here open there.
+        let master =
+            valet_server::startup::master_key(&self.config(&args, SecretEnv::default()), &db)
+                .await
+                .unwrap_or_else(|e| panic!("master key: {e}"));
+        let sealer = valet_core::client::SecretSealer {
+            master: &master,
+            random: &valet_core::random::OsRandom,
+        };
         valet_core::provision::apply(
             provision,
             &db,
             chrono::Utc::now(),
             valet_core::audit::Actor::provision(),
+            Some(&sealer),
         )
         .await
         .unwrap_or_else(|e| panic!("provision: {e}"));
-        self.start(&["--listen", &listen, "--issuer", &issuer])
-            .await
+        self.start(&args).await
     }
 }
 

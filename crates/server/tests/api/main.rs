@@ -2,9 +2,11 @@
 
 mod browser;
 mod cli;
+mod client_secret_jwt;
 mod code_flow;
 mod discovery;
 mod helpers;
 mod jwks;
 mod operations;
+mod secret_rotation;
 mod startup;

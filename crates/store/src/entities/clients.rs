@@ -14,6 +14,10 @@ pub struct Model {
     /// Kept during a secret rotation so the old secret works until `previous_secret_expires_at`.
     pub previous_secret_hash: Option<String>,
     pub previous_secret_expires_at: Option<DateTimeUtc>,
+    /// client_secret_jwt clients only: the secret sealed under the master key (AES-256-GCM ciphertext
+    /// with its tag, the client_id as associated data), because an HMAC is verified with the secret.
+    pub secret_sealed: Option<Vec<u8>>,
+    pub secret_sealed_nonce: Option<Vec<u8>>,
     pub name: String,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,

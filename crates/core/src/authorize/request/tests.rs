@@ -29,6 +29,8 @@ fn client() -> Client {
         id: Uuid::nil(),
         client_id: ClientId::parse("rp").unwrap_or_else(|e| panic!("{e}")),
         secret_hash: None,
+        previous_secret: None,
+        sealed_secret: None,
         metadata: ClientMetadata {
             name: "RP".to_owned(),
             logo_uri: None,

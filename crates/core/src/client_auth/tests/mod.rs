@@ -2,6 +2,7 @@
 //! shared by every method here, then one file per family of methods.
 
 mod private_key_jwt;
+mod secret_jwt;
 mod secrets;
 
 use base64::Engine;
@@ -47,7 +48,7 @@ async fn auth(
     clients: &Clients,
     replay: &Replay,
 ) -> Result<AuthenticatedClient, ClientAuthError> {
-    authenticate(creds, clients, replay, &audiences(), now()).await
+    authenticate(creds, clients, replay, &master_key(), &audiences(), now()).await
 }
 
 /// The method on success, the error code and description otherwise.

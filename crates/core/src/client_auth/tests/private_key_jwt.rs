@@ -1,4 +1,4 @@
-//! private_key_jwt, and the assertion methods Valet refuses (RFC 7523 §3, OIDC Core §9).
+//! private_key_jwt and the assertions it refuses (RFC 7523 §3, OIDC Core §9).
 
 use super::*;
 
@@ -216,17 +216,6 @@ async fn an_assertion_authenticates_only_once() {
         .find(|(_, jti, _)| jti == "once")
         .map(|(_, _, until)| until.timestamp());
     assert_eq!(kept_until, Some(NOW + 60 + 60), "exp plus the clock skew");
-}
-
-#[tokio::test]
-async fn client_secret_jwt_is_refused_because_the_secret_is_stored_hashed() {
-    let app = confidential("app", TokenEndpointAuthMethod::ClientSecretJwt);
-    let creds = jwt(sign_hs256(SECRET, &assertion_claims("app", "j1")));
-    let result = outcome(&creds, vec![app]).await;
-    assert!(
-        matches!(&result, Err((InvalidClient, d)) if d.contains("client_secret_jwt") && d.contains("hash")),
-        "{result:?}"
-    );
 }
 
 #[tokio::test]

@@ -138,3 +138,86 @@ async fn none_authenticates_only_public_clients_by_client_id() {
         Err((InvalidClient, "no client authentication is included".into()))
     );
 }
+
+const PREVIOUS: &str = "the-previous-secret-replaced-by-a-rotation";
+
+fn rotated(method: TokenEndpointAuthMethod, overlap_ends: DateTime<Utc>) -> Client {
+    let mut app = confidential("app", method);
+    app.previous_secret = Some(crate::client::PreviousSecret {
+        hash: crate::secret::Secret::new(PREVIOUS).sha256(),
+        expires_at: overlap_ends,
+    });
+    app
+}
+
+async fn at(
+    creds: &PresentedCredentials,
+    app: Client,
+    instant: DateTime<Utc>,
+) -> Result<TokenEndpointAuthMethod, OAuthErrorCode> {
+    authenticate(
+        creds,
+        &Clients::of(vec![app]),
+        &Replay::default(),
+        &master_key(),
+        &audiences(),
+        instant,
+    )
+    .await
+    .map(|a| a.method)
+    .map_err(|e| e.code)
+}
+
+#[tokio::test]
+async fn the_previous_secret_is_accepted_while_the_overlap_runs() {
+    let ends = now() + chrono::Duration::hours(1);
+    let basic_creds = PresentedCredentials {
+        authorization_header: basic("app", PREVIOUS),
+        ..Default::default()
+    };
+    let basic_app = rotated(TokenEndpointAuthMethod::ClientSecretBasic, ends);
+    assert_eq!(
+        at(&basic_creds, basic_app, now()).await,
+        Ok(TokenEndpointAuthMethod::ClientSecretBasic)
+    );
+    let post_app = rotated(TokenEndpointAuthMethod::ClientSecretPost, ends);
+    let last_second = ends - chrono::Duration::seconds(1);
+    assert_eq!(
+        at(&post("app", PREVIOUS), post_app.clone(), last_second).await,
+        Ok(TokenEndpointAuthMethod::ClientSecretPost)
+    );
+    // The new secret works meanwhile.
+    assert!(at(&post("app", SECRET), post_app, now()).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_previous_secret_is_refused_once_the_overlap_ends() {
+    let ends = now() + chrono::Duration::hours(1);
+    let app = rotated(TokenEndpointAuthMethod::ClientSecretPost, ends);
+    for instant in [ends, ends + chrono::Duration::days(1)] {
+        assert_eq!(
+            at(&post("app", PREVIOUS), app.clone(), instant).await,
+            Err(InvalidClient),
+            "{instant}"
+        );
+        assert!(at(&post("app", SECRET), app.clone(), instant).await.is_ok());
+    }
+    let basic_creds = PresentedCredentials {
+        authorization_header: basic("app", PREVIOUS),
+        ..Default::default()
+    };
+    let basic_app = rotated(TokenEndpointAuthMethod::ClientSecretBasic, ends);
+    assert_eq!(at(&basic_creds, basic_app, ends).await, Err(InvalidClient));
+}
+
+#[tokio::test]
+async fn a_previous_secret_does_not_open_another_method() {
+    let app = rotated(
+        TokenEndpointAuthMethod::ClientSecretBasic,
+        now() + chrono::Duration::hours(1),
+    );
+    assert_eq!(
+        at(&post("app", PREVIOUS), app, now()).await,
+        Err(InvalidClient)
+    );
+}

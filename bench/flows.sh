@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Load benchmark of the protocol endpoints (not a test: prints figures, never fails on a threshold).
+# The server is pinned to CPU 0 and wrk to CPU 1; every scenario is bounded in time and targets
+# 127.0.0.1 only. Reports requests/s, p50/p99 latency and requests per server CPU-second.
+#
+#   bench/flows.sh                 # SQLite and PostgreSQL, 16 and 64 connections, 10 s per run
+#   DURATION=5s BACKENDS=sqlite bench/flows.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-10s}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+CONNECTIONS="${CONNECTIONS:-16 64}"
+PG_ADMIN_URL="${VALET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/valet-target}"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[ -n "${VALET_BIN:-}" ] || { cargo build --release --locked -q -p valet-server --bin valet; VALET_BIN="$CARGO_TARGET_DIR/release/valet"; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ISS="http://127.0.0.1:$port"
+VERIFIER="dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+CHALLENGE="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+REDIRECT="http://127.0.0.1:1/cb"
+REDIRECT_ENC="http%3A%2F%2F127.0.0.1%3A1%2Fcb"
+RP_SECRET="bench-rp-secret-0123456789abcdef0123"
+M2M_SECRET="bench-m2m-secret-0123456789abcdef0123"
+cat > "$work/provision.toml" <<TOML
+[[clients]]
+client_id = "bench-rp"
+client_name = "Benchmark RP"
+client_secret = "$RP_SECRET"
+redirect_uris = ["$REDIRECT"]
+first_party = true
+
+[[clients]]
+client_id = "bench-m2m"
+client_name = "Benchmark machine client"
+client_secret = "$M2M_SECRET"
+grant_types = ["client_credentials"]
+scope = "reports:read"
+
+[[users]]
+username = "bench"
+password = "bench user password"
+claims = { name = "Bench User", email = "bench@example.com", email_verified = true }
+TOML
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+
+start_server() { # $1 = database url
+  "$VALET_BIN" --listen "127.0.0.1:$port" --issuer "$ISS" --data-dir "$work/data-$2" --database-url "$1" \
+    --log-level error serve --provision "$work/provision.toml" >"$work/server.log" 2>&1 &
+  server_pid=$!
+  taskset -pc 0 "$server_pid" >/dev/null
+  for _ in $(seq 1 200); do curl -fs "$ISS/readyz" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "valet did not start:" >&2; cat "$work/server.log" >&2; exit 1
+}
+
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+# Logs the bench user in once: prints the session cookie and an access token.
+login() {
+  local jar="$work/jar" authorize interaction page csrf done code
+  rm -f "$jar"
+  authorize="$ISS/authorize?client_id=bench-rp&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid%20profile%20email&code_challenge=$CHALLENGE&code_challenge_method=S256"
+  interaction=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$authorize")
+  page=$(curl -s -c "$jar" -b "$jar" "$interaction")
+  csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -n1 | sed 's/.*value="//; s/"$//')
+  done=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "username=bench" --data-urlencode "password=bench user password" "$interaction/login")
+  code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$done")
+  SESSION_COOKIE=$(awk '$6 ~ /valet_session/ {print $6 "=" $7}' "$jar")
+  ACCESS_TOKEN=$(curl -s -u "bench-rp:$RP_SECRET" -d grant_type=authorization_code -d "code=$code" \
+    -d "redirect_uri=$REDIRECT" -d "code_verifier=$VERIFIER" "$ISS/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  AUTHORIZE_PATH="/authorize?client_id=bench-rp&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid%20profile%20email&code_challenge=$CHALLENGE&code_challenge_method=S256"
+}
+
+run() { # name connections [wrk args...]
+  local name="$1" conns="$2"; shift 2
+  local before after out rps p50 p99 total cpu per_cpu extra=""
+  before=$(cpu_ticks "$server_pid")
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency "$@" 2>&1)
+  after=$(cpu_ticks "$server_pid")
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  cpu=$(awk -v t="$((after - before))" 'BEGIN { printf "%.2f", t / 100 }')
+  per_cpu=$(awk -v n="$total" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print "-" }')
+  if grep -q '^flows ' <<<"$out"; then
+    local flows errors secs
+    flows=$(awk '/^flows / {print $2}' <<<"$out"); errors=$(awk '/^flow_errors / {print $2}' <<<"$out")
+    secs=$(awk -v d="$DURATION" 'BEGIN { print d + 0 }')
+    extra=" | flows/s $(awk -v f="$flows" -v s="$secs" 'BEGIN { printf "%.0f", f / s }'), flows per CPU-s $(awk -v f="$flows" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", f / c; else print "-" }'), errors $errors"
+  fi
+  if grep -q 'Non-2xx' <<<"$out" && [ "$name" != "code flow" ]; then extra="$extra | $(grep 'Non-2xx' <<<"$out" | xargs)"; fi
+  printf '| %-18s | %3s | %9s | %7s | %7s | %6s | %9s |%s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$cpu" "$per_cpu" "$extra"
+}
+
+echo "== machine"
+echo "cpus: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); memory: $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo)"
+echo "valet: $VALET_BIN (release), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
+echo "server pinned to CPU 0 (one actix worker), wrk to CPU 1 (1 thread); $DURATION per run"
+
+for backend in $BACKENDS; do
+  case "$backend" in
+    sqlite) url="sqlite://$work/data-sqlite/valet.db?mode=rwc" ;;
+    postgres)
+      db="valet_bench_$$"
+      psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" && psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $db"
+      url="${PG_ADMIN_URL%/*}/$db" ;;
+    *) echo "unknown backend $backend" >&2; exit 2 ;;
+  esac
+  start_server "$url" "$backend"
+  login
+  echo
+  echo "== $backend"
+  echo "| scenario           | con |     req/s | p50 ms  | p99 ms  | CPU s  | req/CPU-s |"
+  echo "|---|---|---|---|---|---|---|"
+  for conns in $CONNECTIONS; do
+    run "discovery" "$conns" "$ISS/.well-known/openid-configuration"
+    run "jwks" "$conns" "$ISS/jwks"
+    run "client credentials" "$conns" -s bench/lua/client_credentials.lua "$ISS/token" -- "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)"
+    run "userinfo" "$conns" -s bench/lua/bearer.lua "$ISS/userinfo" -- "$ACCESS_TOKEN"
+    run "code flow" "$conns" -s bench/lua/code_flow.lua "$ISS" -- "$AUTHORIZE_PATH" "$SESSION_COOKIE" \
+      "$(printf 'bench-rp:%s' "$RP_SECRET" | base64 -w0)" "$REDIRECT_ENC" "$VERIFIER"
+  done
+  stop_server
+  [ "$backend" = postgres ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+done
