@@ -1,5 +1,15 @@
 //! Harness for black-box tests: the real `valet` binary on a free 127.0.0.1 port, with a fresh SQLite data
-//! directory or a fresh PostgreSQL database, ready once `/readyz` answers 200, killed on drop.
+//! directory or a fresh PostgreSQL database, optionally provisioned from a TOML file (`--provision`), ready
+//! once `/readyz` answers 200, killed on drop. `browser` drives the interaction pages, `oidc` holds what
+//! the flow tests share (the provisioned user, token calls, JWT reading), `conformance` re-enacts the
+//! OpenID conformance suite's client and checks.
+
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod conformance;
+pub mod oidc;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -8,9 +18,9 @@ use std::time::{Duration, Instant};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-/// Administrative connection used only to create and drop the per-test databases.
+/// Administrative connection used only to create and drop the per-test databases;
+/// `VALET_TEST_POSTGRES_URL` overrides it, as for the other test suites (README "Two commands").
 const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const POSTGRES_BASE: &str = "postgres://postgres@127.0.0.1:5432";
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +34,7 @@ pub struct Deployment {
     root: PathBuf,
     port: u16,
     postgres_db: Option<String>,
+    provision: Option<PathBuf>,
     starts: Cell<u32>,
 }
 
@@ -47,8 +58,18 @@ impl Deployment {
             root,
             port,
             postgres_db,
+            provision: None,
             starts: Cell::new(0),
         })
+    }
+
+    /// A deployment whose every start applies `toml` first (`valet serve --provision FILE`).
+    pub fn provisioned(backend: Backend, toml: &str) -> TestResult<Self> {
+        let mut deployment = Self::new(backend)?;
+        let file = deployment.root.join("provision.toml");
+        std::fs::write(&file, toml)?;
+        deployment.provision = Some(file);
+        Ok(deployment)
     }
 
     pub fn issuer(&self) -> String {
@@ -70,7 +91,7 @@ impl Deployment {
             .arg(self.root.join("data"));
         if let Some(db) = &self.postgres_db {
             cmd.arg("--database-url")
-                .arg(format!("{POSTGRES_BASE}/{db}"));
+                .arg(format!("{}/{db}", postgres_base()));
         }
         // Settings from the caller's environment (a master key, an admin password…) would change what we test.
         for (key, _) in std::env::vars_os() {
@@ -78,8 +99,11 @@ impl Deployment {
                 cmd.env_remove(key);
             }
         }
+        cmd.arg("serve");
+        if let Some(file) = &self.provision {
+            cmd.arg("--provision").arg(file);
+        }
         let child = cmd
-            .arg("serve")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(std::fs::File::create(&stderr)?)
@@ -202,7 +226,21 @@ fn valet_binary() -> TestResult<PathBuf> {
         })
 }
 
+fn postgres_admin() -> String {
+    std::env::var("VALET_TEST_POSTGRES_URL").unwrap_or_else(|_| POSTGRES_ADMIN.to_owned())
+}
+
+/// The admin URL without its database, to name the per-test one instead.
+fn postgres_base() -> String {
+    let admin = postgres_admin();
+    admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base)
+        .to_owned()
+}
+
 fn psql(sql: &str) -> TestResult {
+    let admin = postgres_admin();
     let out = Command::new("psql")
         .args([
             "--no-psqlrc",
@@ -210,7 +248,7 @@ fn psql(sql: &str) -> TestResult {
             "ON_ERROR_STOP=1",
             "-q",
             "-d",
-            POSTGRES_ADMIN,
+            &admin,
             "-c",
             sql,
         ])
@@ -220,7 +258,7 @@ fn psql(sql: &str) -> TestResult {
         return Ok(());
     }
     Err(format!(
-        "psql `{sql}` failed on {POSTGRES_ADMIN} (is PostgreSQL running? \
+        "psql `{sql}` failed on {admin} (is PostgreSQL running? \
          `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`): {}",
         String::from_utf8_lossy(&out.stderr).trim()
     )
