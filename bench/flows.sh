@@ -106,6 +106,7 @@ run() { # name connections [wrk args...]
     extra=" | flows/s $(awk -v f="$flows" -v s="$secs" 'BEGIN { printf "%.0f", f / s }'), flows per CPU-s $(awk -v f="$flows" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", f / c; else print "-" }'), errors $errors"
   fi
   if grep -q 'Non-2xx' <<<"$out" && [ "$name" != "code flow" ]; then extra="$extra | $(grep 'Non-2xx' <<<"$out" | xargs)"; fi
+  grep '^unexpected' <<<"$out" | sort | uniq -c | head -n 3 >&2 || true
   printf '| %-18s | %3s | %9s | %7s | %7s | %6s | %9s |%s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$cpu" "$per_cpu" "$extra"
 }
 

@@ -714,8 +714,6 @@ async fn offline_tokens(op: &Op<'_>, client: &SuiteClient) -> TestResult<(AuthRe
 /// CONFORMANCE.md §2.6. SKIPPED when no refresh token is issued; `grant_types_supported` must list
 /// `refresh_token` exactly when one is (a WARNING either way).
 #[tokio::test]
-#[ignore = "Valet issues refresh tokens (offline_access) but neither advertises nor accepts the \
-            refresh_token grant yet"]
 async fn oidcc_refresh_token() -> TestResult {
     let deployment = deployment(Backend::Sqlite)?;
     let op = Op::new(deployment.start().await?).await?;

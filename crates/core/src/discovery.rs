@@ -91,7 +91,11 @@ impl ProviderMetadata {
             scopes_supported: SCOPES.to_vec(),
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query", "fragment", "form_post"],
-            grant_types_supported: vec!["authorization_code", "client_credentials"],
+            grant_types_supported: vec![
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+            ],
             subject_types_supported: vec!["public"],
             userinfo_signing_alg_values_supported: signing.clone(),
             token_endpoint_auth_methods_supported: vec![

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -253,7 +253,7 @@ impl ClientStore for Database {
     }
 
     async fn insert_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         insert(&txn, client).await?;
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(backend)
@@ -267,7 +267,7 @@ impl ClientStore for Database {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         let previous = match previous_until {
             Some(_) => Expr::col(clients::Column::SecretHash),
             None => Expr::value(Option::<String>::None),

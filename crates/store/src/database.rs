@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
 
@@ -39,6 +42,17 @@ impl Database {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.conn, None).await.map_err(backend)
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so a
+    /// concurrent writer waits out the busy timeout instead of failing a read-to-write upgrade with
+    /// SQLITE_BUSY; PostgreSQL ignores the mode.
+    pub(crate) async fn write_transaction(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.conn.begin_with_options(options).await.map_err(backend)
     }
 
     /// The underlying connection, for tests and tools that need raw access.

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use uuid::Uuid;
 use valet_core::code::{AuthorizationCode, Redemption};
@@ -90,7 +89,7 @@ impl GrantStore for Database {
         session_id: Option<Uuid>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         let row = grants::Model {
             id: grant.id,
             user_id: grant.user_id,
@@ -175,6 +174,19 @@ impl CodeStore for Database {
         .await
         .map(drop)
         .map_err(backend)
+    }
+
+    async fn find_code(
+        &self,
+        code_hash: &SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        authorization_codes::Entity::find()
+            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+            .map(code_from)
+            .transpose()
     }
 
     async fn consume_code(

@@ -2,9 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use valet_core::audit::AuditEvent;
 use valet_core::keys::{KeyTimes, SealedKey, StoredKey};
 use valet_core::ports::{KeyStore, StoreError};
@@ -70,7 +68,7 @@ impl KeyStore for Database {
         updates: &[(String, KeyTimes)],
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         for (kid, times) in updates {
             let result = signing_keys::Entity::update_many()
                 .col_expr(

@@ -1,7 +1,6 @@
 //! `ProvisionStore`: a provisioning run's changes and audit events in one transaction.
 
 use async_trait::async_trait;
-use sea_orm::TransactionTrait;
 use valet_core::audit::AuditEvent;
 use valet_core::ports::{ProvisionStore, StoreError};
 use valet_core::provision::ProvisionChanges;
@@ -17,7 +16,7 @@ impl ProvisionStore for Database {
         events: &[AuditEvent],
     ) -> Result<(), StoreError> {
         // Dropping the transaction on any early return rolls everything back.
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         for user in &changes.created_users {
             users::insert(&txn, user).await?;
         }

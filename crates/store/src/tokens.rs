@@ -11,7 +11,7 @@ use valet_core::ports::{StoreError, TokenStore};
 use valet_core::refresh::RefreshToken;
 use valet_core::secret::SecretHash;
 
-use crate::convert::string_list;
+use crate::convert::{parse_list, string_list};
 use crate::database::{Database, backend};
 use crate::entities::{refresh_tokens, revoked_access_tokens};
 
@@ -44,6 +44,49 @@ impl TokenStore for Database {
         .await
         .map(drop)
         .map_err(backend)
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        let Some(row) = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(token_hash.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RefreshToken {
+            id: row.id,
+            chain_id: row.chain_id,
+            parent_id: row.parent_id,
+            grant_id: row.grant_id,
+            client: row.client_id,
+            user_id: row.user_id,
+            session_id: row.session_id,
+            scopes: parse_list("refresh_tokens.scopes", &row.scopes, |s| Ok(s.to_owned()))?,
+            auth_time: row.auth_time,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            idle_expires_at: row.idle_expires_at,
+            rotated_at: row.rotated_at,
+            revoked_at: row.revoked_at,
+        }))
+    }
+
+    async fn rotate_refresh_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        // One conditional UPDATE: the database decides which of several concurrent refreshes wins.
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(at))
+            .filter(refresh_tokens::Column::Id.eq(id))
+            .filter(refresh_tokens::Column::RotatedAt.is_null())
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map(|r| r.rows_affected == 1)
+            .map_err(backend)
     }
 
     async fn revoke_refresh_chain(

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -159,7 +159,7 @@ impl Database {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         let result = users::Entity::update_many()
             .col_expr(column, Expr::value(value))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -244,7 +244,7 @@ impl UserStore for Database {
     }
 
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {
-        let txn = self.conn.begin().await.map_err(backend)?;
+        let txn = self.write_transaction().await?;
         insert(&txn, user).await?;
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(backend)

@@ -12,10 +12,11 @@ use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::ports::{
-    ClientStore, CodeStore, GrantStore, InteractionStore, SessionStore, UserStore,
+    ClientStore, CodeStore, GrantStore, InteractionStore, SessionStore, TokenStore, UserStore,
 };
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
+use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::session::{LoginOrigin, Session};
 use valet_core::user::{User, Username};
 use valet_store::Database;
@@ -283,6 +284,73 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
     assert!(matches!(unknown, Ok(Redemption::Unknown)));
 }
 
+async fn a_refresh_token_rotates_exactly_once_under_concurrency(postgres: bool) {
+    let db = Arc::new(fresh(postgres).await);
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let grant = Grant::new(
+        user.id,
+        client.id,
+        vec!["openid".into(), "offline_access".into()],
+        t,
+    );
+    db.save_grant(&grant, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value = RefreshTokenValue::generate(&OsRandom);
+    let token = RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: grant.id,
+        client: client.id,
+        user_id: user.id,
+        session_id: None,
+        scopes: grant.scopes.clone(),
+        auth_time: t,
+        created_at: t,
+        expires_at: t + Duration::days(30),
+        idle_expires_at: None,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    db.insert_refresh_token(&token, &value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_refresh_token(&value.hash()).await.ok().flatten(),
+        Some(token.clone())
+    );
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move { db.rotate_refresh_token(token.id, now()).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(
+        db.revoke_refresh_chain(token.chain_id, now()).await.ok(),
+        Some(1),
+        "the rotated token was still live"
+    );
+    assert!(
+        !db.rotate_refresh_token(token.id, now())
+            .await
+            .unwrap_or(true),
+        "a revoked token never rotates"
+    );
+}
+
 macro_rules! on_both {
     ($($name:ident),+) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
@@ -294,5 +362,6 @@ on_both!(
     sessions_are_found_by_token_and_end_once,
     interactions_round_trip_and_advance,
     grants_accumulate_and_bind_sessions,
-    a_code_is_redeemed_exactly_once_under_concurrency
+    a_code_is_redeemed_exactly_once_under_concurrency,
+    a_refresh_token_rotates_exactly_once_under_concurrency
 );

@@ -34,6 +34,10 @@ pub trait CodeStore: Send + Sync {
         code: &AuthorizationCode,
         code_hash: &SecretHash,
     ) -> Result<(), StoreError>;
+    async fn find_code(
+        &self,
+        code_hash: &SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError>;
     /// Marks the code consumed if it was not: exactly one caller ever gets `Fresh` for a code, however
     /// many present it at once.
     async fn consume_code(

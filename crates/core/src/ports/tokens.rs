@@ -15,6 +15,13 @@ pub trait TokenStore: Send + Sync {
         token: &RefreshToken,
         token_hash: &SecretHash,
     ) -> Result<(), StoreError>;
+    async fn find_refresh_token(
+        &self,
+        token_hash: &SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError>;
+    /// Marks a live, unrotated token rotated: exactly one caller ever gets `true` for a token, however
+    /// many present it at once.
+    async fn rotate_refresh_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Revokes every live token of a chain; returns how many were live.
     async fn revoke_refresh_chain(
         &self,

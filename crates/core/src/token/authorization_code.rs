@@ -1,7 +1,8 @@
 //! The authorization code grant at the token endpoint (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
 //!
-//! The code is consumed atomically before anything else is checked, so a code is worth one attempt:
-//! presented again, it revokes what its first redemption issued (RFC 6749 §4.1.2).
+//! Every binding is checked before anything is written, so a rejected request changes nothing; the code
+//! is then consumed atomically. A code presented after its redemption revokes what that redemption
+//! issued (RFC 6749 §4.1.2).
 
 use uuid::Uuid;
 
@@ -29,23 +30,14 @@ pub async fn exchange_code(
         .ok_or_else(|| TokenError::invalid_request("code is required"))?;
     let redirect_uri = params.get("redirect_uri")?;
     let verifier = params.get("code_verifier")?;
-    let code = match store
-        .consume_code(&CodeValue::parse(value).hash(), minter.now)
+    let hash = CodeValue::parse(value).hash();
+    let code = store
+        .find_code(&hash)
         .await?
-    {
-        Redemption::Fresh(code) => code,
-        Redemption::Replayed(code) => {
-            revoke_issued(store, &code, minter).await?;
-            return Err(TokenError::invalid_grant(
-                "the authorization code was already used; what it issued is revoked",
-            ));
-        }
-        Redemption::Unknown => {
-            return Err(TokenError::invalid_grant(
-                "the authorization code is unknown",
-            ));
-        }
-    };
+        .ok_or_else(|| TokenError::invalid_grant("the authorization code is unknown"))?;
+    if code.consumed_at.is_some() {
+        return Err(replayed(store, &code, minter).await?);
+    }
     check_code(&code, client, redirect_uri, verifier, minter)?;
     let grant = store
         .find_grant(code.grant_id)
@@ -69,6 +61,17 @@ pub async fn exchange_code(
             ));
         }
     }
+
+    let code = match store.consume_code(&hash, minter.now).await? {
+        Redemption::Fresh(code) => code,
+        // Redeemed by a concurrent request between the read above and now.
+        Redemption::Replayed(code) => return Err(replayed(store, &code, minter).await?),
+        Redemption::Unknown => {
+            return Err(TokenError::invalid_grant(
+                "the authorization code is unknown",
+            ));
+        }
+    };
 
     let sid = code.session_id.map(|s| s.to_string());
     let access = AccessTokenClaims {
@@ -227,6 +230,18 @@ async fn issue_refresh_token(
     };
     store.insert_refresh_token(&token, &value.hash()).await?;
     Ok(Some((value, token.chain_id)))
+}
+
+/// A replayed code: revoke what its redemption issued and refuse.
+async fn replayed(
+    store: &dyn OidcStore,
+    code: &AuthorizationCode,
+    minter: &Minter<'_>,
+) -> Result<TokenError, TokenError> {
+    revoke_issued(store, code, minter).await?;
+    Ok(TokenError::invalid_grant(
+        "the authorization code was already used; what it issued is revoked",
+    ))
 }
 
 async fn revoke_issued(

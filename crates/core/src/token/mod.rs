@@ -8,6 +8,7 @@ mod error;
 mod id_token;
 mod mint;
 mod policy;
+mod refresh_token;
 
 pub use access_token::{ACCESS_TOKEN_TYP, AccessTokenClaims};
 pub use authorization_code::exchange_code;
@@ -16,3 +17,4 @@ pub use error::TokenError;
 pub use id_token::{IdTokenClaims, token_hash};
 pub use mint::{Minter, TokenResponse};
 pub use policy::{Lifetimes, TokenPolicy};
+pub use refresh_token::refresh;

@@ -7,7 +7,7 @@ use serde_json::json;
 use valet_core::client_auth;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
-use valet_core::token::{Minter, TokenError, client_credentials, exchange_code};
+use valet_core::token::{Minter, TokenError, client_credentials, exchange_code, refresh};
 
 use super::client_auth::{client_auth_error_response, presented_credentials};
 use crate::state::AppState;
@@ -69,6 +69,9 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let result = match params.get("grant_type") {
         Ok(Some("authorization_code")) => {
             exchange_code(&minter, &lifetimes, alg, &state.db, &client, &params).await
+        }
+        Ok(Some("refresh_token")) => {
+            refresh(&minter, &lifetimes, alg, &state.db, &client, &params).await
         }
         Ok(Some("client_credentials")) => {
             client_credentials(&minter, &lifetimes, alg, &client, &params)

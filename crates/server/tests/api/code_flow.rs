@@ -268,9 +268,14 @@ async fn token_requests_must_match_the_code_bindings(backend: Backend) {
         (status, e["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
-    // The code was consumed by that failed attempt: one attempt per code.
-    let (status, _) = redeem(&app, &code).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Rejected requests write nothing: the code still works for its rightful client.
+    let (status, tokens) = redeem(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let (status, e) = redeem(&app, &code).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (status, e) = token(&app, &[("grant_type", "password")], Some(("web", SECRET))).await;
     assert_eq!(
         (status, e["error"].as_str()),
@@ -456,7 +461,142 @@ async fn client_credentials_issue_a_client_token(backend: Backend) {
     );
 }
 
+async fn offline_tokens(app: &TestApp) -> Value {
+    let mut browser = Browser::new();
+    let url = authorize_url(app, "").replace(
+        "scope=openid%20email%20profile",
+        "scope=openid%20email%20offline_access",
+    );
+    let done = login_and_consent(&mut browser, app, &url).await;
+    let (status, tokens) = redeem(app, &done.location_param("code").unwrap_or_default()).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
+}
+
+async fn refresh_with(
+    app: &TestApp,
+    refresh_token: &str,
+    scope: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    token(app, &form, Some(("web", SECRET))).await
+}
+
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_chain(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let first = offline_tokens(&app).await;
+    let rt1 = first["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !rt1.is_empty(),
+        "offline_access + the refresh_token grant yields a refresh token"
+    );
+    let (status, second) = refresh_with(&app, &rt1, Some("openid email")).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let rt2 = second["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_ne!(rt1, rt2, "rotated on every use");
+    assert_eq!(
+        second["scope"], "openid email",
+        "a refresh may narrow the scope"
+    );
+    let before = jwt_claims(first["id_token"].as_str().unwrap_or_default());
+    let after = jwt_claims(second["id_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (after["sub"].clone(), after["auth_time"].clone()),
+        (before["sub"].clone(), before["auth_time"].clone())
+    );
+    let (status, e) = refresh_with(&app, &rt2, Some("openid phone")).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope")),
+        "never widened"
+    );
+    // rt1 again: reuse. The chain dies, so rt2 (still unused) dies with it.
+    let (status, e) = refresh_with(&app, &rt1, None).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, e) = refresh_with(&app, &rt2, None).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, e) = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt2.as_str()),
+        ],
+        Some(("batch", "batch-client-secret-0123456789abcdef")),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unauthorized_client"))
+    );
+}
+
+async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let tokens = offline_tokens(&app).await;
+    let rt = tokens["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let (http, address, rt) = (app.http.clone(), app.address.clone(), rt.clone());
+            actix_web::rt::spawn(async move {
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", rt.as_str()),
+                ];
+                let response = http
+                    .post(format!("{address}/token"))
+                    .basic_auth("web", Some(SECRET))
+                    .form(&form)
+                    .send()
+                    .await;
+                response
+                    .map(|r| r.status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::BAD_REQUEST)
+            .count(),
+        49,
+        "{statuses:?}"
+    );
+}
+
 crate::on_both_backends!(
+    refresh_tokens_rotate_and_a_reused_one_revokes_its_chain,
+    fifty_parallel_refreshes_of_one_token_succeed_once,
     the_full_code_flow_issues_verified_tokens,
     a_reused_code_is_refused_and_revokes_its_tokens,
     token_requests_must_match_the_code_bindings,

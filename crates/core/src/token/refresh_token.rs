@@ -1,0 +1,233 @@
+//! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
+//!
+//! Every use rotates the token within its chain. A token presented after it was rotated means two
+//! parties hold it: the whole chain is revoked (that chain only: other devices keep theirs). A refresh
+//! may narrow the scope, never widen it; the chain keeps its absolute lifetime and original auth_time.
+
+use uuid::Uuid;
+
+use super::mint::{Minter, TokenResponse};
+use super::{AccessTokenClaims, IdTokenClaims, Lifetimes, TokenError, token_hash};
+use crate::claims::subject;
+use crate::client::{Client, GrantType};
+use crate::keys::SigningAlg;
+use crate::oauth_error::OAuthErrorCode;
+use crate::params::Params;
+use crate::ports::OidcStore;
+use crate::refresh::{RefreshToken, RefreshTokenValue};
+use crate::secret::Secret;
+
+pub async fn refresh(
+    minter: &Minter<'_>,
+    lifetimes: &Lifetimes,
+    access_token_alg: SigningAlg,
+    store: &dyn OidcStore,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if !client
+        .metadata
+        .grant_types
+        .contains(&GrantType::RefreshToken)
+    {
+        return Err(TokenError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "this client may not use the refresh_token grant",
+        ));
+    }
+    let presented = params
+        .get("refresh_token")?
+        .ok_or_else(|| TokenError::invalid_request("refresh_token is required"))?;
+    let now = minter.now;
+    let token = store
+        .find_refresh_token(&Secret::new(presented).sha256())
+        .await?;
+    let token = token.ok_or_else(|| TokenError::invalid_grant("the refresh token is unknown"))?;
+    if token.client != client.id {
+        return Err(TokenError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if token.revoked_at.is_some() {
+        return Err(TokenError::invalid_grant("the refresh token was revoked"));
+    }
+    if token.rotated_at.is_some() {
+        return Err(reuse(store, &token, minter).await?);
+    }
+    if now >= token.expires_at || token.idle_expires_at.is_some_and(|idle| now >= idle) {
+        return Err(TokenError::invalid_grant("the refresh token has expired"));
+    }
+    let scopes = narrowed(&token, params.get("scope")?)?;
+    let grant = store
+        .find_grant(token.grant_id)
+        .await?
+        .filter(|g| g.is_live());
+    grant.ok_or_else(|| {
+        TokenError::invalid_grant("the grant behind this refresh token was revoked")
+    })?;
+    let user = store
+        .find_user_by_id(token.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    let user = user.ok_or_else(|| TokenError::invalid_grant("the user is disabled or deleted"))?;
+    if let Some(session_id) = token.session_id {
+        let live = store
+            .find_session_by_id(session_id)
+            .await?
+            .is_some_and(|s| s.is_active(now));
+        if !live {
+            return Err(TokenError::invalid_grant(
+                "the login session this refresh token belongs to has ended",
+            ));
+        }
+    }
+    if !store.rotate_refresh_token(token.id, now).await? {
+        // Another request rotated it a moment ago: the same token was presented twice.
+        return Err(reuse(store, &token, minter).await?);
+    }
+
+    let value = RefreshTokenValue::generate(minter.random);
+    let next = RefreshToken {
+        id: Uuid::now_v7(),
+        parent_id: Some(token.id),
+        scopes: scopes.clone(),
+        created_at: now,
+        idle_expires_at: lifetimes.refresh_token_idle.map(|idle| now + idle),
+        rotated_at: None,
+        revoked_at: None,
+        ..token.clone()
+    };
+    store.insert_refresh_token(&next, &value.hash()).await?;
+
+    let sid = token.session_id.map(|s| s.to_string());
+    let access = AccessTokenClaims {
+        iss: minter.issuer(),
+        sub: subject(&user),
+        aud: minter.issuer(),
+        client_id: client.client_id.as_str().to_owned(),
+        scope: scopes.join(" "),
+        jti: minter.jti(),
+        iat: 0,
+        exp: 0,
+        auth_time: Some(token.auth_time.timestamp()),
+        sid: sid.clone(),
+        acr: None,
+        grant_id: Some(token.grant_id.to_string()),
+    };
+    let (access_token, access) =
+        minter.access_token(access_token_alg, access, lifetimes.access_token)?;
+    let id_token = if scopes.iter().any(|s| s == "openid") {
+        let alg = client.metadata.id_token_signed_response_alg;
+        let claims = IdTokenClaims {
+            iss: minter.issuer(),
+            sub: access.sub.clone(),
+            aud: client.client_id.as_str().to_owned(),
+            exp: 0,
+            iat: 0,
+            auth_time: token.auth_time.timestamp(),
+            nonce: None,
+            acr: None,
+            amr: vec![],
+            azp: client.client_id.as_str().to_owned(),
+            at_hash: Some(token_hash(alg, &access_token)),
+            sid,
+            user_claims: Default::default(),
+        };
+        Some(minter.id_token(alg, claims, lifetimes.id_token)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetimes.access_token.num_seconds(),
+        scope: access.scope,
+        id_token,
+        refresh_token: Some(value.expose().to_owned()),
+    })
+}
+
+/// RFC 6749 §6: the requested scope must be a subset of what the token carries.
+fn narrowed(token: &RefreshToken, requested: Option<&str>) -> Result<Vec<String>, TokenError> {
+    let Some(requested) = requested else {
+        return Ok(token.scopes.clone());
+    };
+    let mut scopes = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !token.scopes.iter().any(|s| s == scope) {
+            return Err(TokenError::new(
+                OAuthErrorCode::InvalidScope,
+                format!("`{scope}` was not granted to this refresh token"),
+            ));
+        }
+        if !scopes.iter().any(|s: &String| s == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
+    if scopes.is_empty() {
+        return Err(TokenError::new(
+            OAuthErrorCode::InvalidScope,
+            "scope must not be empty",
+        ));
+    }
+    Ok(scopes)
+}
+
+/// Reuse detected: the chain dies and the caller gets `invalid_grant`.
+async fn reuse(
+    store: &dyn OidcStore,
+    token: &RefreshToken,
+    minter: &Minter<'_>,
+) -> Result<TokenError, TokenError> {
+    store
+        .revoke_refresh_chain(token.chain_id, minter.now)
+        .await?;
+    Ok(TokenError::invalid_grant(
+        "the refresh token was already used; its chain is revoked",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+
+    fn token(scopes: &[&str]) -> RefreshToken {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        RefreshToken {
+            id: Uuid::now_v7(),
+            chain_id: Uuid::now_v7(),
+            parent_id: None,
+            grant_id: Uuid::now_v7(),
+            client: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            session_id: None,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            auth_time: t,
+            created_at: t,
+            expires_at: t + Duration::days(30),
+            idle_expires_at: None,
+            rotated_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_refresh_may_narrow_but_never_widen_the_scope() {
+        let t = token(&["openid", "email", "offline_access"]);
+        assert_eq!(narrowed(&t, None).ok(), Some(t.scopes.clone()));
+        assert_eq!(
+            narrowed(&t, Some("openid email email")).ok(),
+            Some(vec!["openid".to_owned(), "email".to_owned()])
+        );
+        assert_eq!(
+            narrowed(&t, Some("openid phone")).err().map(|e| e.code),
+            Some(OAuthErrorCode::InvalidScope)
+        );
+        assert_eq!(
+            narrowed(&t, Some(" ")).err().map(|e| e.code),
+            Some(OAuthErrorCode::InvalidScope)
+        );
+    }
+}
