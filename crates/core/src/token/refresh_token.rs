@@ -189,7 +189,7 @@ async fn reuse(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Duration, Utc};
+    use chrono::{DateTime, Duration};
 
     use super::*;
 
