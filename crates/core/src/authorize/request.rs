@@ -8,12 +8,10 @@ mod values;
 
 pub use target::{client_id_of, target_of};
 
-use std::str::FromStr;
-
 use chrono::Duration;
 
 use super::{AuthorizeError, ClaimsRequest, CodeChallenge, RedirectTarget};
-use crate::client::{Client, ClientId, RedirectUri, ResponseType, UnknownValue};
+use crate::client::{Client, ClientId, RedirectUri, ResponseType, vocabulary_impl};
 use crate::oauth_error::OAuthErrorCode;
 use crate::params::Params;
 
@@ -70,37 +68,13 @@ impl AuthorizationRequest {
     }
 }
 
-/// Implements `as_str` and `FromStr` for a protocol vocabulary enum.
-macro_rules! vocabulary {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $name {
-            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownValue;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownValue {
-                    value: s.to_owned(),
-                    expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                })
-            }
-        }
-    };
-}
-
-vocabulary!(Prompt {
+vocabulary_impl!(Prompt {
     None => "none",
     Login => "login",
     Consent => "consent",
     SelectAccount => "select_account",
 });
-vocabulary!(Display {
+vocabulary_impl!(Display {
     Page => "page",
     Popup => "popup",
     Touch => "touch",

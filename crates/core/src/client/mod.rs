@@ -13,6 +13,7 @@ use crate::keys::{SealedKey, SigningAlg};
 use crate::secret::SecretHash;
 
 pub use secrets::{PreviousSecret, SealedSecretError, SecretSealer, open_secret};
+pub(crate) use vocab::vocabulary_impl;
 pub use vocab::{
     ApplicationType, GrantType, JwsAlg, ResponseType, SubjectType, TokenEndpointAuthMethod,
     UnknownValue,

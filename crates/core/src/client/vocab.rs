@@ -1,8 +1,5 @@
 //! Protocol vocabularies of client metadata, as enums (RFC 7591 §2, OIDC Registration §2, RFC 7518 §3.1).
 
-use std::fmt;
-use std::str::FromStr;
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown value `{value}` (expected one of: {expected})")]
 pub struct UnknownValue {
@@ -10,13 +7,10 @@ pub struct UnknownValue {
     pub expected: String,
 }
 
-/// Declares an enum whose variants map one-to-one to protocol strings.
-macro_rules! vocabulary {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
+/// Implements `ALL`, `as_str`, `FromStr` and `Display` for an enum whose variants map one-to-one to
+/// protocol strings.
+macro_rules! vocabulary_impl {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $name {
             pub const ALL: &'static [$name] = &[$(Self::$variant),+];
 
@@ -25,22 +19,34 @@ macro_rules! vocabulary {
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownValue;
+        impl std::str::FromStr for $name {
+            type Err = $crate::client::UnknownValue;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownValue {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| $crate::client::UnknownValue {
                     value: s.to_owned(),
                     expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
                 })
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
+    };
+}
+pub(crate) use vocabulary_impl;
+
+/// Declares an enum whose variants map one-to-one to protocol strings.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        vocabulary_impl!($name { $($variant => $text),+ });
     };
 }
 

@@ -7,9 +7,10 @@
 use uuid::Uuid;
 
 use super::mint::{Minter, TokenResponse};
-use super::{AccessTokenClaims, IdTokenClaims, Lifetimes, TokenError, token_hash};
+use super::user_tokens::{self, UserTokens, live_user};
+use super::{Lifetimes, TokenError};
 use crate::authorize::{ClaimsRequest, CodeChallenge, CodeVerifier};
-use crate::claims::{release, subject};
+use crate::claims::release;
 use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeValue, Redemption};
 use crate::keys::SigningAlg;
@@ -39,28 +40,14 @@ pub async fn exchange_code(
         return Err(replayed(store, &code, minter).await?);
     }
     check_code(&code, client, redirect_uri, verifier, minter)?;
-    let grant = store
-        .find_grant(code.grant_id)
-        .await?
-        .filter(|g| g.is_live());
-    let grant =
-        grant.ok_or_else(|| TokenError::invalid_grant("the grant behind this code was revoked"))?;
-    let user = store
-        .find_user_by_id(code.user_id)
-        .await?
-        .filter(|u| !u.disabled);
-    let user = user.ok_or_else(|| TokenError::invalid_grant("the user is disabled or deleted"))?;
-    if let Some(session_id) = code.session_id {
-        let live = store
-            .find_session_by_id(session_id)
-            .await?
-            .is_some_and(|s| s.is_active(minter.now));
-        if !live {
-            return Err(TokenError::invalid_grant(
-                "the login session behind this code has ended",
-            ));
-        }
-    }
+    let user = live_user(
+        store,
+        code.grant_id,
+        code.user_id,
+        code.session_id,
+        minter.now,
+    )
+    .await?;
 
     let code = match store.consume_code(&hash, minter.now).await? {
         Redemption::Fresh(code) => code,
@@ -73,50 +60,24 @@ pub async fn exchange_code(
         }
     };
 
-    let sid = code.session_id.map(|s| s.to_string());
-    let access = AccessTokenClaims {
-        iss: minter.issuer(),
-        sub: subject(&user),
-        aud: minter.issuer(),
-        client_id: client.client_id.as_str().to_owned(),
-        scope: code.scopes.join(" "),
-        jti: minter.jti(),
-        iat: 0,
-        exp: 0,
-        auth_time: Some(code.auth_time.timestamp()),
-        sid: sid.clone(),
+    let requested = code
+        .claims
+        .clone()
+        .and_then(|c| ClaimsRequest::from_json(c).ok());
+    let tokens = UserTokens {
+        user: &user,
+        client,
+        grant_id: code.grant_id,
+        session_id: code.session_id,
+        auth_time: code.auth_time,
+        scopes: &code.scopes,
+        nonce: code.nonce.clone(),
         acr: code.acr.clone(),
-        grant_id: Some(grant.id.to_string()),
+        amr: code.amr.clone(),
+        id_token_claims: release(&user, [], requested.iter().flat_map(|c| c.id_token_names())),
     };
-    let (access_token, access) =
-        minter.access_token(access_token_alg, access, lifetimes.access_token)?;
-
-    let id_token = if code.scopes.iter().any(|s| s == "openid") {
-        let alg = client.metadata.id_token_signed_response_alg;
-        let claims = code
-            .claims
-            .clone()
-            .and_then(|c| ClaimsRequest::from_json(c).ok());
-        let user_claims = release(&user, [], claims.iter().flat_map(|c| c.id_token_names()));
-        let id = IdTokenClaims {
-            iss: minter.issuer(),
-            sub: access.sub.clone(),
-            aud: client.client_id.as_str().to_owned(),
-            exp: 0,
-            iat: 0,
-            auth_time: code.auth_time.timestamp(),
-            nonce: code.nonce.clone(),
-            acr: code.acr.clone(),
-            amr: code.amr.clone(),
-            azp: client.client_id.as_str().to_owned(),
-            at_hash: Some(token_hash(alg, &access_token)),
-            sid,
-            user_claims,
-        };
-        Some(minter.id_token(alg, id, lifetimes.id_token)?)
-    } else {
-        None
-    };
+    let (access_token, access, id_token) =
+        user_tokens::mint(minter, lifetimes, access_token_alg, tokens)?;
 
     let refresh = issue_refresh_token(store, &code, client, lifetimes, minter).await?;
     store

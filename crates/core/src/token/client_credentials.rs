@@ -2,6 +2,7 @@
 //! scopes the client may have; no refresh token and no ID token.
 
 use super::mint::{Minter, TokenResponse};
+use super::user_tokens::require_grant_type;
 use super::{AccessTokenClaims, Lifetimes, TokenError};
 use crate::client::{Client, GrantType};
 use crate::keys::SigningAlg;
@@ -25,16 +26,7 @@ pub fn client_credentials(
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, TokenError> {
-    if !client
-        .metadata
-        .grant_types
-        .contains(&GrantType::ClientCredentials)
-    {
-        return Err(TokenError::new(
-            OAuthErrorCode::UnauthorizedClient,
-            "this client may not use the client_credentials grant",
-        ));
-    }
+    require_grant_type(client, GrantType::ClientCredentials)?;
     let allowed: Vec<&str> = client
         .metadata
         .scopes

@@ -9,6 +9,7 @@ mod id_token;
 mod mint;
 mod policy;
 mod refresh_token;
+mod user_tokens;
 
 pub use access_token::{ACCESS_TOKEN_TYP, AccessTokenClaims};
 pub use authorization_code::exchange_code;

@@ -7,8 +7,8 @@
 use uuid::Uuid;
 
 use super::mint::{Minter, TokenResponse};
-use super::{AccessTokenClaims, IdTokenClaims, Lifetimes, TokenError, token_hash};
-use crate::claims::subject;
+use super::user_tokens::{self, UserTokens, live_user, require_grant_type};
+use super::{Lifetimes, TokenError};
 use crate::client::{Client, GrantType};
 use crate::keys::SigningAlg;
 use crate::oauth_error::OAuthErrorCode;
@@ -25,16 +25,7 @@ pub async fn refresh(
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, TokenError> {
-    if !client
-        .metadata
-        .grant_types
-        .contains(&GrantType::RefreshToken)
-    {
-        return Err(TokenError::new(
-            OAuthErrorCode::UnauthorizedClient,
-            "this client may not use the refresh_token grant",
-        ));
-    }
+    require_grant_type(client, GrantType::RefreshToken)?;
     let presented = params
         .get("refresh_token")?
         .ok_or_else(|| TokenError::invalid_request("refresh_token is required"))?;
@@ -58,29 +49,7 @@ pub async fn refresh(
         return Err(TokenError::invalid_grant("the refresh token has expired"));
     }
     let scopes = narrowed(&token, params.get("scope")?)?;
-    let grant = store
-        .find_grant(token.grant_id)
-        .await?
-        .filter(|g| g.is_live());
-    grant.ok_or_else(|| {
-        TokenError::invalid_grant("the grant behind this refresh token was revoked")
-    })?;
-    let user = store
-        .find_user_by_id(token.user_id)
-        .await?
-        .filter(|u| !u.disabled);
-    let user = user.ok_or_else(|| TokenError::invalid_grant("the user is disabled or deleted"))?;
-    if let Some(session_id) = token.session_id {
-        let live = store
-            .find_session_by_id(session_id)
-            .await?
-            .is_some_and(|s| s.is_active(now));
-        if !live {
-            return Err(TokenError::invalid_grant(
-                "the login session this refresh token belongs to has ended",
-            ));
-        }
-    }
+    let user = live_user(store, token.grant_id, token.user_id, token.session_id, now).await?;
     if !store.rotate_refresh_token(token.id, now).await? {
         // Another request rotated it a moment ago: the same token was presented twice.
         return Err(reuse(store, &token, minter).await?);
@@ -99,44 +68,20 @@ pub async fn refresh(
     };
     store.insert_refresh_token(&next, &value.hash()).await?;
 
-    let sid = token.session_id.map(|s| s.to_string());
-    let access = AccessTokenClaims {
-        iss: minter.issuer(),
-        sub: subject(&user),
-        aud: minter.issuer(),
-        client_id: client.client_id.as_str().to_owned(),
-        scope: scopes.join(" "),
-        jti: minter.jti(),
-        iat: 0,
-        exp: 0,
-        auth_time: Some(token.auth_time.timestamp()),
-        sid: sid.clone(),
+    let tokens = UserTokens {
+        user: &user,
+        client,
+        grant_id: token.grant_id,
+        session_id: token.session_id,
+        auth_time: token.auth_time,
+        scopes: &scopes,
+        nonce: None,
         acr: None,
-        grant_id: Some(token.grant_id.to_string()),
+        amr: vec![],
+        id_token_claims: Default::default(),
     };
-    let (access_token, access) =
-        minter.access_token(access_token_alg, access, lifetimes.access_token)?;
-    let id_token = if scopes.iter().any(|s| s == "openid") {
-        let alg = client.metadata.id_token_signed_response_alg;
-        let claims = IdTokenClaims {
-            iss: minter.issuer(),
-            sub: access.sub.clone(),
-            aud: client.client_id.as_str().to_owned(),
-            exp: 0,
-            iat: 0,
-            auth_time: token.auth_time.timestamp(),
-            nonce: None,
-            acr: None,
-            amr: vec![],
-            azp: client.client_id.as_str().to_owned(),
-            at_hash: Some(token_hash(alg, &access_token)),
-            sid,
-            user_claims: Default::default(),
-        };
-        Some(minter.id_token(alg, claims, lifetimes.id_token)?)
-    } else {
-        None
-    };
+    let (access_token, access, id_token) =
+        user_tokens::mint(minter, lifetimes, access_token_alg, tokens)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -68,6 +68,19 @@ async fn load(
     Ok(client.map(|c| (interaction, c)))
 }
 
+/// The interaction a form was posted to, when it is at `stage` and the form carries its CSRF token.
+async fn load_form(
+    ctx: &FlowContext<'_>,
+    req: &HttpRequest,
+    state: &AppState,
+    handle: &str,
+    stage: Stage,
+    csrf: &str,
+) -> Result<Option<(Interaction, Client)>, StoreError> {
+    let loaded = load(ctx, req, state, handle).await?;
+    Ok(loaded.filter(|(i, _)| i.stage == stage && i.csrf_matches(csrf)))
+}
+
 /// A refused login: the message, and the name the user typed (kept so only the password is retyped).
 struct Rejected<'a> {
     message: &'a str,
@@ -191,12 +204,11 @@ pub async fn login(
     let published = state.published();
     let ctx = state.flow(&published.ring);
     let result = async {
-        let Some((interaction, client)) = load(&ctx, &req, &state, &handle).await? else {
+        let Some((interaction, client)) =
+            load_form(&ctx, &req, &state, &handle, Stage::Login, &form.csrf).await?
+        else {
             return Ok(expired());
         };
-        if interaction.stage != Stage::Login || !interaction.csrf_matches(&form.csrf) {
-            return Ok(expired());
-        }
         let user = match flow::authenticate(
             ctx.store,
             &form.username,
@@ -282,12 +294,11 @@ pub async fn consent(
     let published = state.published();
     let ctx = state.flow(&published.ring);
     let result = async {
-        let Some((interaction, _client)) = load(&ctx, &req, &state, &handle).await? else {
+        let Some((interaction, _client)) =
+            load_form(&ctx, &req, &state, &handle, Stage::Consent, &form.csrf).await?
+        else {
             return Ok(expired());
         };
-        if interaction.stage != Stage::Consent || !interaction.csrf_matches(&form.csrf) {
-            return Ok(expired());
-        }
         let token = cookies::read(&req, cookies::names(&state.config).session)
             .map(|t| SessionToken::parse(&t));
         let browser = flow::current_session(&ctx, token.as_ref()).await?;
