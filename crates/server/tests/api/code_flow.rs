@@ -29,6 +29,14 @@ client_secret = "batch-client-secret-0123456789abcdef"
 grant_types = ["client_credentials"]
 scope = "reports:read reports:write openid"
 
+[[clients]]
+client_id = "signed"
+client_name = "Signed userinfo"
+client_secret = "signed-client-secret-0123456789abcdef"
+redirect_uris = ["https://signed.example/cb"]
+first_party = true
+userinfo_signed_response_alg = "RS256"
+
 [[users]]
 username = "alice"
 password = "alice's long password"
@@ -461,6 +469,79 @@ async fn client_credentials_issue_a_client_token(backend: Backend) {
     );
 }
 
+async fn userinfo_is_a_signed_jwt_when_the_client_registered_an_alg(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let url = format!(
+        "{}/authorize?client_id=signed&redirect_uri={}&response_type=code&scope=openid%20email&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        app.address,
+        urlencode("https://signed.example/cb")
+    );
+    let interaction = browser.get(&url).await.location.unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    let done = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "alice"),
+                ("password", "alice's long password"),
+            ],
+        )
+        .await;
+    let code = done.location_param("code").unwrap_or_else(|| {
+        panic!(
+            "a first-party client gets its code at once: {:?}",
+            done.location
+        )
+    });
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://signed.example/cb"),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, tokens) = token(
+        &app,
+        &form,
+        Some(("signed", "signed-client-secret-0123456789abcdef")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let response = userinfo(&app, tokens["access_token"].as_str().unwrap_or_default()).await;
+    assert_eq!(response.headers()["content-type"], "application/jwt");
+    let jwt = response.text().await.unwrap_or_default();
+    let jwks = app.get_json("/jwks").await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().unwrap_or_default())
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert_eq!(header["alg"], "RS256");
+    let key = jwks["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["kid"] == header["kid"])
+        .cloned()
+        .unwrap_or_default();
+    let jwk = josekit::jwk::Jwk::from_map(key.as_object().cloned().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let verifier = josekit::jws::RS256
+        .verifier_from_jwk(&jwk)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (payload, _) = josekit::jws::deserialize_compact(&jwt, &verifier)
+        .unwrap_or_else(|e| panic!("signature: {e}"));
+    let claims: Value = serde_json::from_slice(&payload).unwrap_or_default();
+    assert_eq!(
+        (claims["iss"].as_str(), claims["aud"].as_str()),
+        (Some(app.address.as_str()), Some("signed"))
+    );
+    assert_eq!(claims["email"], "alice@example.com");
+    assert!(claims.get("nonce").is_none());
+}
+
 async fn offline_tokens(app: &TestApp) -> Value {
     let mut browser = Browser::new();
     let url = authorize_url(app, "").replace(
@@ -595,6 +676,7 @@ async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    userinfo_is_a_signed_jwt_when_the_client_registered_an_alg,
     refresh_tokens_rotate_and_a_reused_one_revokes_its_chain,
     fifty_parallel_refreshes_of_one_token_succeed_once,
     the_full_code_flow_issues_verified_tokens,
