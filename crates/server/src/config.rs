@@ -2,14 +2,12 @@
 //! command-line flags (each later layer wins). Loaded once in `main` and passed down.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Duration;
-use serde::Deserialize;
 use valet_core::issuer::Issuer;
 use valet_core::keys::{MasterKey, RotationPolicy, SigningAlg};
 use valet_core::password::Password;
-use valet_core::token::{Lifetimes, TokenPolicy};
 
 use crate::cli::GlobalArgs;
 
@@ -26,15 +24,6 @@ pub struct Config {
     pub log_filter: String,
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
-}
-
-/// Token lifetimes and formats, and how long an SSO session lasts.
-#[derive(Debug)]
-pub struct TokensConfig {
-    pub policy: TokenPolicy,
-    /// Algorithm of JWT access tokens (RFC 9068); clients may override.
-    pub access_token_alg: SigningAlg,
-    pub session_ttl: Duration,
 }
 
 /// Where the master key comes from: `VALET_MASTER_KEY`, or a file (created on first start).
@@ -95,46 +84,6 @@ impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "DatabaseUrl({self})")
     }
-}
-
-/// The file layer: every member optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    issuer: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    database_max_connections: Option<u32>,
-    master_key_file: Option<PathBuf>,
-    log_format: Option<String>,
-    log_level: Option<String>,
-    #[serde(default)]
-    keys: FileKeys,
-    #[serde(default)]
-    tokens: FileTokens,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileTokens {
-    code_ttl: Option<String>,
-    access_token_ttl: Option<String>,
-    id_token_ttl: Option<String>,
-    refresh_token_ttl: Option<String>,
-    refresh_token_idle_ttl: Option<String>,
-    access_token_alg: Option<String>,
-    session_ttl: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileKeys {
-    algorithms: Option<Vec<String>>,
-    rotation_interval: Option<String>,
-    publish_lead: Option<String>,
-    retention: Option<String>,
-    check_interval: Option<String>,
 }
 
 /// Secrets that only ever come from the environment (never flags: argv is visible to every user).
@@ -320,90 +269,6 @@ impl Config {
     }
 }
 
-fn tokens_config(file: &FileTokens, keys: &KeysConfig) -> Result<TokensConfig, ConfigError> {
-    let defaults = Lifetimes::default();
-    let ttl = |setting, value: &Option<String>, default: Duration| match value {
-        Some(text) => parse_duration(text)
-            .map_err(|e| invalid(setting, e))
-            .and_then(|d| {
-                if d > Duration::zero() {
-                    Ok(d)
-                } else {
-                    Err(invalid(setting, "must be positive"))
-                }
-            }),
-        None => Ok(default),
-    };
-    let lifetimes = Lifetimes {
-        code: ttl("tokens.code_ttl", &file.code_ttl, defaults.code)?,
-        access_token: ttl(
-            "tokens.access_token_ttl",
-            &file.access_token_ttl,
-            defaults.access_token,
-        )?,
-        id_token: ttl("tokens.id_token_ttl", &file.id_token_ttl, defaults.id_token)?,
-        refresh_token: ttl(
-            "tokens.refresh_token_ttl",
-            &file.refresh_token_ttl,
-            defaults.refresh_token,
-        )?,
-        refresh_token_idle: file
-            .refresh_token_idle_ttl
-            .as_ref()
-            .map(|t| {
-                ttl(
-                    "tokens.refresh_token_idle_ttl",
-                    &Some(t.clone()),
-                    Duration::zero(),
-                )
-            })
-            .transpose()?,
-    };
-    for (setting, signed) in [
-        ("tokens.access_token_ttl", lifetimes.access_token),
-        ("tokens.id_token_ttl", lifetimes.id_token),
-    ] {
-        if signed > keys.policy.retention {
-            return Err(invalid(
-                setting,
-                "must not exceed keys.retention: a token may not outlive the key that verifies it",
-            ));
-        }
-    }
-    let access_token_alg = match &file.access_token_alg {
-        Some(name) => name
-            .parse()
-            .map_err(|e| invalid("tokens.access_token_alg", e))?,
-        None if keys.algorithms.contains(&SigningAlg::Es256) => SigningAlg::Es256,
-        None => SigningAlg::Rs256,
-    };
-    if !keys.algorithms.contains(&access_token_alg) {
-        return Err(invalid(
-            "tokens.access_token_alg",
-            "must be one of keys.algorithms",
-        ));
-    }
-    Ok(TokensConfig {
-        policy: TokenPolicy {
-            defaults: lifetimes,
-            max_signed: keys.policy.retention,
-        },
-        access_token_alg,
-        session_ttl: ttl("tokens.session_ttl", &file.session_ttl, Duration::days(14))?,
-    })
-}
-
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
-}
-
 fn key_algorithms(
     flag: Option<&str>,
     file: Option<&[String]>,
@@ -454,6 +319,13 @@ fn check_key_timing(keys: &KeysConfig) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+mod file;
+mod tokens;
+
+use file::{FileConfig, read_file};
+pub use tokens::TokensConfig;
+use tokens::tokens_config;
 
 #[cfg(test)]
 mod tests;

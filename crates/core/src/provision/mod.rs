@@ -10,6 +10,7 @@
 //! is keyed with the secret itself); a stored sealed secret that already holds the file's secret is
 //! kept, so re-applying does not re-seal. A secret rotation's overlap in progress is kept.
 
+mod client_entry;
 mod document;
 
 use chrono::{DateTime, Utc};

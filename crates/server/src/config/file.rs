@@ -1,0 +1,58 @@
+//! The TOML file layer of the configuration: every member optional, unknown members refused.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::ConfigError;
+
+/// The file layer: every member optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileConfig {
+    pub(super) listen: Option<String>,
+    pub(super) issuer: Option<String>,
+    pub(super) data_dir: Option<PathBuf>,
+    pub(super) database_url: Option<String>,
+    pub(super) database_max_connections: Option<u32>,
+    pub(super) master_key_file: Option<PathBuf>,
+    pub(super) log_format: Option<String>,
+    pub(super) log_level: Option<String>,
+    #[serde(default)]
+    pub(super) keys: FileKeys,
+    #[serde(default)]
+    pub(super) tokens: FileTokens,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileTokens {
+    pub(super) code_ttl: Option<String>,
+    pub(super) access_token_ttl: Option<String>,
+    pub(super) id_token_ttl: Option<String>,
+    pub(super) refresh_token_ttl: Option<String>,
+    pub(super) refresh_token_idle_ttl: Option<String>,
+    pub(super) access_token_alg: Option<String>,
+    pub(super) session_ttl: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileKeys {
+    pub(super) algorithms: Option<Vec<String>>,
+    pub(super) rotation_interval: Option<String>,
+    pub(super) publish_lead: Option<String>,
+    pub(super) retention: Option<String>,
+    pub(super) check_interval: Option<String>,
+}
+
+pub(super) fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
