@@ -1,5 +1,7 @@
 use clap::Parser;
 
+use std::path::Path;
+
 use super::*;
 use crate::cli::Cli;
 
