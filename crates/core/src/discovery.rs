@@ -19,6 +19,8 @@ pub struct ProviderMetadata {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
     pub jwks_uri: String,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
@@ -29,6 +31,8 @@ pub struct ProviderMetadata {
     pub userinfo_signing_alg_values_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub acr_values_supported: Vec<&'static str>,
     pub display_values_supported: Vec<&'static str>,
@@ -53,6 +57,15 @@ pub const SCOPES: [&str; 6] = [
 
 /// Authentication context classes: `1` is a password login (multi-factor logins will add `2`).
 pub const ACR_VALUES: [&str; 1] = ["1"];
+
+/// Client authentication at the token, revocation and introspection endpoints; `none` comes last.
+const AUTH_METHODS: [&str; 5] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+];
 
 /// JWS algorithms accepted on client assertions: asymmetric ones for `private_key_jwt`, HMACs for
 /// `client_secret_jwt` (OIDC Core §9).
@@ -87,6 +100,8 @@ impl ProviderMetadata {
             authorization_endpoint: issuer.endpoint("authorize"),
             token_endpoint: issuer.endpoint("token"),
             userinfo_endpoint: issuer.endpoint("userinfo"),
+            revocation_endpoint: issuer.endpoint("revoke"),
+            introspection_endpoint: issuer.endpoint("introspect"),
             jwks_uri: issuer.endpoint("jwks"),
             scopes_supported: SCOPES.to_vec(),
             response_types_supported: vec!["code"],
@@ -98,13 +113,10 @@ impl ProviderMetadata {
             ],
             subject_types_supported: vec!["public"],
             userinfo_signing_alg_values_supported: signing.clone(),
-            token_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "client_secret_jwt",
-                "private_key_jwt",
-                "none",
-            ],
+            token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+            revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+            // Introspection answers confidential clients only (RFC 7662 §2.1).
+            introspection_endpoint_auth_methods_supported: AUTH_METHODS[..4].to_vec(),
             token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
             code_challenge_methods_supported: vec!["S256"],
             acr_values_supported: ACR_VALUES.to_vec(),

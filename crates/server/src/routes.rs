@@ -5,7 +5,9 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
-use crate::http::{authorize, health, interaction, jwks, telemetry, token, userinfo, well_known};
+use crate::http::{
+    authorize, health, interaction, jwks, lifecycle, telemetry, token, userinfo, well_known,
+};
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
     let mut headers = DefaultHeaders::new()
@@ -51,6 +53,8 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                         web::post().to(interaction::consent),
                     )
                     .route("/token", web::post().to(token::token))
+                    .route("/revoke", web::post().to(lifecycle::revoke))
+                    .route("/introspect", web::post().to(lifecycle::introspect))
                     .route("/userinfo", web::get().to(userinfo::userinfo))
                     .route("/userinfo", web::post().to(userinfo::userinfo)),
             ),

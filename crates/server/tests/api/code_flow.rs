@@ -675,7 +675,153 @@ async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
     );
 }
 
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut request = app.http.post(format!("{}{path}", app.address)).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn introspection_reports_live_tokens_and_revocation_ends_them(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let tokens = offline_tokens(&app).await;
+    let at = tokens["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let rt = tokens["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let batch = Some(("batch", "batch-client-secret-0123456789abcdef"));
+    // A resource server (any confidential client) introspects.
+    let (status, active) = post_form(&app, "/introspect", &[("token", &at)], batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (active["active"].as_bool(), active["client_id"].as_str()),
+        (Some(true), Some("web"))
+    );
+    assert!(
+        active["scope"]
+            .as_str()
+            .is_some_and(|s| s.contains("offline_access"))
+            && active["exp"].is_i64()
+    );
+    let (_, refresh) = post_form(
+        &app,
+        "/introspect",
+        &[("token", &rt), ("token_type_hint", "refresh_token")],
+        batch,
+    )
+    .await;
+    assert_eq!(
+        (refresh["active"].as_bool(), refresh["token_type"].as_str()),
+        (Some(true), Some("refresh_token"))
+    );
+    let (_, unknown) = post_form(&app, "/introspect", &[("token", "not-a-token")], batch).await;
+    assert_eq!(unknown, serde_json::json!({ "active": false }));
+    let (status, _) = post_form(&app, "/introspect", &[("token", &at)], None).await;
+    assert!(
+        status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
+        "an anonymous caller is refused: {status}"
+    );
+
+    // Another client may not revoke web's tokens, and nothing happens.
+    let (status, e) = post_form(&app, "/revoke", &[("token", &at)], batch).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    assert_eq!(
+        post_form(&app, "/introspect", &[("token", &at)], batch)
+            .await
+            .1["active"],
+        true
+    );
+    // The owner revokes: the access token is dead at introspection and userinfo at once.
+    let (status, _) = post_form(
+        &app,
+        "/revoke",
+        &[("token", &at), ("token_type_hint", "access_token")],
+        Some(("web", SECRET)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        post_form(&app, "/introspect", &[("token", &at)], batch)
+            .await
+            .1["active"],
+        false
+    );
+    assert_eq!(userinfo(&app, &at).await.status(), StatusCode::UNAUTHORIZED);
+    // Revoking the refresh token revokes its chain.
+    let (status, _) = post_form(&app, "/revoke", &[("token", &rt)], Some(("web", SECRET))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        refresh_with(&app, &rt, None).await.1["error"],
+        "invalid_grant"
+    );
+    // Unknown tokens are a success (RFC 7009 §2.2).
+    assert_eq!(
+        post_form(
+            &app,
+            "/revoke",
+            &[("token", "never-issued")],
+            Some(("web", SECRET))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}
+
+async fn revoking_one_refresh_chain_leaves_the_others(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let first = offline_tokens(&app).await;
+    // A second device: a new login, consent is remembered, so the code comes right after it.
+    let mut device = Browser::new();
+    let url = authorize_url(&app, "").replace(
+        "scope=openid%20email%20profile",
+        "scope=openid%20email%20offline_access",
+    );
+    let interaction = device.get(&url).await.location.unwrap_or_default();
+    let login = device.get(&interaction).await;
+    let done = device
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "alice"),
+                ("password", "alice's long password"),
+            ],
+        )
+        .await;
+    let (_, second) = redeem(&app, &done.location_param("code").unwrap_or_default()).await;
+    let rt1 = first["refresh_token"].as_str().unwrap_or_default();
+    let rt2 = second["refresh_token"].as_str().unwrap_or_default();
+    post_form(&app, "/revoke", &[("token", rt1)], Some(("web", SECRET))).await;
+    assert_eq!(
+        refresh_with(&app, rt1, None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        refresh_with(&app, rt2, None).await.0,
+        StatusCode::OK,
+        "another device keeps its chain"
+    );
+}
+
 crate::on_both_backends!(
+    introspection_reports_live_tokens_and_revocation_ends_them,
+    revoking_one_refresh_chain_leaves_the_others,
     userinfo_is_a_signed_jwt_when_the_client_registered_an_alg,
     refresh_tokens_rotate_and_a_reused_one_revokes_its_chain,
     fifty_parallel_refreshes_of_one_token_succeed_once,

@@ -1,0 +1,66 @@
+//! What the token, revocation and introspection endpoints share: a form-encoded body from an
+//! authenticated client (RFC 6749 §2.3, RFC 7009 §2.1, RFC 7662 §2.1), and JSON errors (RFC 6749 §5.2).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use serde_json::json;
+use valet_core::client::Client;
+use valet_core::client_auth;
+use valet_core::oauth_error::OAuthErrorCode;
+use valet_core::params::Params;
+use valet_core::token::TokenError;
+
+use super::client_auth::{client_auth_error_response, presented_credentials};
+use crate::state::AppState;
+
+/// `{"error", "error_description"}`, never cached; 500 only for a server-side failure.
+pub fn error(e: &TokenError) -> HttpResponse {
+    let status = match e.code {
+        OAuthErrorCode::ServerError => {
+            tracing::error!(description = %e.description, "token endpoint failure");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(json!({ "error": e.code.as_str(), "error_description": valet_core::oauth_error::safe_description(&e.description) }))
+}
+
+/// The form parameters and the client that authenticated with them; otherwise the error response.
+pub async fn authenticated_form(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Params, Client), HttpResponse> {
+    let form = req
+        .content_type()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    let params = match std::str::from_utf8(body) {
+        Ok(text) if form => Params::parse_urlencoded(text),
+        _ => {
+            return Err(error(&TokenError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            )));
+        }
+    };
+    let creds = presented_credentials(req, &params).map_err(|e| client_auth_error_response(&e))?;
+    let issuer = &state.config.issuer;
+    // RFC 7523 §3: an assertion's audience is the token endpoint (or the issuer), whichever endpoint
+    // it is presented to.
+    let audiences = [issuer.endpoint("token"), issuer.as_str().to_owned()];
+    let authenticated = client_auth::authenticate(
+        &creds,
+        &state.db,
+        &state.db,
+        state.master_key(),
+        &audiences,
+        state.clock.now(),
+    )
+    .await;
+    match authenticated {
+        Ok(authenticated) => Ok((params, authenticated.client)),
+        Err(e) => Err(client_auth_error_response(&e)),
+    }
+}
