@@ -23,6 +23,7 @@ use valet_core::client::SecretSealer;
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::discovery::ProviderMetadata;
 use valet_core::keys::MasterKey;
+use valet_core::ports::{HousekeepingStore, Purged};
 use valet_core::provision::{self, ProvisionError};
 use valet_core::random::OsRandom;
 
@@ -70,7 +71,7 @@ impl Application {
             ring,
             discovery,
         ));
-        spawn_key_refresher(state.clone());
+        spawn_maintenance(state.clone());
         let issuer_path = config.issuer.path().to_owned();
         let https = config.issuer.is_https();
         let server = HttpServer::new(move || {
@@ -129,7 +130,10 @@ pub async fn apply_provision_file(
         })
 }
 
-fn spawn_key_refresher(state: Data<AppState>) {
+/// Every `keys.check_interval`: reload keys and apply the rotation schedule, then delete what has
+/// expired. Codes are kept for `keys.retention` past their expiry, so a late replay still revokes what
+/// the code issued. Every replica runs this; the work is idempotent.
+fn spawn_maintenance(state: Data<AppState>) {
     let every = state
         .config
         .keys
@@ -143,6 +147,18 @@ fn spawn_key_refresher(state: Data<AppState>) {
             ticker.tick().await;
             if let Err(e) = state.refresh_keys().await {
                 tracing::error!(error = %e, "key refresh failed; still serving the previous key ring");
+            }
+            let now = state.clock.now();
+            match state
+                .db
+                .purge_expired(now, now - state.config.keys.policy.retention)
+                .await
+            {
+                Ok(purged) if purged != Purged::default() => {
+                    tracing::info!(?purged, "expired rows deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
             }
         }
     });

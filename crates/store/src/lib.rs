@@ -11,6 +11,7 @@ mod convert;
 mod database;
 pub mod entities;
 mod grants;
+mod housekeeping;
 mod keys;
 mod provision;
 mod sessions;

@@ -12,7 +12,8 @@ use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::ports::{
-    ClientStore, CodeStore, GrantStore, InteractionStore, SessionStore, TokenStore, UserStore,
+    ClientStore, CodeStore, GrantStore, HousekeepingStore, InteractionStore, SessionStore,
+    TokenStore, UserStore,
 };
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
@@ -351,6 +352,93 @@ async fn a_refresh_token_rotates_exactly_once_under_concurrency(postgres: bool) 
     );
 }
 
+async fn housekeeping_removes_only_what_has_expired(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (mut stale, stale_handle) =
+        Interaction::start(client.id, BTreeMap::new(), Stage::Login, t, &OsRandom);
+    stale.expires_at = t - Duration::seconds(1);
+    db.insert_interaction(&stale, &stale_handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (live, live_handle) =
+        Interaction::start(client.id, BTreeMap::new(), Stage::Login, t, &OsRandom);
+    db.insert_interaction(&live, &live_handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let old_code = AuthorizationCode {
+        expires_at: t - Duration::days(2),
+        ..code_for(&grant, None, t)
+    };
+    let old_value = CodeValue::generate(&OsRandom);
+    db.insert_code(&old_code, &old_value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let recent_code = AuthorizationCode {
+        expires_at: t - Duration::seconds(1),
+        ..code_for(&grant, None, t)
+    };
+    let recent_value = CodeValue::generate(&OsRandom);
+    db.insert_code(&recent_code, &recent_value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.revoke_access_token("gone", None, t - Duration::seconds(1), t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.revoke_access_token("kept", None, t + Duration::minutes(5), t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let purged = db
+        .purge_expired(t, t - Duration::days(1))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (
+            purged.interactions,
+            purged.codes,
+            purged.revoked_access_tokens
+        ),
+        (1, 1, 1)
+    );
+    assert!(
+        db.find_interaction(&stale_handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        db.find_interaction(&live_handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    );
+    assert!(
+        db.find_code(&old_value.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        db.find_code(&recent_value.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        "kept for late replay detection"
+    );
+    assert_eq!(db.is_access_token_revoked("kept").await.ok(), Some(true));
+    assert_eq!(db.is_access_token_revoked("gone").await.ok(), Some(false));
+}
+
 macro_rules! on_both {
     ($($name:ident),+) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
@@ -363,5 +451,6 @@ on_both!(
     interactions_round_trip_and_advance,
     grants_accumulate_and_bind_sessions,
     a_code_is_redeemed_exactly_once_under_concurrency,
-    a_refresh_token_rotates_exactly_once_under_concurrency
+    a_refresh_token_rotates_exactly_once_under_concurrency,
+    housekeeping_removes_only_what_has_expired
 );

@@ -3,11 +3,13 @@
 
 mod assertions;
 mod grants;
+mod housekeeping;
 mod sessions;
 mod tokens;
 
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use grants::{CodeStore, GrantStore};
+pub use housekeeping::{HousekeepingStore, Purged};
 pub use sessions::{InteractionStore, SessionStore};
 pub use tokens::TokenStore;
 

@@ -1,0 +1,26 @@
+//! Port for removing rows that no rule will ever read again.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+
+/// How many rows a purge removed, per kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub interactions: u64,
+    pub codes: u64,
+    pub assertions: u64,
+    pub revoked_access_tokens: u64,
+}
+
+#[async_trait]
+pub trait HousekeepingStore: Send + Sync {
+    /// Deletes expired interactions, used-assertion records and revoked access-token ids, and codes that
+    /// expired before `codes_before` (kept longer so a late replay can still revoke what it issued).
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        codes_before: DateTime<Utc>,
+    ) -> Result<Purged, StoreError>;
+}

@@ -1,0 +1,49 @@
+//! `HousekeepingStore`: deleting what has expired, one statement per table.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use valet_core::ports::{HousekeepingStore, Purged, StoreError};
+
+use crate::database::{Database, backend};
+use crate::entities::{authorization_codes, interactions, revoked_access_tokens, used_assertions};
+
+#[async_trait]
+impl HousekeepingStore for Database {
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        codes_before: DateTime<Utc>,
+    ) -> Result<Purged, StoreError> {
+        let interactions = interactions::Entity::delete_many()
+            .filter(interactions::Column::ExpiresAt.lt(now))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let codes = authorization_codes::Entity::delete_many()
+            .filter(authorization_codes::Column::ExpiresAt.lt(codes_before))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let assertions = used_assertions::Entity::delete_many()
+            .filter(used_assertions::Column::ExpiresAt.lt(now))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let revoked_access_tokens = revoked_access_tokens::Entity::delete_many()
+            .filter(revoked_access_tokens::Column::ExpiresAt.lt(now))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        Ok(Purged {
+            interactions,
+            codes,
+            assertions,
+            revoked_access_tokens,
+        })
+    }
+}
