@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::random::Random;
-use crate::secret::{Secret, SecretHash};
+use crate::secret::opaque_secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizationCode {
@@ -35,27 +34,10 @@ pub struct AuthorizationCode {
     pub issued_refresh_chain_id: Option<Uuid>,
 }
 
-/// The code as handed to the client; prints as `***`.
-#[derive(Clone, Debug)]
-pub struct CodeValue(Secret);
-
-impl CodeValue {
-    pub fn generate(random: &dyn Random) -> Self {
-        Self(Secret::generate(random))
-    }
-
-    pub fn parse(text: &str) -> Self {
-        Self(Secret::new(text))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> SecretHash {
-        self.0.sha256()
-    }
-}
+opaque_secret!(
+    /// The code as handed to the client; prints as `***`.
+    CodeValue
+);
 
 /// The outcome of presenting a code to the token endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::random::{Random, opaque_token};
-use crate::secret::{Secret, SecretHash};
+use crate::secret::opaque_secret;
 
 /// What the user must do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,23 +50,10 @@ pub struct Interaction {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The handle in `/interaction/{handle}`; prints as `***`.
-#[derive(Clone, Debug)]
-pub struct InteractionHandle(Secret);
-
-impl InteractionHandle {
-    pub fn parse(text: &str) -> Self {
-        Self(Secret::new(text))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> SecretHash {
-        self.0.sha256()
-    }
-}
+opaque_secret!(
+    /// The handle in `/interaction/{handle}`; prints as `***`.
+    InteractionHandle
+);
 
 /// How long a user has to finish logging in and consenting.
 pub const INTERACTION_TTL: Duration = Duration::minutes(30);
@@ -90,7 +77,7 @@ impl Interaction {
             created_at: now,
             expires_at: now + INTERACTION_TTL,
         };
-        (interaction, InteractionHandle(Secret::generate(random)))
+        (interaction, InteractionHandle::generate(random))
     }
 
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::random::Random;
-use crate::secret::{Secret, SecretHash};
+use crate::secret::opaque_secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -27,20 +26,7 @@ pub struct RefreshToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// The value handed to the client; prints as `***`.
-#[derive(Clone, Debug)]
-pub struct RefreshTokenValue(Secret);
-
-impl RefreshTokenValue {
-    pub fn generate(random: &dyn Random) -> Self {
-        Self(Secret::generate(random))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> SecretHash {
-        self.0.sha256()
-    }
-}
+opaque_secret!(
+    /// The value handed to the client; prints as `***`.
+    RefreshTokenValue
+);

@@ -47,6 +47,39 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Declares an opaque credential Valet hands out (code, refresh token, session cookie, interaction
+/// handle): a distinct type per kind, so one can never be passed for another, sharing `Secret`'s
+/// redaction and its SHA-256 at-rest form.
+macro_rules! opaque_secret {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name($crate::secret::Secret);
+
+        impl $name {
+            /// A fresh 256-bit value.
+            pub fn generate(random: &dyn $crate::random::Random) -> Self {
+                Self($crate::secret::Secret::generate(random))
+            }
+
+            /// The value as presented by a client or browser.
+            pub fn parse(text: &str) -> Self {
+                Self($crate::secret::Secret::new(text))
+            }
+
+            pub fn expose(&self) -> &str {
+                self.0.expose()
+            }
+
+            /// The only form that is stored.
+            pub fn hash(&self) -> $crate::secret::SecretHash {
+                self.0.sha256()
+            }
+        }
+    };
+}
+pub(crate) use opaque_secret;
+
 /// The stored form of a high-entropy secret: `sha256:` followed by the lowercase hex digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretHash(String);

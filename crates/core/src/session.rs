@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::random::Random;
-use crate::secret::{Secret, SecretHash};
+use crate::secret::opaque_secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -24,23 +24,10 @@ pub struct Session {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
-/// The cookie value that names a session; prints as `***`.
-#[derive(Clone, Debug)]
-pub struct SessionToken(Secret);
-
-impl SessionToken {
-    pub fn parse(cookie: &str) -> Self {
-        Self(Secret::new(cookie))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> SecretHash {
-        self.0.sha256()
-    }
-}
+opaque_secret!(
+    /// The cookie value that names a session; prints as `***`.
+    SessionToken
+);
 
 /// Where a login came from, for the user's session list.
 #[derive(Clone, Debug, Default)]
@@ -73,7 +60,7 @@ impl Session {
             expires_at: now + ttl,
             ended_at: None,
         };
-        (session, SessionToken(Secret::generate(random)))
+        (session, SessionToken::generate(random))
     }
 
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
@@ -90,6 +77,7 @@ impl Session {
 mod tests {
     use super::*;
     use crate::random::OsRandom;
+    use crate::secret::Secret;
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()

@@ -113,6 +113,15 @@ async fn roles_of(
     Ok(roles)
 }
 
+/// One user row, with its roles.
+async fn with_roles(conn: &impl ConnectionTrait, row: users::Model) -> Result<User, StoreError> {
+    let own = roles_of(conn, &[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    to_domain(row, own)
+}
+
 /// Inserts a user row and its roles.
 pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     to_row(user)?
@@ -186,9 +195,7 @@ impl UserStore for Database {
         else {
             return Ok(None);
         };
-        let mut roles = roles_of(&self.conn, &[row.id]).await?;
-        let own = roles.remove(&row.id).unwrap_or_default();
-        to_domain(row, own).map(Some)
+        with_roles(&self.conn, row).await.map(Some)
     }
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
@@ -199,11 +206,7 @@ impl UserStore for Database {
         else {
             return Ok(None);
         };
-        let own = roles_of(&self.conn, &[row.id])
-            .await?
-            .remove(&row.id)
-            .unwrap_or_default();
-        to_domain(row, own).map(Some)
+        with_roles(&self.conn, row).await.map(Some)
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
@@ -220,11 +223,7 @@ impl UserStore for Database {
         let (Some(row), None) = (rows.next(), rows.next()) else {
             return Ok(None);
         };
-        let own = roles_of(&self.conn, &[row.id])
-            .await?
-            .remove(&row.id)
-            .unwrap_or_default();
-        to_domain(row, own).map(Some)
+        with_roles(&self.conn, row).await.map(Some)
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {

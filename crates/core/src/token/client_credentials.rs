@@ -7,17 +7,9 @@ use super::{AccessTokenClaims, Lifetimes, TokenError};
 use crate::client::{Client, GrantType};
 use crate::keys::SigningAlg;
 use crate::oauth_error::OAuthErrorCode;
+// Every OpenID scope describes a user; none means anything in a token that has no user.
+use crate::discovery::SCOPES;
 use crate::params::Params;
-
-/// Scopes that describe a user; they mean nothing in a token that has no user.
-const USER_SCOPES: [&str; 6] = [
-    "openid",
-    "profile",
-    "email",
-    "address",
-    "phone",
-    "offline_access",
-];
 
 pub fn client_credentials(
     minter: &Minter<'_>,
@@ -32,7 +24,7 @@ pub fn client_credentials(
         .scopes
         .iter()
         .map(String::as_str)
-        .filter(|s| !USER_SCOPES.contains(s))
+        .filter(|s| !SCOPES.contains(s))
         .collect();
     let scopes: Vec<&str> = match params.get("scope")? {
         None => allowed.clone(),

@@ -14,8 +14,7 @@ use crate::client::{Client, ClientId};
 use crate::issuer::Issuer;
 use crate::keys::KeyRing;
 use crate::ports::{OidcStore, StoreError};
-use crate::refresh::RefreshToken;
-use crate::secret::Secret;
+use crate::refresh::{RefreshToken, RefreshTokenValue};
 
 /// What was presented, once recognised.
 enum Presented {
@@ -40,7 +39,7 @@ async fn recognise(
     }
     Ok(
         match store
-            .find_refresh_token(&Secret::new(token).sha256())
+            .find_refresh_token(&RefreshTokenValue::parse(token).hash())
             .await?
         {
             Some(refresh) => Presented::Refresh(refresh),

@@ -15,7 +15,6 @@ use crate::oauth_error::OAuthErrorCode;
 use crate::params::Params;
 use crate::ports::OidcStore;
 use crate::refresh::{RefreshToken, RefreshTokenValue};
-use crate::secret::Secret;
 
 pub async fn refresh(
     minter: &Minter<'_>,
@@ -31,7 +30,7 @@ pub async fn refresh(
         .ok_or_else(|| TokenError::invalid_request("refresh_token is required"))?;
     let now = minter.now;
     let token = store
-        .find_refresh_token(&Secret::new(presented).sha256())
+        .find_refresh_token(&RefreshTokenValue::parse(presented).hash())
         .await?;
     let token = token.ok_or_else(|| TokenError::invalid_grant("the refresh token is unknown"))?;
     if token.client != client.id {
