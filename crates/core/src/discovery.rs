@@ -21,6 +21,7 @@ pub struct ProviderMetadata {
     pub userinfo_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
+    pub end_session_endpoint: String,
     pub jwks_uri: String,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
@@ -43,6 +44,10 @@ pub struct ProviderMetadata {
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
     pub authorization_response_iss_parameter_supported: bool,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    pub frontchannel_logout_supported: bool,
+    pub frontchannel_logout_session_supported: bool,
 }
 
 /// Scopes with a meaning defined by OIDC Core §5.4 and §11 (plus `openid` itself).
@@ -102,6 +107,7 @@ impl ProviderMetadata {
             userinfo_endpoint: issuer.endpoint("userinfo"),
             revocation_endpoint: issuer.endpoint("revoke"),
             introspection_endpoint: issuer.endpoint("introspect"),
+            end_session_endpoint: issuer.endpoint("logout"),
             jwks_uri: issuer.endpoint("jwks"),
             scopes_supported: SCOPES.to_vec(),
             response_types_supported: vec!["code"],
@@ -127,6 +133,10 @@ impl ProviderMetadata {
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
             authorization_response_iss_parameter_supported: true,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
+            frontchannel_logout_supported: true,
+            frontchannel_logout_session_supported: true,
             id_token_signing_alg_values_supported: signing,
             claims_supported: claims,
         }
@@ -184,6 +194,18 @@ mod tests {
             serde_json::json!(["S256"])
         );
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(
+            doc["end_session_endpoint"],
+            "https://id.example.com/acme/logout"
+        );
+        for flag in [
+            "backchannel_logout_supported",
+            "backchannel_logout_session_supported",
+            "frontchannel_logout_supported",
+            "frontchannel_logout_session_supported",
+        ] {
+            assert_eq!(doc[flag], true, "{flag}");
+        }
         assert_eq!(
             doc["request_uri_parameter_supported"], false,
             "the default is true, so false must be said"

@@ -226,6 +226,25 @@ impl ClientStore for MemoryStore {
         state.events.push(event.clone());
         Ok(())
     }
+
+    async fn set_client_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let client = state
+            .clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound("client".into()))?;
+        client.metadata.disabled = disabled;
+        client.updated_at = at;
+        state.events.push(event.clone());
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -253,4 +272,34 @@ impl ProvisionStore for MemoryStore {
         state.events.extend_from_slice(events);
         Ok(())
     }
+}
+
+/// A key ring with one active key per algorithm in `algs`, for rules that sign or verify.
+pub fn ring(algs: &[crate::keys::SigningAlg], now: DateTime<Utc>) -> crate::keys::KeyRing {
+    use crate::keys::{KeyRing, MasterKey, generate};
+    use crate::random::OsRandom;
+    let master = MasterKey::generate(&OsRandom);
+    let keys: Vec<StoredKey> = algs
+        .iter()
+        .map(|&alg| {
+            let key = generate(alg).unwrap_or_else(|e| panic!("{e}"));
+            let sealed = master
+                .seal(&OsRandom, &key.kid, &key.private_der)
+                .unwrap_or_else(|e| panic!("{e}"));
+            StoredKey {
+                id: Uuid::now_v7(),
+                kid: key.kid,
+                alg,
+                public_jwk: key.public_jwk,
+                sealed,
+                created_at: now,
+                times: KeyTimes {
+                    activates_at: now - chrono::Duration::days(1),
+                    retires_at: now + chrono::Duration::days(90),
+                    expires_at: now + chrono::Duration::days(91),
+                },
+            }
+        })
+        .collect();
+    KeyRing::load(&keys, &master, now).unwrap_or_else(|e| panic!("{e}"))
 }

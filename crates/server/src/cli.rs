@@ -60,6 +60,11 @@ pub struct GlobalArgs {
     /// How long a retired key stays published: at least the longest token lifetime [default: 1d].
     #[arg(long, global = true, env = "VALET_KEY_RETENTION")]
     pub key_retention: Option<String>,
+    /// Networks (comma-separated CIDRs) that server-side requests such as back-channel logout may
+    /// reach although they are loopback, private or special-use; e.g. 127.0.0.0/8 for local testing
+    /// [default: none].
+    #[arg(long, global = true, env = "VALET_OUTBOUND_ALLOW_NETWORKS")]
+    pub outbound_allow_networks: Option<String>,
     /// Do not apply pending database migrations first (every command applies them by default).
     #[arg(long, global = true, env = "VALET_NO_MIGRATE")]
     pub no_migrate: bool,
@@ -92,6 +97,63 @@ pub enum Command {
     /// Clients (relying parties and resource servers).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Grants: what a user let a client do. Revoking one revokes everything issued under it.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// The outbox of deliveries to relying parties (back-channel logout tokens).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// List grants, newest first.
+    List {
+        /// Only this user's grants (username).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only grants to this client (client_id).
+        #[arg(long)]
+        client: Option<String>,
+        /// Include revoked grants.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Revoke grants and everything issued under them: codes and refresh tokens die, access tokens stop
+    /// passing introspection and userinfo, and relying parties with a back-channel logout URI are sent a
+    /// logout token (by the running server, from the outbox).
+    #[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["grant", "user", "client"])))]
+    Revoke {
+        /// One grant, by id.
+        #[arg(long, conflicts_with_all = ["user", "client"])]
+        grant: Option<uuid::Uuid>,
+        /// Every grant of this user (username); with --client, only the grant to that client.
+        #[arg(long)]
+        user: Option<String>,
+        /// Every grant to this client (client_id).
+        #[arg(long)]
+        client: Option<String>,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "revoked by an administrator")]
+        reason: String,
+        /// Count what would be revoked, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List deliveries, newest first, with their status and attempts.
+    List {
+        /// pending, delivered or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,7 +190,7 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Disable a user: they can no longer log in.
+    /// Disable a user: they can no longer log in, and every grant and session of theirs is revoked.
     Disable { username: String },
     /// List users.
     List,
@@ -157,6 +219,10 @@ pub enum ClientCommand {
     },
     /// List clients.
     List,
+    /// Disable a client: it can no longer authenticate, and every grant to it is revoked.
+    Disable { client_id: String },
+    /// Enable a disabled client again (its revoked grants stay revoked).
+    Enable { client_id: String },
     /// Generate a new secret and print it once; the old one stays valid for --overlap (e.g. 1h, 0 for none).
     RotateSecret {
         client_id: String,

@@ -24,6 +24,7 @@ pub struct Config {
     pub log_filter: String,
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
+    pub outbound: OutboundConfig,
 }
 
 /// Where the master key comes from: `VALET_MASTER_KEY`, or a file (created on first start).
@@ -249,6 +250,7 @@ impl Config {
         };
         check_key_timing(&keys)?;
         let tokens = tokens_config(&file.tokens, &keys)?;
+        let outbound = outbound_config(&file.outbound, args.outbound_allow_networks.as_deref())?;
         Ok(Self {
             listen,
             issuer,
@@ -265,6 +267,7 @@ impl Config {
                 .unwrap_or_else(|| "info".into()),
             keys,
             tokens,
+            outbound,
         })
     }
 }
@@ -321,9 +324,12 @@ fn check_key_timing(keys: &KeysConfig) -> Result<(), ConfigError> {
 }
 
 mod file;
+mod outbound;
 mod tokens;
 
 use file::{FileConfig, read_file};
+pub use outbound::OutboundConfig;
+use outbound::outbound_config;
 pub use tokens::TokensConfig;
 use tokens::tokens_config;
 

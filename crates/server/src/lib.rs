@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod http;
 pub mod logging;
+pub mod outbound;
 pub mod pages;
 pub mod routes;
 pub mod startup;
@@ -28,6 +30,7 @@ use valet_core::provision::{self, ProvisionError};
 use valet_core::random::OsRandom;
 
 use crate::config::Config;
+use crate::outbound::Outbound;
 use crate::startup::{AdminCreated, StartupError};
 use crate::state::AppState;
 
@@ -62,6 +65,8 @@ impl Application {
         let discovery = Bytes::from(
             serde_json::to_vec(&metadata).map_err(|e| StartupError::Io(e.to_string()))?,
         );
+        let outbound = Outbound::new(config.outbound.policy.clone())
+            .map_err(|e| StartupError::Io(format!("cannot build the outbound HTTP client: {e}")))?;
         let config = Arc::new(config);
         let state = Data::new(AppState::new(
             Arc::clone(&config),
@@ -70,8 +75,10 @@ impl Application {
             master,
             ring,
             discovery,
+            outbound,
         ));
         spawn_maintenance(state.clone());
+        delivery::spawn_worker(state.clone());
         let issuer_path = config.issuer.path().to_owned();
         let https = config.issuer.is_https();
         let server = HttpServer::new(move || {

@@ -6,7 +6,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
 use crate::http::{
-    authorize, health, interaction, jwks, lifecycle, telemetry, token, userinfo, well_known,
+    authorize, health, interaction, jwks, lifecycle, logout, telemetry, token, userinfo, well_known,
 };
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
@@ -52,6 +52,9 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                         "/interaction/{handle}/consent",
                         web::post().to(interaction::consent),
                     )
+                    .route("/logout", web::get().to(logout::end_session))
+                    .route("/logout", web::post().to(logout::end_session))
+                    .route("/logout/confirm", web::post().to(logout::confirm))
                     .route("/token", web::post().to(token::token))
                     .route("/revoke", web::post().to(lifecycle::revoke))
                     .route("/introspect", web::post().to(lifecycle::introspect))

@@ -11,6 +11,7 @@ use valet_core::random::OsRandom;
 use valet_store::Database;
 
 use crate::config::Config;
+use crate::outbound::Outbound;
 
 pub struct Published {
     pub ring: KeyRing,
@@ -22,6 +23,8 @@ pub struct AppState {
     pub db: Database,
     pub clock: Arc<dyn Clock>,
     pub discovery: Bytes,
+    /// The guarded HTTP client for server-side requests (back-channel logout).
+    pub outbound: Outbound,
     master: MasterKey,
     published: RwLock<Arc<Published>>,
 }
@@ -34,6 +37,7 @@ impl AppState {
         master: MasterKey,
         ring: KeyRing,
         discovery: Bytes,
+        outbound: Outbound,
     ) -> Self {
         let published = RwLock::new(Arc::new(Self::publish(ring)));
         Self {
@@ -41,6 +45,7 @@ impl AppState {
             db,
             clock,
             discovery,
+            outbound,
             master,
             published,
         }

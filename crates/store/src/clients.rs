@@ -21,7 +21,7 @@ use crate::convert::{corrupt, parse_enum, parse_list, parse_opt_enum, string_lis
 use crate::database::{Database, backend};
 use crate::entities::clients;
 
-fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
+pub(crate) fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     let application_type = parse_enum("clients.application_type", &row.application_type)?;
     let uris = |column, json| {
         parse_list(column, json, |s| {
@@ -289,6 +289,28 @@ impl ClientStore for Database {
                 Expr::value(previous_until),
             )
             .col_expr(clients::Column::SecretHash, Expr::value(hash.as_str()))
+            .col_expr(clients::Column::UpdatedAt, Expr::value(at))
+            .filter(clients::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(backend)?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::NotFound(format!("client {id}")));
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn set_client_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        let result = clients::Entity::update_many()
+            .col_expr(clients::Column::Disabled, Expr::value(disabled))
             .col_expr(clients::Column::UpdatedAt, Expr::value(at))
             .filter(clients::Column::Id.eq(id))
             .exec(&txn)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 use valet_core::code::{AuthorizationCode, Redemption};
@@ -16,7 +17,7 @@ use crate::convert::{parse_list, string_list};
 use crate::database::{Database, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
 
-fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
+pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: row.id,
         user_id: row.user_id,
@@ -81,6 +82,33 @@ impl GrantStore for Database {
             .map_err(backend)?
             .map(grant_from)
             .transpose()
+    }
+
+    async fn list_grants(
+        &self,
+        user_id: Option<Uuid>,
+        client: Option<Uuid>,
+        live_only: bool,
+        limit: u64,
+    ) -> Result<Vec<Grant>, StoreError> {
+        let mut query = grants::Entity::find().order_by_desc(grants::Column::CreatedAt);
+        if let Some(user_id) = user_id {
+            query = query.filter(grants::Column::UserId.eq(user_id));
+        }
+        if let Some(client) = client {
+            query = query.filter(grants::Column::ClientId.eq(client));
+        }
+        if live_only {
+            query = query.filter(grants::Column::RevokedAt.is_null());
+        }
+        query
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(grant_from)
+            .collect()
     }
 
     async fn save_grant(

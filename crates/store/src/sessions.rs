@@ -1,6 +1,6 @@
 //! `SessionStore` and `InteractionStore` on `sessions` and `interactions`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -8,6 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
+use valet_core::client::Client;
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::ports::{InteractionStore, SessionStore, StoreError};
 use valet_core::secret::SecretHash;
@@ -15,7 +16,7 @@ use valet_core::session::Session;
 
 use crate::convert::{corrupt, parse_list, string_list};
 use crate::database::{Database, backend};
-use crate::entities::{interactions, sessions};
+use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
 fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
     Ok(Session {
@@ -123,6 +124,27 @@ impl SessionStore for Database {
             .await
             .map(drop)
             .map_err(backend)
+    }
+
+    async fn session_clients(&self, session_id: Uuid) -> Result<Vec<Client>, StoreError> {
+        let held = session_grants::Entity::find()
+            .filter(session_grants::Column::SessionId.eq(session_id))
+            .find_also_related(grants::Entity)
+            .all(&self.conn)
+            .await
+            .map_err(backend)?;
+        let ids: BTreeSet<Uuid> = held
+            .into_iter()
+            .filter_map(|(_, grant)| grant.map(|g| g.client_id))
+            .collect();
+        clients::Entity::find()
+            .filter(clients::Column::Id.is_in(ids))
+            .all(&self.conn)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(crate::clients::to_domain)
+            .collect()
     }
 
     async fn end_session(

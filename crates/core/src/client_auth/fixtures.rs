@@ -169,6 +169,16 @@ impl ClientStore for Clients {
     ) -> Result<(), StoreError> {
         Err(StoreError::Backend("read-only fake".into()))
     }
+
+    async fn set_client_disabled(
+        &self,
+        _: Uuid,
+        _: bool,
+        _: DateTime<Utc>,
+        _: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("read-only fake".into()))
+    }
 }
 
 /// An `AssertionReplayStore` remembering `(client_id, jti)` pairs and the instants they were kept until.

@@ -13,7 +13,7 @@ mod secret_jwt;
 mod shared_secret;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 

@@ -54,6 +54,19 @@ impl fmt::Display for SigningAlg {
     }
 }
 
+impl serde::Serialize for SigningAlg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SigningAlg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unsupported signing algorithm `{0}` (expected RS256, PS256, ES256 or EdDSA)")]
 pub struct UnknownAlg(pub String);

@@ -18,6 +18,14 @@ pub trait GrantStore: Send + Sync {
         client: Uuid,
     ) -> Result<Option<Grant>, StoreError>;
     async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError>;
+    /// Grants of a user and/or a client (by row id), newest first, at most `limit`.
+    async fn list_grants(
+        &self,
+        user_id: Option<Uuid>,
+        client: Option<Uuid>,
+        live_only: bool,
+        limit: u64,
+    ) -> Result<Vec<Grant>, StoreError>;
     /// Inserts or rewrites the grant and records that `session_id` used it, atomically.
     async fn save_grant(
         &self,

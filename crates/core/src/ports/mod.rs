@@ -4,12 +4,14 @@
 mod assertions;
 mod grants;
 mod housekeeping;
+mod revocation;
 mod sessions;
 mod tokens;
 
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use grants::{CodeStore, GrantStore};
 pub use housekeeping::{HousekeepingStore, Purged};
+pub use revocation::{AuditStore, OutboxStore, RevocationStore};
 pub use sessions::{InteractionStore, SessionStore};
 pub use tokens::TokenStore;
 
@@ -78,6 +80,13 @@ pub trait ClientStore: Send + Sync {
     async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     async fn insert_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn set_client_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
     /// Replaces the secret; the old hash stays valid until `previous_until` when given.
     async fn set_client_secret(
         &self,
@@ -101,7 +110,15 @@ pub trait ProvisionStore: UserStore + ClientStore {
 
 /// Everything the OpenID flows touch, as one object (`valet-store`'s `Database` is all of it).
 pub trait OidcStore:
-    UserStore + ClientStore + SessionStore + InteractionStore + GrantStore + CodeStore + TokenStore
+    UserStore
+    + ClientStore
+    + SessionStore
+    + InteractionStore
+    + GrantStore
+    + CodeStore
+    + TokenStore
+    + RevocationStore
+    + AuditStore
 {
 }
 
@@ -113,6 +130,8 @@ impl<T> OidcStore for T where
         + GrantStore
         + CodeStore
         + TokenStore
+        + RevocationStore
+        + AuditStore
 {
 }
 

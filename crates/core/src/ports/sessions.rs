@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::client::Client;
 use crate::interaction::Interaction;
 use crate::secret::SecretHash;
 use crate::session::Session;
@@ -19,6 +20,8 @@ pub trait SessionStore: Send + Sync {
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError>;
     async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
     async fn touch_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The clients that hold a grant used within this session (its relying parties, for logout).
+    async fn session_clients(&self, session_id: Uuid) -> Result<Vec<Client>, StoreError>;
     /// Ends a session (logout, revocation); ending an ended session changes nothing.
     async fn end_session(
         &self,

@@ -1,14 +1,17 @@
 //! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
 //!
 //! Every use rotates the token within its chain. A token presented after it was rotated means two
-//! parties hold it: the whole chain is revoked (that chain only: other devices keep theirs). A refresh
+//! parties hold it: the whole chain is revoked (that chain only: other devices keep theirs) and the
+//! reuse is audited (`refresh_token.reused`). A refresh
 //! may narrow the scope, never widen it; the chain keeps its absolute lifetime and original auth_time.
 
+use serde_json::json;
 use uuid::Uuid;
 
 use super::mint::{Minter, TokenResponse};
 use super::user_tokens::{self, UserTokens, live_user, require_grant_type};
 use super::{Lifetimes, TokenError};
+use crate::audit::{Actor, AuditEvent};
 use crate::client::{Client, GrantType};
 use crate::keys::SigningAlg;
 use crate::oauth_error::OAuthErrorCode;
@@ -123,9 +126,18 @@ async fn reuse(
     token: &RefreshToken,
     minter: &Minter<'_>,
 ) -> Result<TokenError, TokenError> {
-    store
+    let revoked = store
         .revoke_refresh_chain(token.chain_id, minter.now)
         .await?;
+    let event = AuditEvent::new(minter.now, Actor::system(), "refresh_token.reused")
+        .target("grant", token.grant_id.to_string())
+        .details(json!({
+            "chain_id": token.chain_id,
+            "client": token.client,
+            "user_id": token.user_id,
+            "revoked_refresh_tokens": revoked,
+        }));
+    store.record_event(&event).await?;
     Ok(TokenError::invalid_grant(
         "the refresh token was already used; its chain is revoked",
     ))

@@ -1,5 +1,6 @@
 //! `valet client add|list|rotate-secret`.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::{Client, ClientId, TokenEndpointAuthMethod};
@@ -7,12 +8,15 @@ use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::ClientStore;
 use valet_core::provision::{ClientEntry, Credential};
 use valet_core::random::OsRandom;
+use valet_core::revocation::{Cascade, Grants};
 use valet_core::secret::Secret;
 
+use super::grants::{client_named, run_cascade};
 use super::{Failure, Output};
 use crate::cli::ClientCommand;
 use crate::config::{Config, parse_duration};
 use crate::startup;
+use valet_store::Database;
 
 #[derive(Serialize)]
 struct ClientRow {
@@ -122,6 +126,12 @@ pub async fn run(
                 text
             });
         }
+        ClientCommand::Disable { client_id } => {
+            set_disabled(&db, &client_id, true, now, out).await?;
+        }
+        ClientCommand::Enable { client_id } => {
+            set_disabled(&db, &client_id, false, now, out).await?;
+        }
         ClientCommand::RotateSecret { client_id, overlap } => {
             let id = ClientId::parse(&client_id).map_err(|e| Failure::new(e.to_string()))?;
             let client = db
@@ -158,6 +168,37 @@ pub async fn run(
                 },
             );
         }
+    }
+    Ok(())
+}
+
+/// Disabling a client also revokes every grant to it (and notifies it); enabling does not revive them.
+async fn set_disabled(
+    db: &Database,
+    client_id: &str,
+    disable: bool,
+    now: DateTime<Utc>,
+    out: Output,
+) -> Result<(), Failure> {
+    let client = client_named(db, client_id).await?;
+    if client.metadata.disabled != disable {
+        let action = if disable {
+            "client.disabled"
+        } else {
+            "client.enabled"
+        };
+        let event = AuditEvent::new(now, Actor::cli(), action).target("client", client_id);
+        db.set_client_disabled(client.id, disable, now, &event)
+            .await?;
+    }
+    if disable {
+        let cascade = Cascade::revoke_grants(Grants::OfClient(client.id), "client disabled");
+        run_cascade(db, &cascade, false, out).await?;
+    } else {
+        out.emit(
+            &serde_json::json!({ "client_id": client_id, "disabled": false }),
+            |_| format!("Client `{client_id}` is enabled."),
+        );
     }
     Ok(())
 }

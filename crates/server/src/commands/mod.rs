@@ -2,6 +2,7 @@
 //! `--json`.
 
 mod clients;
+mod grants;
 mod keys;
 mod serve;
 mod users;
@@ -90,6 +91,8 @@ pub async fn run(
         Command::Keys(cmd) => keys::run(cmd, &config, migrate, out).await,
         Command::User(cmd) => users::run(cmd, &config, migrate, out).await,
         Command::Client(cmd) => clients::run(cmd, &config, migrate, out).await,
+        Command::Grant(cmd) => grants::run(cmd, &config, migrate, out).await,
+        Command::Outbox(cmd) => grants::outbox(cmd, &config, migrate, out).await,
     }
 }
 

@@ -5,9 +5,10 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::UserStore;
 use valet_core::provision::UserEntry;
-use valet_core::user::{StandardClaims, User, Username};
-use valet_store::Database;
+use valet_core::revocation::{self, Cascade};
+use valet_core::user::{StandardClaims, User};
 
+use super::grants::{run_cascade, user_named};
 use super::{Failure, Output, password_from};
 use crate::cli::UserCommand;
 use crate::config::Config;
@@ -20,13 +21,6 @@ struct UserRow {
     email: Option<String>,
     roles: Vec<String>,
     disabled: bool,
-}
-
-async fn existing(db: &Database, username: &str) -> Result<User, Failure> {
-    let name = Username::parse(username).map_err(|e| Failure::new(e.to_string()))?;
-    db.find_user(&name)
-        .await?
-        .ok_or_else(|| Failure::new(format!("no user named `{}`", name.as_str())))
 }
 
 pub async fn run(
@@ -89,31 +83,48 @@ pub async fn run(
             username,
             password_stdin,
         } => {
-            let user = existing(&db, &username).await?;
+            let user = user_named(&db, &username).await?;
             let (password, generated) = password_from(password_stdin)?;
             let hash = hash_password(password.clone()).await?;
             let event = AuditEvent::new(now, Actor::cli(), "user.password_set")
                 .target("user", user.id.to_string());
             db.set_password(user.id, &hash, now, &event).await?;
+            // Every session of the user ends, and the tokens bound to them (none is "current" here).
+            let report = revocation::cascade(
+                &db,
+                &Cascade::password_changed(user.id, None),
+                Actor::cli(),
+                now,
+                false,
+            )
+            .await?;
             let shown = generated.then(|| password.expose().to_owned());
             out.emit(
-                &serde_json::json!({ "username": user.username.as_str(), "password": shown }),
+                &serde_json::json!({ "username": user.username.as_str(), "password": shown, "sessions_ended": report.sessions }),
                 |_| match &shown {
                     Some(pw) => format!(
-                        "New password for `{}`: {pw}\nThis password is shown only once.",
-                        user.username.as_str()
+                        "New password for `{}`: {pw}\nThis password is shown only once. {} sessions ended.",
+                        user.username.as_str(),
+                        report.sessions
                     ),
-                    None => format!("Password of `{}` changed.", user.username.as_str()),
+                    None => format!(
+                        "Password of `{}` changed; {} sessions ended.",
+                        user.username.as_str(),
+                        report.sessions
+                    ),
                 },
             );
         }
         UserCommand::Disable { username } => {
-            let user = existing(&db, &username).await?;
+            let user = user_named(&db, &username).await?;
             if !user.disabled {
                 let event = AuditEvent::new(now, Actor::cli(), "user.disabled")
                     .target("user", user.id.to_string());
                 db.set_disabled(user.id, true, now, &event).await?;
             }
+            // Also when already disabled: whatever is still live is cut off (idempotent).
+            let cascade = Cascade::user_cut_off(user.id, "user disabled");
+            run_cascade(&db, &cascade, false, out).await?;
             out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled }), |_| {
                 if user.disabled {
                     format!("User `{}` was already disabled.", user.username.as_str())

@@ -22,6 +22,17 @@ pub(super) struct FileConfig {
     pub(super) keys: FileKeys,
     #[serde(default)]
     pub(super) tokens: FileTokens,
+    #[serde(default)]
+    pub(super) outbound: FileOutbound,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileOutbound {
+    pub(super) allow_networks: Option<Vec<String>>,
+    pub(super) timeout: Option<String>,
+    pub(super) max_response_bytes: Option<usize>,
+    pub(super) delivery_attempts: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

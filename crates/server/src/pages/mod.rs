@@ -10,12 +10,16 @@ mod error;
 mod form_post;
 mod layout;
 mod login;
+mod logout;
 mod scopes;
 
 pub use consent::{ConsentView, consent};
 pub use error::error;
 pub use form_post::form_post;
 pub use login::{LoginView, login};
+pub use logout::{
+    LogoutConfirmation, logout_confirmation, signed_out, signing_out, still_signed_in,
+};
 pub use scopes::scope_description;
 
 use actix_web::HttpResponse;
@@ -50,12 +54,26 @@ pub fn html(status: StatusCode, title: &str, body: &str) -> HttpResponse {
 
 /// Like [`html`], with `lead` HTML (a client logo) placed above the heading.
 fn render(status: StatusCode, title: &str, lead: &str, body: &str) -> HttpResponse {
+    render_with(status, title, lead, "", |_| body.to_owned())
+}
+
+/// The general form: `extra` CSP directives (e.g. `frame-src …; script-src 'nonce-…'`, where the
+/// text `{nonce}` becomes this response's nonce) and a body built knowing the nonce.
+fn render_with(
+    status: StatusCode,
+    title: &str,
+    lead: &str,
+    extra: &str,
+    body: impl FnOnce(&str) -> String,
+) -> HttpResponse {
     let nonce = new_nonce();
+    let extra = extra.replace("{nonce}", &nonce);
     let csp = format!(
         "default-src 'none'; style-src 'nonce-{nonce}'; img-src https: data:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'{extra}"
     );
-    respond(status, &csp, layout::document(&nonce, title, lead, body))
+    let body = body(&nonce);
+    respond(status, &csp, layout::document(&nonce, title, lead, &body))
 }
 
 /// Chrome and Safari check `form-action` against every redirect that follows a form submission

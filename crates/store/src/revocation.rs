@@ -1,0 +1,330 @@
+//! `RevocationStore` and `AuditStore`: the revocation cascade as one write transaction over grants,
+//! sessions, refresh tokens, codes, session bindings and the outbox.
+//!
+//! Id lists are processed in chunks so that revoking every grant of a large client stays within
+//! SQLite's and PostgreSQL's limits on bound parameters.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use valet_core::audit::AuditEvent;
+use valet_core::outbox::OutboxStatus;
+use valet_core::ports::{AuditStore, RevocationStore, StoreError};
+use valet_core::revocation::{
+    BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Grants, Sessions,
+    logout_notifications,
+};
+
+use crate::database::{Database, backend};
+use crate::entities::{
+    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
+};
+
+const CHUNK: usize = 500;
+
+#[async_trait]
+impl AuditStore for Database {
+    async fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        crate::audit::insert(&self.conn, event).await
+    }
+}
+
+#[async_trait]
+impl RevocationStore for Database {
+    async fn cascade(
+        &self,
+        cascade: &Cascade,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+        dry_run: bool,
+    ) -> Result<CascadeReport, StoreError> {
+        let txn = self.write_transaction().await?;
+        let mut report = CascadeReport {
+            dry_run,
+            ..CascadeReport::default()
+        };
+        let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
+        revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
+        end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;
+
+        let bindings = bindings(&txn, &bound).await?;
+        let notifications = logout_notifications(&bindings);
+        report.notification_count = notifications.len() as u64;
+        if !dry_run {
+            for n in &notifications {
+                let payload =
+                    serde_json::to_string(&n.payload).map_err(|e| backend_text(e.to_string()))?;
+                outbox::Model {
+                    id: n.id,
+                    kind: BACKCHANNEL_LOGOUT_KIND.to_owned(),
+                    client_id: Some(n.client),
+                    target: n.target.clone(),
+                    payload,
+                    status: OutboxStatus::Pending.as_str().to_owned(),
+                    attempts: 0,
+                    next_attempt_at: at,
+                    last_error: None,
+                    created_at: at,
+                    delivered_at: None,
+                }
+                .into_active_model()
+                .insert(&txn)
+                .await
+                .map_err(backend)?;
+            }
+            report.notifications = notifications.iter().map(|n| n.id).collect();
+        }
+
+        let mut details = match &event.details {
+            Value::Object(map) => map.clone(),
+            _ => Default::default(),
+        };
+        details.insert("reason".into(), json!(cascade.reason));
+        for (key, value) in [
+            ("grants", report.grants),
+            ("refresh_tokens", report.refresh_tokens),
+            ("codes", report.codes),
+            ("sessions", report.sessions),
+            ("notifications", report.notification_count),
+        ] {
+            details.insert(key.into(), json!(value));
+        }
+        let event = event.clone().details(Value::Object(details));
+        if dry_run {
+            txn.rollback().await.map_err(backend)?;
+        } else {
+            crate::audit::insert(&txn, &event).await?;
+            txn.commit().await.map_err(backend)?;
+        }
+        Ok(report)
+    }
+}
+
+fn backend_text(message: String) -> StoreError {
+    StoreError::Backend(message)
+}
+
+/// Revokes the selected live grants and everything issued under them; records which (client, user,
+/// session) held them for the logout tokens.
+async fn revoke_grants(
+    txn: &DatabaseTransaction,
+    cascade: &Cascade,
+    event: &AuditEvent,
+    at: DateTime<Utc>,
+    report: &mut CascadeReport,
+    bound: &mut Vec<(Uuid, Uuid, Option<Uuid>)>,
+) -> Result<(), StoreError> {
+    let select = grants::Entity::find().filter(grants::Column::RevokedAt.is_null());
+    let select = match cascade.grants {
+        Grants::None => return Ok(()),
+        Grants::One(id) => select.filter(grants::Column::Id.eq(id)),
+        Grants::OfUser(user) => select.filter(grants::Column::UserId.eq(user)),
+        Grants::OfClient(client) => select.filter(grants::Column::ClientId.eq(client)),
+        Grants::OfUserAndClient { user_id, client } => select
+            .filter(grants::Column::UserId.eq(user_id))
+            .filter(grants::Column::ClientId.eq(client)),
+    };
+    let live = select.all(txn).await.map_err(backend)?;
+    for chunk in live.chunks(CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|g| g.id).collect();
+        report.grants += grants::Entity::update_many()
+            .col_expr(grants::Column::RevokedAt, Expr::value(at))
+            .col_expr(grants::Column::RevokedBy, Expr::value(event.actor.as_str()))
+            .col_expr(
+                grants::Column::RevokeReason,
+                Expr::value(cascade.reason.as_str()),
+            )
+            .filter(grants::Column::Id.is_in(ids.clone()))
+            .filter(grants::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let refresh = refresh_tokens::Column::GrantId.is_in(ids.clone());
+        report.refresh_tokens += revoke_refresh_tokens(txn, refresh, at).await?;
+        report.codes += authorization_codes::Entity::delete_many()
+            .filter(authorization_codes::Column::GrantId.is_in(ids.clone()))
+            .filter(authorization_codes::Column::ConsumedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+
+        let bindings = session_grants::Entity::find()
+            .filter(session_grants::Column::GrantId.is_in(ids.clone()))
+            .all(txn)
+            .await
+            .map_err(backend)?;
+        let sessions: BTreeSet<Uuid> = bindings.iter().map(|b| b.session_id).collect();
+        let active: BTreeSet<Uuid> = active_sessions(txn, sessions, at).await?;
+        for grant in chunk {
+            let mut any = false;
+            for b in bindings.iter().filter(|b| b.grant_id == grant.id) {
+                if active.contains(&b.session_id) {
+                    bound.push((grant.client_id, grant.user_id, Some(b.session_id)));
+                    any = true;
+                }
+            }
+            if !any {
+                bound.push((grant.client_id, grant.user_id, None));
+            }
+        }
+        session_grants::Entity::delete_many()
+            .filter(session_grants::Column::GrantId.is_in(ids))
+            .exec(txn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Ends the selected active sessions and the refresh tokens bound to them; records every client
+/// that holds a grant within them.
+async fn end_sessions(
+    txn: &DatabaseTransaction,
+    cascade: &Cascade,
+    at: DateTime<Utc>,
+    report: &mut CascadeReport,
+    bound: &mut Vec<(Uuid, Uuid, Option<Uuid>)>,
+) -> Result<(), StoreError> {
+    let select = sessions::Entity::find()
+        .filter(sessions::Column::EndedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(at));
+    let select = match cascade.sessions {
+        Sessions::None => return Ok(()),
+        Sessions::One(id) => select.filter(sessions::Column::Id.eq(id)),
+        Sessions::OfUser { user_id, except } => {
+            let select = select.filter(sessions::Column::UserId.eq(user_id));
+            match except {
+                Some(keep) => select.filter(sessions::Column::Id.ne(keep)),
+                None => select,
+            }
+        }
+    };
+    let ended = select.all(txn).await.map_err(backend)?;
+    for chunk in ended.chunks(CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|s| s.id).collect();
+        report.sessions += sessions::Entity::update_many()
+            .col_expr(sessions::Column::EndedAt, Expr::value(at))
+            .col_expr(
+                sessions::Column::EndReason,
+                Expr::value(cascade.reason.as_str()),
+            )
+            .filter(sessions::Column::Id.is_in(ids.clone()))
+            .filter(sessions::Column::EndedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let refresh = refresh_tokens::Column::SessionId.is_in(ids.clone());
+        report.refresh_tokens += revoke_refresh_tokens(txn, refresh, at).await?;
+        report.codes += authorization_codes::Entity::delete_many()
+            .filter(authorization_codes::Column::SessionId.is_in(ids.clone()))
+            .filter(authorization_codes::Column::ConsumedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
+        let held = session_grants::Entity::find()
+            .filter(session_grants::Column::SessionId.is_in(ids))
+            .find_also_related(grants::Entity)
+            .all(txn)
+            .await
+            .map_err(backend)?;
+        for (binding, grant) in held {
+            if let Some(grant) = grant {
+                bound.push((grant.client_id, grant.user_id, Some(binding.session_id)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Revokes every unrevoked refresh token matching `which`; counts those that were still usable.
+async fn revoke_refresh_tokens(
+    txn: &DatabaseTransaction,
+    which: sea_orm::sea_query::SimpleExpr,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let usable = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(at))
+        .filter(which.clone())
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .exec(txn)
+        .await
+        .map_err(backend)?
+        .rows_affected;
+    // Rotated ones too: presenting one later is then "revoked", not a false reuse alarm.
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(at))
+        .filter(which)
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await
+        .map_err(backend)?;
+    Ok(usable)
+}
+
+async fn active_sessions(
+    conn: &impl ConnectionTrait,
+    ids: BTreeSet<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<BTreeSet<Uuid>, StoreError> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut active = BTreeSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows = sessions::Entity::find()
+            .filter(sessions::Column::Id.is_in(chunk.to_vec()))
+            .filter(sessions::Column::EndedAt.is_null())
+            .filter(sessions::Column::ExpiresAt.gt(at))
+            .all(conn)
+            .await
+            .map_err(backend)?;
+        active.extend(rows.into_iter().map(|s| s.id));
+    }
+    Ok(active)
+}
+
+/// The affected (client, user, session) triples with what the logout rule needs of each client.
+async fn bindings(
+    conn: &impl ConnectionTrait,
+    bound: &[(Uuid, Uuid, Option<Uuid>)],
+) -> Result<Vec<Binding>, StoreError> {
+    let client_ids: BTreeSet<Uuid> = bound.iter().map(|(c, _, _)| *c).collect();
+    let mut found = BTreeMap::new();
+    let client_ids: Vec<Uuid> = client_ids.into_iter().collect();
+    for chunk in client_ids.chunks(CHUNK) {
+        let rows = clients::Entity::find()
+            .filter(clients::Column::Id.is_in(chunk.to_vec()))
+            .all(conn)
+            .await
+            .map_err(backend)?;
+        for row in rows {
+            let client = crate::clients::to_domain(row)?;
+            found.insert(client.id, client);
+        }
+    }
+    Ok(bound
+        .iter()
+        .filter_map(|&(client, user_id, session_id)| {
+            let c = found.get(&client)?;
+            Some(Binding {
+                client,
+                client_id: c.client_id.as_str().to_owned(),
+                backchannel_logout_uri: c.metadata.backchannel_logout_uri.clone(),
+                id_token_alg: c.metadata.id_token_signed_response_alg,
+                user_id,
+                session_id,
+            })
+        })
+        .collect())
+}
