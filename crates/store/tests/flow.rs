@@ -4,93 +4,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::ConnectionTrait;
 use uuid::Uuid;
-use valet_core::audit::{Actor, AuditEvent};
-use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::ports::{
-    ClientStore, CodeStore, GrantStore, HousekeepingStore, InteractionStore, SessionStore,
-    TokenStore, UserStore,
+    CodeStore, GrantStore, HousekeepingStore, InteractionStore, SessionStore, TokenStore,
 };
-use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::session::{LoginOrigin, Session};
-use valet_core::user::{User, Username};
-use valet_store::Database;
 
-async fn fresh(postgres: bool) -> Database {
-    let id = Uuid::now_v7().simple().to_string();
-    let url = if postgres {
-        let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE valet_test_{id}"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        format!("postgres://postgres@127.0.0.1:5432/valet_test_{id}")
-    } else {
-        format!(
-            "sqlite://{}?mode=rwc",
-            std::env::temp_dir()
-                .join(format!("valet-test-{id}.db"))
-                .display()
-        )
-    };
-    let db = Database::connect(&url, 20)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
-    db
-}
-
-fn now() -> DateTime<Utc> {
-    // Whole microseconds: what PostgreSQL keeps.
-    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
-}
-
-async fn user_and_client(db: &Database) -> (User, Client) {
-    let t = now();
-    let user = User {
-        id: Uuid::now_v7(),
-        username: Username::parse("alice").unwrap_or_else(|e| panic!("{e}")),
-        password_hash: None,
-        disabled: false,
-        claims: Default::default(),
-        roles: Default::default(),
-        created_at: t,
-        updated_at: t,
-    };
-    db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let entry = ClientEntry {
-        client_id: "web".into(),
-        client_name: "Web".into(),
-        client_secret: Some("s".repeat(40)),
-        redirect_uris: vec!["https://web.example/cb".into()],
-        ..Default::default()
-    };
-    let spec = entry.validate(0).unwrap_or_else(|e| panic!("{e}"));
-    let client = Client {
-        id: Uuid::now_v7(),
-        client_id: spec.client_id,
-        secret_hash: None,
-        previous_secret: None,
-        sealed_secret: None,
-        metadata: spec.metadata,
-        created_at: t,
-        updated_at: t,
-    };
-    db.insert_client(&client, &AuditEvent::new(t, Actor::cli(), "client.created"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (user, client)
-}
+mod common;
+use common::{fresh, now, user_and_client};
 
 fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> AuthorizationCode {
     AuthorizationCode {

@@ -1,0 +1,96 @@
+//! What the store test binaries share: a fresh migrated database on either backend, and a user and
+//! a client to hang rows on.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::Client;
+use valet_core::ports::{ClientStore, UserStore};
+use valet_core::provision::ClientEntry;
+use valet_core::user::{User, Username};
+use valet_store::Database;
+
+pub async fn fresh(postgres: bool) -> Database {
+    let id = Uuid::now_v7().simple().to_string();
+    let url = if postgres {
+        let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE valet_test_{id}"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        format!("postgres://postgres@127.0.0.1:5432/valet_test_{id}")
+    } else {
+        format!(
+            "sqlite://{}?mode=rwc",
+            std::env::temp_dir()
+                .join(format!("valet-test-{id}.db"))
+                .display()
+        )
+    };
+    let db = Database::connect(&url, 20)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    db
+}
+
+pub fn now() -> DateTime<Utc> {
+    // Whole microseconds: what PostgreSQL keeps.
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
+}
+
+pub async fn user(db: &Database, name: &str) -> User {
+    let t = now();
+    let user = User {
+        id: Uuid::now_v7(),
+        username: Username::parse(name).unwrap_or_else(|e| panic!("{e}")),
+        password_hash: None,
+        disabled: false,
+        claims: Default::default(),
+        roles: Default::default(),
+        created_at: t,
+        updated_at: t,
+    };
+    db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    user
+}
+
+pub async fn client(db: &Database, entry: ClientEntry) -> Client {
+    let t = now();
+    let spec = entry.validate(0).unwrap_or_else(|e| panic!("{e}"));
+    let client = Client {
+        id: Uuid::now_v7(),
+        client_id: spec.client_id,
+        secret_hash: None,
+        previous_secret: None,
+        sealed_secret: None,
+        metadata: spec.metadata,
+        created_at: t,
+        updated_at: t,
+    };
+    db.insert_client(&client, &AuditEvent::new(t, Actor::cli(), "client.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+}
+
+pub fn web_entry(client_id: &str) -> ClientEntry {
+    ClientEntry {
+        client_id: client_id.into(),
+        client_name: "Web".into(),
+        client_secret: Some("s".repeat(40)),
+        redirect_uris: vec!["https://web.example/cb".into()],
+        ..Default::default()
+    }
+}
+
+pub async fn user_and_client(db: &Database) -> (User, Client) {
+    (user(db, "alice").await, client(db, web_entry("web")).await)
+}

@@ -1,0 +1,428 @@
+//! The revocation cascade and the outbox through the ports, on SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
+use valet_core::audit::Actor;
+use valet_core::client::Client;
+use valet_core::code::{AuthorizationCode, CodeValue};
+use valet_core::grant::Grant;
+use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
+use valet_core::ports::{CodeStore, GrantStore, OutboxStore, SessionStore, TokenStore};
+use valet_core::random::OsRandom;
+use valet_core::refresh::{RefreshToken, RefreshTokenValue};
+use valet_core::revocation::{Cascade, Grants, LogoutPayload, cascade};
+use valet_core::session::{LoginOrigin, Session};
+use valet_core::user::User;
+use valet_store::Database;
+use valet_store::entities::{audit_events, session_grants};
+
+mod common;
+use common::{client, fresh, now, user, web_entry};
+
+const BACKCHANNEL: &str = "https://web.example/backchannel";
+
+async fn rp(db: &Database) -> Client {
+    let mut entry = web_entry("web");
+    entry.backchannel_logout_uri = Some(BACKCHANNEL.into());
+    entry.backchannel_logout_session_required = true;
+    client(db, entry).await
+}
+
+async fn session(db: &Database, user: &User, t: DateTime<Utc>) -> Session {
+    let (session, token) = Session::start(
+        user.id,
+        vec!["pwd".into()],
+        None,
+        LoginOrigin::default(),
+        t,
+        Duration::days(1),
+        &OsRandom,
+    );
+    db.insert_session(&session, &token.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    session
+}
+
+async fn grant(db: &Database, user: &User, client: &Client, within: Option<&Session>) -> Grant {
+    let t = now();
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, within.map(|s| s.id), t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    grant
+}
+
+/// A live refresh token of `grant`, bound to `session` (or offline), and its value.
+async fn refresh(db: &Database, grant: &Grant, session: Option<&Session>) -> RefreshTokenValue {
+    let t = now();
+    let value = RefreshTokenValue::generate(&OsRandom);
+    let token = RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: session.map(|s| s.id),
+        scopes: grant.scopes.clone(),
+        auth_time: t,
+        created_at: t,
+        expires_at: t + Duration::days(30),
+        idle_expires_at: None,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    db.insert_refresh_token(&token, &value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    value
+}
+
+async fn code(db: &Database, grant: &Grant, session: &Session) -> CodeValue {
+    let t = now();
+    let value = CodeValue::generate(&OsRandom);
+    let code = AuthorizationCode {
+        id: Uuid::now_v7(),
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: Some(session.id),
+        redirect_uri: "https://web.example/cb".into(),
+        redirect_uri_given: true,
+        code_challenge: None,
+        nonce: None,
+        scopes: grant.scopes.clone(),
+        claims: None,
+        auth_time: t,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: t,
+        expires_at: t + Duration::seconds(60),
+        consumed_at: None,
+        issued_access_token_jti: None,
+        issued_refresh_chain_id: None,
+    };
+    db.insert_code(&code, &value.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    value
+}
+
+async fn refresh_revoked(db: &Database, value: &RefreshTokenValue) -> bool {
+    db.find_refresh_token(&value.hash())
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.revoked_at.is_some())
+}
+
+async fn events(db: &Database, action: &str) -> Vec<audit_events::Model> {
+    audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(action))
+        .all(db.connection())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn revoking_a_grant_reaches_everything_under_it_and_nothing_else(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (alice, bob, web) = (
+        user(&db, "alice").await,
+        user(&db, "bob").await,
+        rp(&db).await,
+    );
+    let s1 = session(&db, &alice, now()).await;
+    let g = grant(&db, &alice, &web, Some(&s1)).await;
+    let bound = refresh(&db, &g, Some(&s1)).await;
+    let offline = refresh(&db, &g, None).await;
+    let pending = code(&db, &g, &s1).await;
+    let bobs_session = session(&db, &bob, now()).await;
+    let bobs = grant(&db, &bob, &web, Some(&bobs_session)).await;
+    let bobs_token = refresh(&db, &bobs, None).await;
+
+    let plan = Cascade::revoke_grants(
+        Grants::OfUserAndClient {
+            user_id: alice.id,
+            client: web.id,
+        },
+        "test",
+    );
+    let dry = cascade(&db, &plan, Actor::cli(), now(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (dry.grants, dry.refresh_tokens, dry.codes, dry.sessions),
+        (1, 2, 1, 0)
+    );
+    assert_eq!(dry.notification_count, 1);
+    assert!(dry.notifications.is_empty() && dry.dry_run);
+    assert!(
+        db.find_grant(g.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|g| g.is_live()),
+        "a dry run changes nothing"
+    );
+    assert!(!refresh_revoked(&db, &bound).await);
+    assert!(
+        db.list_outbox(None, 10)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(events(&db, "grants.revoked").await.is_empty());
+
+    let report = cascade(&db, &plan, Actor::cli(), now(), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (
+            report.grants,
+            report.refresh_tokens,
+            report.codes,
+            report.sessions
+        ),
+        (1, 2, 1, 0)
+    );
+    assert_eq!(report.notifications.len(), 1);
+    assert!(
+        db.find_grant(g.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|g| !g.is_live())
+    );
+    assert!(refresh_revoked(&db, &bound).await && refresh_revoked(&db, &offline).await);
+    assert!(db.find_code(&pending.hash()).await.ok().flatten().is_none());
+    let left = session_grants::Entity::find()
+        .filter(session_grants::Column::GrantId.eq(g.id))
+        .count(db.connection())
+        .await
+        .unwrap_or_default();
+    assert_eq!(left, 0, "the grant is unbound from its sessions");
+    assert!(
+        db.find_session_by_id(s1.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.is_active(now())),
+        "revoking a grant leaves the SSO session for other applications"
+    );
+    // Bob is untouched.
+    assert!(
+        db.find_grant(bobs.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|g| g.is_live())
+    );
+    assert!(!refresh_revoked(&db, &bobs_token).await);
+
+    let queued = db
+        .list_outbox(Some(OutboxStatus::Pending), 10)
+        .await
+        .unwrap_or_default();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].target, BACKCHANNEL);
+    let payload: LogoutPayload =
+        serde_json::from_str(&queued[0].payload).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(payload.aud, "web");
+    assert_eq!(payload.sub, alice.id.to_string());
+    assert_eq!(payload.sid, Some(s1.id.to_string()));
+
+    let audited = events(&db, "grants.revoked").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].actor, "cli");
+    assert_eq!(audited[0].details["refresh_tokens"], 2);
+    assert_eq!(audited[0].details["reason"], "test");
+
+    let again = cascade(&db, &plan, Actor::cli(), now(), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (again.grants, again.refresh_tokens, again.notification_count),
+        (0, 0, 0),
+        "idempotent"
+    );
+}
+
+async fn ending_a_session_kills_its_bound_tokens_but_not_offline_ones(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (alice, web) = (user(&db, "alice").await, rp(&db).await);
+    let s1 = session(&db, &alice, now()).await;
+    let s2 = session(&db, &alice, now()).await;
+    let g = grant(&db, &alice, &web, Some(&s1)).await;
+    let bound = refresh(&db, &g, Some(&s1)).await;
+    let other_device = refresh(&db, &g, Some(&s2)).await;
+    let offline = refresh(&db, &g, None).await;
+    let clients = db.session_clients(s1.id).await.unwrap_or_default();
+    assert_eq!(
+        clients.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![web.id]
+    );
+
+    let report = cascade(
+        &db,
+        &Cascade::end_session(s1.id, "logout"),
+        Actor::user(alice.id),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (report.sessions, report.refresh_tokens, report.grants),
+        (1, 1, 0)
+    );
+    assert_eq!(report.notification_count, 1);
+    assert!(
+        db.find_session_by_id(s1.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.ended_at.is_some())
+    );
+    assert!(refresh_revoked(&db, &bound).await);
+    assert!(
+        !refresh_revoked(&db, &other_device).await,
+        "another session's tokens live on"
+    );
+    assert!(
+        !refresh_revoked(&db, &offline).await,
+        "offline_access outlives the session"
+    );
+    assert!(
+        db.find_grant(g.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|g| g.is_live())
+    );
+
+    // A password change ends the other sessions, not the current one.
+    let s3 = session(&db, &alice, now()).await;
+    let changed = cascade(
+        &db,
+        &Cascade::password_changed(alice.id, Some(s3.id)),
+        Actor::user(alice.id),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(changed.sessions, 1, "s2 only (s1 had ended)");
+    assert!(refresh_revoked(&db, &other_device).await);
+    assert!(
+        db.find_session_by_id(s3.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.is_active(now()))
+    );
+}
+
+async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: bool) {
+    let db = Arc::new(fresh(postgres).await);
+    let (alice, web) = (user(&db, "alice").await, rp(&db).await);
+    grant(&db, &alice, &web, None).await;
+    let report = cascade(
+        db.as_ref(),
+        &Cascade::user_cut_off(alice.id, "disabled"),
+        Actor::cli(),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        report.notifications.len(),
+        1,
+        "sub-only token for a grant without a session"
+    );
+    let id = report.notifications[0];
+
+    let t = now();
+    let claims: Vec<_> = (0..10)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move { db.claim_due(t, Duration::seconds(30), 10).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for claim in claims {
+        let claimed = claim
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        winners += claimed.len();
+        if let Some(m) = claimed.first() {
+            assert_eq!((m.id, m.attempts), (id, 1));
+        }
+    }
+    assert_eq!(winners, 1, "exactly one claimant");
+    assert!(
+        db.claim(&[id], t, Duration::seconds(30))
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "leased"
+    );
+    let retry_at = t + Duration::seconds(10);
+    db.record_delivery(
+        id,
+        &DeliveryOutcome::Retry {
+            error: "HTTP 503".into(),
+            next_attempt_at: retry_at,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        db.claim_due(t + Duration::seconds(9), Duration::seconds(30), 10)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    let again = db
+        .claim_due(retry_at, Duration::seconds(30), 10)
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        again.iter().map(|m| m.attempts).collect::<Vec<_>>(),
+        vec![2]
+    );
+    assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
+    db.record_delivery(id, &DeliveryOutcome::Delivered { at: retry_at })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let delivered = db
+        .list_outbox(Some(OutboxStatus::Delivered), 10)
+        .await
+        .unwrap_or_default();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].delivered_at, Some(retry_at));
+    assert!(
+        db.claim_due(retry_at + Duration::days(1), Duration::seconds(30), 10)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+macro_rules! on_both {
+    ($($name:ident),+) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
+    };
+}
+
+on_both!(
+    revoking_a_grant_reaches_everything_under_it_and_nothing_else,
+    ending_a_session_kills_its_bound_tokens_but_not_offline_ones,
+    the_outbox_hands_each_message_to_one_claimant_and_backs_off
+);
