@@ -5,29 +5,29 @@
 //
 // scripts/browser-tests installs Chromium and the npm dependency, builds the binary and runs this.
 // Screenshots of the pages land in e2e/browser/artifacts/ (git-ignored).
+// The harness (Valet, the relying party, Chromium, the login steps) is shared: support.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const VALET_BIN =
-  process.env.VALET_BIN ||
-  path.join(process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/valet-target'), 'debug/valet');
-
-const TEST_TIMEOUT = 20_000; // every test
-const STEP_TIMEOUT = 10_000; // every Playwright action and navigation
-const START_TIMEOUT = 90_000; // Valet's first start generates four signing keys
+import {
+  ARTIFACTS,
+  TEST_TIMEOUT,
+  START_TIMEOUT,
+  screenshot,
+  redirectChain,
+  recordNavigations,
+  startValet,
+  stopValet,
+  startRp,
+  launchBrowser,
+  newContext as newBrowserContext,
+  openLogin as openLoginAt,
+  fillLogin,
+  signIn,
+} from './support.mjs';
 
 const CLIENT_ID = 'browser-rp';
 const CLIENT_NAME = 'Browser RP';
@@ -44,51 +44,6 @@ let valet; // { process, url, dataDir, log }
 let rp; // { server, url, callbacks }
 let browser;
 let aliceContext; // shared by the first two tests: SSO session and remembered consent
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const escapeHtml = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-
-async function screenshot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  await page.screenshot({ path: file, fullPage: true });
-  console.log(`screenshot: ${file}`);
-  return file;
-}
-
-/** Every URL of the redirect chain that ended in `response`, first to last. */
-function redirectChain(response) {
-  const urls = [];
-  for (let req = response.request(); req; req = req.redirectedFrom()) urls.unshift(req.url());
-  return urls;
-}
-
-/** Records every top-level document URL the page requests (redirect hops included). */
-function recordNavigations(page) {
-  const urls = [];
-  page.on('request', (req) => {
-    if (req.isNavigationRequest() && req.frame() === page.mainFrame()) urls.push(req.url());
-  });
-  return urls;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Valet
@@ -115,229 +70,22 @@ scope = "${SCOPE}"
 ${users}`;
 }
 
-async function startValet(rpUrl) {
-  assert.ok(fs.existsSync(VALET_BIN), `valet binary not found at ${VALET_BIN} (set VALET_BIN)`);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'valet-browser-'));
-  const provision = path.join(dataDir, 'provision.toml');
-  fs.writeFileSync(provision, provisioningToml(rpUrl), { mode: 0o600 });
-  const args = [
-    '--listen', `127.0.0.1:${port}`,
-    '--issuer', url,
-    '--data-dir', dataDir,
-    '--log-level', 'warn',
-    'serve', '--provision', provision,
-  ];
-  const env = { ...process.env, VALET_ADMIN_PASSWORD: crypto.randomBytes(18).toString('base64url') };
-  const child = spawn(VALET_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
-  child.stdout.on('data', (d) => log.push(d.toString()));
-  child.stderr.on('data', (d) => log.push(d.toString()));
-  let exited = null;
-  child.on('exit', (code, signal) => (exited = { code, signal }));
-
-  const deadline = Date.now() + START_TIMEOUT;
-  for (;;) {
-    if (exited) throw new Error(`valet exited (${JSON.stringify(exited)}) before it was ready:\n${log.join('')}`);
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`valet was not ready within ${START_TIMEOUT} ms:\n${log.join('')}`);
-    }
-    await sleep(100);
-  }
-  return { process: child, url, dataDir, log };
-}
-
-async function stopValet() {
-  if (!valet) return;
-  const { process: child, dataDir } = valet;
-  if (child.exitCode === null && child.signalCode === null) {
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The relying party: /start sends the browser to Valet (PKCE S256, state, nonce); /callback checks
-// state and iss, redeems the code with client_secret_basic, checks the ID token, calls /userinfo.
-
-function rpPage(res, status, title, body) {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(
-    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
-      `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>\n`,
-  );
-}
-
-async function verifyIdToken(idToken, expectedNonce) {
-  const [h, p, s] = idToken.split('.');
-  assert.ok(h && p && s, 'id_token is a compact JWS');
-  const header = JSON.parse(Buffer.from(h, 'base64url'));
-  const claims = JSON.parse(Buffer.from(p, 'base64url'));
-  const jwks = await (await fetch(`${valet.url}/jwks`)).json();
-  const jwk = jwks.keys.find((k) => k.kid === header.kid);
-  assert.ok(jwk, `the id_token's kid ${header.kid} is in the JWKS`);
-  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
-  const data = Buffer.from(`${h}.${p}`);
-  const sig = Buffer.from(s, 'base64url');
-  const verified = {
-    RS256: () => crypto.verify('sha256', data, key, sig),
-    PS256: () =>
-      crypto.verify('sha256', data, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig),
-    ES256: () => crypto.verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig),
-    EdDSA: () => crypto.verify(null, data, key, sig),
-  }[header.alg]?.();
-  assert.equal(verified, true, `id_token signature (${header.alg}) verifies`);
-  assert.equal(claims.iss, valet.url);
-  assert.ok([].concat(claims.aud).includes(CLIENT_ID), 'aud contains the client');
-  assert.equal(claims.nonce, expectedNonce);
-  assert.ok(claims.exp * 1000 > Date.now(), 'id_token not expired');
-  return claims;
-}
-
-async function handleCallback(query, res) {
-  const pending = rp.pending.get(query.get('state'));
-  rp.pending.delete(query.get('state'));
-  rp.callbacks.push(Object.fromEntries(query));
-  if (!pending) return rpPage(res, 400, 'Sign-in failed', '<p>Unknown or reused state.</p>');
-  if (query.get('iss') !== valet.url) {
-    return rpPage(res, 400, 'Sign-in failed', `<p>Wrong iss: ${escapeHtml(query.get('iss'))}</p>`);
-  }
-  if (query.has('error')) {
-    return rpPage(
-      res,
-      200,
-      'Sign-in failed',
-      `<p id="error">error=${escapeHtml(query.get('error'))}</p>` +
-        `<p id="error-description">${escapeHtml(query.get('error_description') ?? '')}</p>`,
-    );
-  }
-  const basic = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64');
-  const tokenRes = await fetch(`${valet.url}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: query.get('code') ?? '',
-      redirect_uri: `${rp.url}/callback`,
-      code_verifier: pending.verifier,
-    }),
-    signal: AbortSignal.timeout(STEP_TIMEOUT),
-  });
-  const tokens = await tokenRes.json();
-  if (tokenRes.status !== 200) {
-    return rpPage(res, 502, 'Sign-in failed', `<pre>token: ${escapeHtml(JSON.stringify(tokens))}</pre>`);
-  }
-  const idClaims = await verifyIdToken(tokens.id_token, pending.nonce);
-  const infoRes = await fetch(`${valet.url}/userinfo`, {
-    headers: { authorization: `Bearer ${tokens.access_token}` },
-    signal: AbortSignal.timeout(STEP_TIMEOUT),
-  });
-  const info = await infoRes.json();
-  if (infoRes.status !== 200 || info.sub !== idClaims.sub) {
-    return rpPage(res, 502, 'Sign-in failed', `<pre>userinfo: ${escapeHtml(JSON.stringify(info))}</pre>`);
-  }
-  rpPage(
-    res,
-    200,
-    'Signed in',
-    `<p id="who">Signed in as ${escapeHtml(info.name)} (${escapeHtml(info.email)})</p>` +
-      `<p>sub: <code>${escapeHtml(info.sub)}</code></p>`,
-  );
-}
-
-async function startRp() {
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, rp.url);
-    try {
-      if (url.pathname === '/start') {
-        const verifier = b64url(crypto.randomBytes(32));
-        const challenge = b64url(crypto.createHash('sha256').update(verifier).digest());
-        const state = b64url(crypto.randomBytes(16));
-        const nonce = b64url(crypto.randomBytes(16));
-        rp.pending.set(state, { verifier, nonce });
-        const authorize = new URL(`${valet.url}/authorize`);
-        authorize.search = new URLSearchParams({
-          client_id: CLIENT_ID,
-          redirect_uri: `${rp.url}/callback`,
-          response_type: 'code',
-          scope: SCOPE,
-          state,
-          nonce,
-          code_challenge: challenge,
-          code_challenge_method: 'S256',
-        }).toString();
-        res.writeHead(303, { location: authorize.toString(), 'cache-control': 'no-store' });
-        return res.end();
-      }
-      if (url.pathname === '/callback') return await handleCallback(url.searchParams, res);
-      rpPage(res, 404, 'Not found', '');
-    } catch (err) {
-      rpPage(res, 500, 'Relying party error', `<pre>${escapeHtml(err.stack ?? err)}</pre>`);
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}`, pending: new Map(), callbacks: [] };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Browser steps
 
-async function newContext(options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  return context;
-}
+const newContext = (options = {}) => newBrowserContext(browser, options);
 
 /** From the RP's /start to Valet's login page. */
-async function openLogin(page) {
-  const response = await page.goto(`${rp.url}/start`);
-  assert.equal(response.status(), 200);
-  assert.match(page.url(), new RegExp(`^${valet.url}/interaction/[^/?]+$`));
-  assert.match(await page.title(), /Sign in/);
-  return response;
-}
-
-async function fillLogin(page, username, password) {
-  await page.getByLabel('Username or email').fill(username);
-  await page.getByLabel('Password').fill(password);
-}
-
-const signIn = (page) => page.getByRole('button', { name: 'Sign in' }).click();
+const openLogin = (page) => openLoginAt(page, rp.url, valet.url);
 
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
-  rp = await startRp();
-  valet = await startValet(rp.url);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 30_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  rp = await startRp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, issuer: () => valet.url });
+  valet = await startValet({ provisioning: provisioningToml(rp.url) });
+  browser = await launchBrowser();
   console.log(`chromium ${browser.version()}, valet at ${valet.url}, relying party at ${rp.url}`);
 }, { timeout: START_TIMEOUT + 30_000 });
 
@@ -345,7 +93,7 @@ after(async () => {
   await browser?.close().catch(() => {});
   await new Promise((resolve) => (rp ? rp.server.close(resolve) : resolve()));
   rp?.server.closeAllConnections?.();
-  await stopValet();
+  await stopValet(valet);
 });
 
 // Should the runner die without running `after`, do not leave Valet behind.

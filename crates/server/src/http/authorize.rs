@@ -14,7 +14,7 @@ pub async fn authorize(
 ) -> HttpResponse {
     let params = match super::request_params(&req, &body) {
         Ok(params) => params,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let token =
         cookies::read(&req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));

@@ -25,7 +25,7 @@ pub async fn end_session(
 ) -> HttpResponse {
     let params = match http::request_params(&req, &body) {
         Ok(params) => params,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let request = match validated(&state, &params).await {
         Ok(request) => request,
@@ -61,7 +61,7 @@ pub async fn confirm(
 ) -> HttpResponse {
     let params = match http::request_params(&req, &body) {
         Ok(params) => params,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let request = match validated(&state, &params).await {
         Ok(request) => request,

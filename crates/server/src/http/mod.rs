@@ -21,7 +21,10 @@ use valet_core::params::Params;
 
 /// The parameters of a browser request that may come as GET (query) or POST (form body), as the
 /// authorization and end-session endpoints do; a POST that is not a form gets an error page.
-pub(crate) fn request_params(req: &HttpRequest, body: &[u8]) -> Result<Params, HttpResponse> {
+pub(crate) fn request_params(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<Params, Box<HttpResponse>> {
     if req.method() != Method::POST {
         return Ok(Params::parse_urlencoded(req.query_string()));
     }
@@ -30,10 +33,10 @@ pub(crate) fn request_params(req: &HttpRequest, body: &[u8]) -> Result<Params, H
         .eq_ignore_ascii_case("application/x-www-form-urlencoded");
     match std::str::from_utf8(body) {
         Ok(text) if form => Ok(Params::parse_urlencoded(text)),
-        _ => Err(crate::pages::error(
+        _ => Err(Box::new(crate::pages::error(
             StatusCode::BAD_REQUEST,
             "This request cannot be completed",
             "The request must be a form (application/x-www-form-urlencoded).",
-        )),
+        ))),
     }
 }

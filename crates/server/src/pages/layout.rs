@@ -27,7 +27,7 @@ color:var(--fg);background:var(--card);border:1px solid var(--line);border-radiu
 button{width:100%;padding:.625rem 1rem;font:inherit;font-weight:600;cursor:pointer;\
 color:var(--on-accent);background:var(--accent);border:1px solid var(--accent);border-radius:.5rem}\
 button.secondary{color:var(--fg);background:transparent;border-color:var(--line)}\
-.actions{display:flex;gap:.75rem}\
+.actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions button{flex:1 1 8rem;white-space:nowrap}\
 a{color:var(--accent)}\
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
 .logo{display:block;width:4rem;height:4rem;margin:0 0 1rem;object-fit:contain}";

@@ -72,14 +72,15 @@ pub fn signed_out(frontchannel: &[String]) -> HttpResponse {
 /// once every frame has loaded (the window's load event waits for them) or after five seconds.
 pub fn signing_out(frontchannel: &[String], target: &str) -> HttpResponse {
     let extra = format!("{}; script-src 'nonce-{{nonce}}'", frame_src(frontchannel));
-    render_with(StatusCode::OK, "Signing out", "", &extra, |nonce| {
+    render_with(StatusCode::OK, "You are signed out", "", &extra, |nonce| {
+        // The script comes first so that the link's paragraph stays the card's last child.
         format!(
-            "<p>You are signed out. Returning you to the application…</p>\n\
-             <p><a id=\"post-logout-continue\" href=\"{target}\">Continue</a></p>\n{frames}\
-             <script nonce=\"{nonce}\">(function(){{var done=false;function go(){{if(done)return;done=true;\
+            "<script nonce=\"{nonce}\">(function(){{var done=false;function go(){{if(done)return;done=true;\
              location.replace(document.getElementById('post-logout-continue').href);}}\
              if(document.readyState==='complete'){{go();}}else{{window.addEventListener('load',go);}}\
-             setTimeout(go,5000);}})();</script>",
+             setTimeout(go,5000);}})();</script>\n\
+             <p>Returning you to the application…</p>\n{frames}\
+             <p><a id=\"post-logout-continue\" href=\"{target}\">Continue</a></p>",
             target = escape(target),
             frames = frames(frontchannel),
             nonce = escape(nonce),

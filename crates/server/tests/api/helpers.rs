@@ -126,6 +126,11 @@ impl TestEnv {
     /// Starts on a port chosen up front so the issuer is the server's real address (the flow redirects
     /// to it), and applies `provision` first.
     pub async fn start_as_issuer(&self, provision: &str) -> TestApp {
+        self.start_as_issuer_with(provision, &[]).await
+    }
+
+    /// Like `start_as_issuer`, with `extra` global arguments.
+    pub async fn start_as_issuer_with(&self, provision: &str, extra: &[&str]) -> TestApp {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -136,7 +141,8 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
-        let args = ["--listen", listen.as_str(), "--issuer", issuer.as_str()];
+        let mut args = vec!["--listen", listen.as_str(), "--issuer", issuer.as_str()];
+        args.extend_from_slice(extra);
         // The master key file the server will read, so secrets sealed here open there.
         let master =
             valet_server::startup::master_key(&self.config(&args, SecretEnv::default()), &db)

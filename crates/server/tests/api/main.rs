@@ -7,6 +7,7 @@ mod code_flow;
 mod discovery;
 mod helpers;
 mod jwks;
+mod logout;
 mod operations;
 mod secret_rotation;
 mod startup;
