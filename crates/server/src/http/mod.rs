@@ -21,10 +21,7 @@ use valet_core::params::Params;
 
 /// The parameters of a browser request that may come as GET (query) or POST (form body), as the
 /// authorization and end-session endpoints do; a POST that is not a form gets an error page.
-pub(crate) fn request_params(
-    req: &HttpRequest,
-    body: &[u8],
-) -> Result<Params, Box<HttpResponse>> {
+pub(crate) fn request_params(req: &HttpRequest, body: &[u8]) -> Result<Params, Box<HttpResponse>> {
     if req.method() != Method::POST {
         return Ok(Params::parse_urlencoded(req.query_string()));
     }

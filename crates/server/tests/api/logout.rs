@@ -20,18 +20,18 @@ const SECRET: &str = "web-client-secret-0123456789abcdef";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "https://web.example/cb";
-const AFTER: &str = "https://web.example/after-logout";
+pub(crate) const AFTER: &str = "https://web.example/after-logout";
 /// The conformance suite's kind of state: punctuation that must survive encoding byte for byte.
 const STATE: &str = "abcXYZ0123!\"#$%&'()*,-./:<=>?@[\\]^_`{|}~";
 
 /// A relying party's back-channel logout endpoint: records every POST body.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     bodies: Arc<Mutex<Vec<String>>>,
 }
 
 impl Receiver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&bodies);
         let server = HttpServer::new(move || {
@@ -60,7 +60,7 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         self.bodies
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -68,7 +68,7 @@ impl Receiver {
     }
 
     /// Waits up to `secs` for the `n`th delivery.
-    async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
         for _ in 0..secs * 10 {
             if self.received().len() >= n {
                 break;
@@ -79,7 +79,7 @@ impl Receiver {
     }
 }
 
-fn provision(backchannel: &str) -> String {
+pub(crate) fn provision(backchannel: &str) -> String {
     format!(
         r#"
 [[clients]]
@@ -121,7 +121,7 @@ async fn start(backend: Backend, receiver: &Receiver) -> (TestEnv, TestApp) {
     (env, app)
 }
 
-fn enc(text: &str) -> String {
+pub(crate) fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
@@ -133,8 +133,8 @@ fn authorize_url(app: &TestApp, extra: &str) -> String {
     )
 }
 
-/// Logs alice in and consents; returns the tokens of the code exchange.
-async fn sign_in(browser: &mut Browser, app: &TestApp) -> Value {
+/// Logs alice in (consenting when asked); returns the tokens of the code exchange.
+pub(crate) async fn sign_in(browser: &mut Browser, app: &TestApp) -> Value {
     let interaction = browser
         .get(&authorize_url(app, ""))
         .await
@@ -146,16 +146,23 @@ async fn sign_in(browser: &mut Browser, app: &TestApp) -> Value {
         ("username", "alice".to_owned()),
         ("password", "alice's long password".to_owned()),
     ];
-    browser
+    let mut done = browser
         .post(&format!("{interaction}/login"), &pairs(&form))
         .await;
-    let consent = browser.get(&interaction).await;
-    let done = browser
-        .post(
-            &format!("{interaction}/consent"),
-            &[("csrf", &consent.field("csrf")), ("decision", "allow")],
-        )
-        .await;
+    // Consent is asked once per user and client; later sign-ins skip it.
+    if !done
+        .location
+        .as_deref()
+        .is_some_and(|l| l.starts_with(REDIRECT))
+    {
+        let consent = browser.get(&interaction).await;
+        done = browser
+            .post(
+                &format!("{interaction}/consent"),
+                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
+            )
+            .await;
+    }
     let code = done
         .location_param("code")
         .unwrap_or_else(|| panic!("no code: {:?}", done.location));
@@ -173,7 +180,7 @@ async fn sign_in(browser: &mut Browser, app: &TestApp) -> Value {
     tokens
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn token(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let response = app
         .http
         .post(format!("{}/token", app.address))
@@ -189,13 +196,13 @@ fn pairs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-fn part(jwt: &str, n: usize) -> Value {
+pub(crate) fn part(jwt: &str, n: usize) -> Value {
     let part = jwt.split('.').nth(n).unwrap_or_default();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap_or_default()).unwrap_or_default()
 }
 
 /// What a relying party sees of Valet after a revocation: refresh, introspection, userinfo.
-async fn everything_is_cut(app: &TestApp, tokens: &Value) {
+pub(crate) async fn everything_is_cut(app: &TestApp, tokens: &Value) {
     let refresh = tokens["refresh_token"].as_str().unwrap_or_default();
     let (status, body) = token(
         app,
@@ -230,7 +237,7 @@ async fn everything_is_cut(app: &TestApp, tokens: &Value) {
 }
 
 /// OIDC Back-Channel Logout 1.0 §2.4 claims, for `sid` of the ID token.
-fn assert_logout_token(body: &str, app: &TestApp, id_token: &str) {
+pub(crate) fn assert_logout_token(body: &str, app: &TestApp, id_token: &str) {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();

@@ -9,5 +9,6 @@ mod helpers;
 mod jwks;
 mod logout;
 mod operations;
+mod replicas;
 mod secret_rotation;
 mod startup;
