@@ -31,6 +31,7 @@ pub struct Form {
     pub action: String,
     pub attributes: BTreeMap<String, String>,
     pub inputs: Vec<BTreeMap<String, String>>,
+    pub buttons: Vec<BTreeMap<String, String>>,
 }
 
 impl Form {
@@ -83,11 +84,33 @@ impl Page {
                     .map_or_else(|| "get".to_owned(), |m| m.to_ascii_lowercase()),
                 action: attributes.get("action").cloned().unwrap_or_default(),
                 inputs: tags(markup, "input"),
+                buttons: tags(markup, "button"),
                 attributes,
             });
             rest = &after[end..];
         }
         forms
+    }
+
+    /// The attributes of every `<NAME …>` element of the body, in document order.
+    pub fn elements(&self, name: &str) -> Vec<BTreeMap<String, String>> {
+        tags(&self.body, name)
+    }
+
+    /// The attributes of the element whose `id` is `id`, if any.
+    pub fn element_by_id(&self, name: &str, id: &str) -> Option<BTreeMap<String, String>> {
+        self.elements(name)
+            .into_iter()
+            .find(|e| e.get("id").map(String::as_str) == Some(id))
+    }
+
+    /// The text of `<title>`, unescaped.
+    pub fn title(&self) -> Option<String> {
+        let start = self.body.find("<title")?;
+        let after = &self.body[start..];
+        let open_end = after.find('>')? + 1;
+        let close = after.find("</title>")?;
+        Some(unescape(after.get(open_end..close)?.trim()))
     }
 
     /// The page's only form (login, consent, form_post).

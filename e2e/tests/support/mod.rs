@@ -7,8 +7,11 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod backchannel;
 pub mod browser;
 pub mod conformance;
+pub mod lifecycle;
+pub mod logout_token;
 pub mod oidc;
 
 use std::cell::Cell;
@@ -35,6 +38,7 @@ pub struct Deployment {
     port: u16,
     postgres_db: Option<String>,
     provision: Option<PathBuf>,
+    env: Vec<(String, String)>,
     starts: Cell<u32>,
 }
 
@@ -59,6 +63,7 @@ impl Deployment {
             port,
             postgres_db,
             provision: None,
+            env: Vec::new(),
             starts: Cell::new(0),
         })
     }
@@ -72,6 +77,13 @@ impl Deployment {
         Ok(deployment)
     }
 
+    /// An environment variable for every start and CLI command of this deployment (the caller's
+    /// own `VALET_*` variables are never passed on).
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn issuer(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -82,24 +94,10 @@ impl Deployment {
         self.starts.set(n);
         let stdout = self.root.join(format!("stdout-{n}.log"));
         let stderr = self.root.join(format!("stderr-{n}.log"));
-        let mut cmd = Command::new(valet_binary()?);
+        let mut cmd = self.command()?;
         cmd.arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--issuer")
-            .arg(self.issuer())
-            .arg("--data-dir")
-            .arg(self.root.join("data"));
-        if let Some(db) = &self.postgres_db {
-            cmd.arg("--database-url")
-                .arg(format!("{}/{db}", postgres_base()));
-        }
-        // Settings from the caller's environment (a master key, an admin password…) would change what we test.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("VALET_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.arg("serve");
+            .arg("serve");
         if let Some(file) = &self.provision {
             cmd.arg("--provision").arg(file);
         }
@@ -117,6 +115,33 @@ impl Deployment {
         };
         valet.wait_until_ready().await?;
         Ok(valet)
+    }
+
+    /// Runs `valet ARGS` as an operator would on this deployment (same issuer, data and database, same
+    /// environment), and returns its output once it exits.
+    pub fn cli(&self, args: &[&str]) -> TestResult<std::process::Output> {
+        Ok(self.command()?.args(args).stdin(Stdio::null()).output()?)
+    }
+
+    /// `valet` with the deployment's global options and environment.
+    fn command(&self) -> TestResult<Command> {
+        let mut cmd = Command::new(valet_binary()?);
+        cmd.arg("--issuer")
+            .arg(self.issuer())
+            .arg("--data-dir")
+            .arg(self.root.join("data"));
+        if let Some(db) = &self.postgres_db {
+            cmd.arg("--database-url")
+                .arg(format!("{}/{db}", postgres_base()));
+        }
+        // Settings from the caller's environment (a master key, an admin password…) would change what we test.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("VALET_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        Ok(cmd)
     }
 }
 

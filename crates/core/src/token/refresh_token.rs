@@ -2,8 +2,9 @@
 //!
 //! Every use rotates the token within its chain. A token presented after it was rotated means two
 //! parties hold it: the whole chain is revoked (that chain only: other devices keep theirs) and the
-//! reuse is audited (`refresh_token.reused`). A refresh
-//! may narrow the scope, never widen it; the chain keeps its absolute lifetime and original auth_time.
+//! reuse is audited (`refresh_token.reused`). A refresh may narrow the scope of the tokens it issues,
+//! never widen it; the chain keeps the scope originally granted, its absolute lifetime and the
+//! original auth_time.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -61,7 +62,9 @@ pub async fn refresh(
     let next = RefreshToken {
         id: Uuid::now_v7(),
         parent_id: Some(token.id),
-        scopes: scopes.clone(),
+        // The chain keeps the scope originally granted: a later refresh without `scope` gets all of it
+        // back (RFC 6749 §6); narrowing applies to the tokens issued now.
+        scopes: token.scopes.clone(),
         created_at: now,
         idle_expires_at: lifetimes.refresh_token_idle.map(|idle| now + idle),
         rotated_at: None,

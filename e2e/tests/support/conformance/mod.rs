@@ -7,6 +7,7 @@
 
 pub mod checks;
 mod id_token;
+pub mod logout;
 pub mod op;
 
 use std::collections::BTreeMap;
