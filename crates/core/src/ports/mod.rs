@@ -1,6 +1,7 @@
 //! Storage ports: what the rules need from persistence. `valet-store` implements them on SQLite and
 //! PostgreSQL; every mutation takes its audit event and writes both in one transaction.
 
+mod admin;
 mod assertions;
 mod grants;
 mod housekeeping;
@@ -8,6 +9,7 @@ mod revocation;
 mod sessions;
 mod tokens;
 
+pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use grants::{CodeStore, GrantStore};
 pub use housekeeping::{HousekeepingStore, Purged};

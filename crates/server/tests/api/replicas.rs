@@ -53,23 +53,32 @@ async fn replica(env: &TestEnv, issuer: &str, port: u16, provision_file: Option<
     if let Some(file) = provision_file {
         args.extend(["--provision".to_owned(), file.to_owned()]);
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_valet"))
-        .args(&args)
-        .env("VALET_MASTER_KEY", MASTER_KEY)
-        .env("VALET_ADMIN_PASSWORD", "replica-admin-password")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("valet serve: {e}"));
     let app = TestApp {
         address: format!("http://{listen}"),
         admin_created: false,
         http: reqwest::Client::new(),
     };
+    // Owned by `Replica` from the start, so that it is killed and reaped on every path.
+    let replica = Replica {
+        child: Command::new(env!("CARGO_BIN_EXE_valet"))
+            .args(&args)
+            .env("VALET_MASTER_KEY", MASTER_KEY)
+            .env("VALET_ADMIN_PASSWORD", "replica-admin-password")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("valet serve: {e}")),
+        app,
+    };
     for _ in 0..200 {
-        let ready = app.http.get(format!("{}/readyz", app.address)).send().await;
+        let ready = replica
+            .app
+            .http
+            .get(format!("{}/readyz", replica.app.address))
+            .send()
+            .await;
         if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-            return Replica { child, app };
+            return replica;
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
