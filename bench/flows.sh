@@ -2,15 +2,23 @@
 # Load benchmark of the protocol endpoints (not a test: prints figures, never fails on a threshold).
 # The server is pinned to CPU 0 and wrk to CPU 1; every scenario is bounded in time and targets
 # 127.0.0.1 only. Reports requests/s, p50/p99 latency and requests per server CPU-second.
+# Scenarios: discovery jwks client_credentials userinfo code_flow refresh introspection.
 #
 #   bench/flows.sh                 # SQLite and PostgreSQL, 16 and 64 connections, 10 s per run
 #   DURATION=5s BACKENDS=sqlite bench/flows.sh
+#   SCENARIOS="refresh introspection" bench/flows.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-10s}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 CONNECTIONS="${CONNECTIONS:-16 64}"
+ALL_SCENARIOS="discovery jwks client_credentials userinfo code_flow refresh introspection"
+SCENARIOS="${SCENARIOS:-$ALL_SCENARIOS}"
+for s in $SCENARIOS; do
+  [[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "unknown scenario $s (known: $ALL_SCENARIOS)" >&2; exit 2; }
+done
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 PG_ADMIN_URL="${VALET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/valet-target}"
 
@@ -33,6 +41,7 @@ REDIRECT="http://127.0.0.1:1/cb"
 REDIRECT_ENC="http%3A%2F%2F127.0.0.1%3A1%2Fcb"
 RP_SECRET="bench-rp-secret-0123456789abcdef0123"
 M2M_SECRET="bench-m2m-secret-0123456789abcdef0123"
+REFRESH_SECRET="bench-refresh-secret-0123456789abcdef"
 cat > "$work/provision.toml" <<TOML
 [[clients]]
 client_id = "bench-rp"
@@ -47,6 +56,16 @@ client_name = "Benchmark machine client"
 client_secret = "$M2M_SECRET"
 grant_types = ["client_credentials"]
 scope = "reports:read"
+
+# Gets a refresh token from every code flow (bound to the SSO session, as without offline_access).
+[[clients]]
+client_id = "bench-refresh"
+client_name = "Benchmark refreshing RP"
+client_secret = "$REFRESH_SECRET"
+redirect_uris = ["$REDIRECT"]
+grant_types = ["authorization_code", "refresh_token"]
+always_issue_refresh_token = true
+first_party = true
 
 [[users]]
 username = "bench"
@@ -87,9 +106,49 @@ login() {
   AUTHORIZE_PATH="/authorize?client_id=bench-rp&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid%20profile%20email&code_challenge=$CHALLENGE&code_challenge_method=S256"
 }
 
+# One authorization code flow on the bench user's SSO session: prints the token endpoint's JSON.
+code_flow_json() { # client_id secret
+  local done code
+  done=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$SESSION_COOKIE" \
+    "$ISS/authorize?client_id=$1&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid%20profile%20email&code_challenge=$CHALLENGE&code_challenge_method=S256")
+  code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$done")
+  [ -n "$code" ] || { echo "no code for $1: $done" >&2; return 1; }
+  curl -fs -u "$1:$2" -d grant_type=authorization_code -d "code=$code" -d "redirect_uri=$REDIRECT" \
+    -d "code_verifier=$VERIFIER" "$ISS/token"
+}
+json_string() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; } # a string member of one-line JSON
+
+# A fresh access token (10 min), so that no run outlives the one it uses.
+fresh_access_token() {
+  local token
+  token=$(code_flow_json bench-rp "$RP_SECRET" | json_string access_token)
+  [ -n "$token" ] || { echo "no access token" >&2; return 1; }
+  echo "$token"
+}
+
+# One refresh token a line, each from its own code flow, so each heads its own chain.
+seed_refresh_tokens() { # count file
+  local token
+  : >"$2"
+  for _ in $(seq 1 "$1"); do
+    token=$(code_flow_json bench-refresh "$REFRESH_SECRET" | json_string refresh_token)
+    [ -n "$token" ] || { echo "seeding refresh tokens failed" >&2; return 1; }
+    echo "$token" >>"$2"
+  done
+}
+
+sql() { # one value from the current backend's database
+  case "$backend" in
+    sqlite) sqlite3 -cmd '.timeout 5000' "$work/data-sqlite/valet.db" "$1" ;;
+    postgres) psql "$url" -Atc "$1" ;;
+  esac
+}
+reuse_events() { sql "SELECT count(*) FROM audit_events WHERE action = 'refresh_token.reused'"; }
+
 run() { # name connections [wrk args...]
   local name="$1" conns="$2"; shift 2
-  local before after out rps p50 p99 total cpu per_cpu extra=""
+  local before after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
+  [ "$name" = refresh ] && reuse_before=$(reuse_events)
   before=$(cpu_ticks "$server_pid")
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency "$@" 2>&1)
   after=$(cpu_ticks "$server_pid")
@@ -105,7 +164,10 @@ run() { # name connections [wrk args...]
     secs=$(awk -v d="$DURATION" 'BEGIN { print d + 0 }')
     extra=" | flows/s $(awk -v f="$flows" -v s="$secs" 'BEGIN { printf "%.0f", f / s }'), flows per CPU-s $(awk -v f="$flows" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", f / c; else print "-" }'), errors $errors"
   fi
+  if grep -q '^check ' <<<"$out"; then extra="$extra | $(sed -n 's/^check //p' <<<"$out")"; fi
+  if [ -n "$reuse_before" ]; then extra="$extra, reuse events on the server $(($(reuse_events) - reuse_before))"; fi
   if grep -q 'Non-2xx' <<<"$out" && [ "$name" != "code flow" ]; then extra="$extra | $(grep 'Non-2xx' <<<"$out" | xargs)"; fi
+  if grep -q 'Socket errors' <<<"$out"; then extra="$extra | $(grep 'Socket errors' <<<"$out" | xargs)"; fi
   grep '^unexpected' <<<"$out" | sort | uniq -c | head -n 3 >&2 || true
   printf '| %-18s | %3s | %9s | %7s | %7s | %6s | %9s |%s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$cpu" "$per_cpu" "$extra"
 }
@@ -114,6 +176,10 @@ echo "== machine"
 echo "cpus: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); memory: $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo)"
 echo "valet: $VALET_BIN (release), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
 echo "server pinned to CPU 0 (one actix worker), wrk to CPU 1 (1 thread); $DURATION per run"
+echo "scenarios: $SCENARIOS"
+if want refresh && [[ " $BACKENDS " == *" sqlite "* ]] && ! command -v sqlite3 >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null
+fi
 
 for backend in $BACKENDS; do
   case "$backend" in
@@ -131,12 +197,27 @@ for backend in $BACKENDS; do
   echo "| scenario           | con |     req/s | p50 ms  | p99 ms  | CPU s  | req/CPU-s |"
   echo "|---|---|---|---|---|---|---|"
   for conns in $CONNECTIONS; do
-    run "discovery" "$conns" "$ISS/.well-known/openid-configuration"
-    run "jwks" "$conns" "$ISS/jwks"
-    run "client credentials" "$conns" -s bench/lua/client_credentials.lua "$ISS/token" -- "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)"
-    run "userinfo" "$conns" -s bench/lua/bearer.lua "$ISS/userinfo" -- "$ACCESS_TOKEN"
-    run "code flow" "$conns" -s bench/lua/code_flow.lua "$ISS" -- "$AUTHORIZE_PATH" "$SESSION_COOKIE" \
+    want discovery && run "discovery" "$conns" "$ISS/.well-known/openid-configuration"
+    want jwks && run "jwks" "$conns" "$ISS/jwks"
+    want client_credentials && run "client credentials" "$conns" -s bench/lua/client_credentials.lua "$ISS/token" -- "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)"
+    if want userinfo; then
+      ACCESS_TOKEN=$(fresh_access_token)
+      run "userinfo" "$conns" -s bench/lua/bearer.lua "$ISS/userinfo" -- "$ACCESS_TOKEN"
+    fi
+    want code_flow && run "code flow" "$conns" -s bench/lua/code_flow.lua "$ISS" -- "$AUTHORIZE_PATH" "$SESSION_COOKIE" \
       "$(printf 'bench-rp:%s' "$RP_SECRET" | base64 -w0)" "$REDIRECT_ENC" "$VERIFIER"
+    if want refresh; then
+      # Fresh chains every run: the last answers of the previous run were never read.
+      seed_refresh_tokens "$((conns + 8))" "$work/refresh_tokens"
+      run "refresh" "$conns" -s bench/lua/refresh.lua "$ISS/token" -- \
+        "$(printf 'bench-refresh:%s' "$REFRESH_SECRET" | base64 -w0)" "$work/refresh_tokens" 1
+    fi
+    if want introspection; then
+      # bench-m2m stands for a resource server: a confidential client asking about a user's token.
+      ACCESS_TOKEN=$(fresh_access_token)
+      run "introspection" "$conns" -s bench/lua/introspection.lua "$ISS/introspect" -- \
+        "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)" "$ACCESS_TOKEN"
+    fi
   done
   stop_server
   [ "$backend" = postgres ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
