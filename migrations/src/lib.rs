@@ -11,6 +11,8 @@ mod m20261122_000002_create_used_assertions;
 mod m20261122_000003_extend_authorization_codes;
 mod m20261122_000004_index_users_email_lower;
 mod m20261122_000005_extend_clients;
+mod m20261130_000001_index_admin_listings;
+mod m20261130_000002_index_users_search;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_extend_authorization_codes::Migration),
             Box::new(m20261122_000004_index_users_email_lower::Migration),
             Box::new(m20261122_000005_extend_clients::Migration),
+            Box::new(m20261130_000001_index_admin_listings::Migration),
+            Box::new(m20261130_000002_index_users_search::Migration),
         ]
     }
 }

@@ -25,6 +25,11 @@ impl Actor {
         Self(format!("user:{id}"))
     }
 
+    /// A client acting on its own behalf (client credentials).
+    pub fn client(client_id: &str) -> Self {
+        Self(format!("client:{client_id}"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

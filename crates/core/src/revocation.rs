@@ -81,16 +81,18 @@ impl Cascade {
         }
     }
 
-    /// A password change: every other session of the user ends (grants stay: consent is unchanged).
-    pub fn password_changed(user_id: Uuid, current_session: Option<Uuid>) -> Self {
+    /// Every session of the user but `except` ends (grants stay: consent is unchanged).
+    pub fn end_user_sessions(user_id: Uuid, except: Option<Uuid>, reason: &str) -> Self {
         Self {
             grants: Grants::None,
-            sessions: Sessions::OfUser {
-                user_id,
-                except: current_session,
-            },
-            reason: "password changed".to_owned(),
+            sessions: Sessions::OfUser { user_id, except },
+            reason: reason.to_owned(),
         }
+    }
+
+    /// A password change: every other session of the user ends.
+    pub fn password_changed(user_id: Uuid, current_session: Option<Uuid>) -> Self {
+        Self::end_user_sessions(user_id, current_session, "password changed")
     }
 
     /// The audit action this cascade is recorded under.

@@ -65,6 +65,10 @@ pub struct GlobalArgs {
     /// [default: none].
     #[arg(long, global = true, env = "VALET_OUTBOUND_ALLOW_NETWORKS")]
     pub outbound_allow_networks: Option<String>,
+    /// Directory of the built admin console (`scripts/build-console` prints it); served at
+    /// ISSUER/admin/ [default: none: /admin/ explains how to build it].
+    #[arg(long, global = true, env = "VALET_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
     /// Do not apply pending database migrations first (every command applies them by default).
     #[arg(long, global = true, env = "VALET_NO_MIGRATE")]
     pub no_migrate: bool,

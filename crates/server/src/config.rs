@@ -25,6 +25,8 @@ pub struct Config {
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
     pub outbound: OutboundConfig,
+    /// The built admin console's assets, served at `{issuer}/admin/`.
+    pub console_dir: Option<PathBuf>,
 }
 
 /// Where the master key comes from: `VALET_MASTER_KEY`, or a file (created on first start).
@@ -268,6 +270,7 @@ impl Config {
             keys,
             tokens,
             outbound,
+            console_dir: args.console_dir.clone().or(file.console_dir),
         })
     }
 }

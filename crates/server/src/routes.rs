@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
+use crate::admin;
 use crate::http::{
     authorize, health, interaction, jwks, lifecycle, logout, telemetry, token, userinfo, well_known,
 };
@@ -59,7 +60,8 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     .route("/revoke", web::post().to(lifecycle::revoke))
                     .route("/introspect", web::post().to(lifecycle::introspect))
                     .route("/userinfo", web::get().to(userinfo::userinfo))
-                    .route("/userinfo", web::post().to(userinfo::userinfo)),
+                    .route("/userinfo", web::post().to(userinfo::userinfo))
+                    .service(web::scope(valet_admin_api::BASE_PATH).configure(admin::configure)),
             ),
     );
 }

@@ -6,11 +6,14 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 
+use valet_core::admin::ADMIN_SCOPE;
 use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::ClientId;
 use valet_core::clock::Clock;
 use valet_core::keys::{KeyContext, KeyError, KeyRing, MasterKey, load_ring};
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{KeyStore, StoreError, UserStore};
+use valet_core::ports::{AdminStore, ClientStore, KeyStore, StoreError, UserStore};
+use valet_core::provision::{ClientEntry, ProvisionError, client_from_spec};
 use valet_core::random::{OsRandom, Random, opaque_token};
 use valet_core::user::{ADMIN_ROLE, User, Username};
 use valet_store::Database;
@@ -198,6 +201,54 @@ pub async fn bootstrap_admin(
         username,
         password: generated.then_some(password),
     }))
+}
+
+/// The admin console's OAuth client: public (code + PKCE), first-party, allowed the admin scope.
+pub const CONSOLE_CLIENT_ID: &str = "valet-console";
+
+/// Registers the console's client, or brings it in line with the current issuer; idempotent.
+pub async fn bootstrap_console_client(
+    config: &Config,
+    db: &Database,
+    clock: &dyn Clock,
+) -> Result<(), StartupError> {
+    let home = config.issuer.endpoint("admin/");
+    let entry = ClientEntry {
+        client_id: CONSOLE_CLIENT_ID.into(),
+        client_name: "Valet admin console".into(),
+        token_endpoint_auth_method: Some("none".into()),
+        redirect_uris: vec![home.clone()],
+        post_logout_redirect_uris: vec![home],
+        grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
+        scope: Some(format!("openid {ADMIN_SCOPE}")),
+        first_party: true,
+        always_issue_refresh_token: true,
+        ..Default::default()
+    };
+    let invalid = |e: ProvisionError| StartupError::Io(format!("the console client: {e}"));
+    let spec = entry.validate(0).map_err(invalid)?;
+    let id = ClientId::parse(CONSOLE_CLIENT_ID).map_err(|e| StartupError::Io(e.to_string()))?;
+    let existing = db.find_client(&id).await?;
+    let now = clock.now();
+    let Some(client) = client_from_spec(spec, existing.as_ref(), now, None).map_err(invalid)?
+    else {
+        return Ok(());
+    };
+    let event = AuditEvent::new(
+        now,
+        Actor::system(),
+        if existing.is_some() {
+            "client.updated"
+        } else {
+            "client.created"
+        },
+    )
+    .target("client", CONSOLE_CLIENT_ID);
+    match existing {
+        Some(_) => db.update_client(&client, &event).await?,
+        None => db.insert_client(&client, &event).await?,
+    }
+    Ok(())
 }
 
 pub struct AdminCreated {

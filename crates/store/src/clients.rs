@@ -138,7 +138,7 @@ pub(crate) fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
 }
 
 /// The row for a client, every column from the domain value.
-fn to_row(client: &Client) -> clients::Model {
+pub(crate) fn to_row(client: &Client) -> clients::Model {
     let m = &client.metadata;
     let previous = client.previous_secret.as_ref();
     let sealed = client.sealed_secret.as_ref();

@@ -132,11 +132,15 @@ impl OutboxStore for Database {
     async fn list_outbox(
         &self,
         status: Option<OutboxStatus>,
+        before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let mut query = outbox::Entity::find().order_by_desc(outbox::Column::CreatedAt);
+        let mut query = outbox::Entity::find().order_by_desc(outbox::Column::Id);
         if let Some(status) = status {
             query = query.filter(outbox::Column::Status.eq(status.as_str()));
+        }
+        if let Some(before) = before {
+            query = query.filter(outbox::Column::Id.lt(before));
         }
         query
             .limit(limit)

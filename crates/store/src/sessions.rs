@@ -18,7 +18,7 @@ use crate::convert::{corrupt, parse_list, string_list};
 use crate::database::{Database, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
-fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
+pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
     Ok(Session {
         id: row.id,
         user_id: row.user_id,

@@ -122,6 +122,21 @@ async fn with_roles(conn: &impl ConnectionTrait, row: users::Model) -> Result<Us
     to_domain(row, own)
 }
 
+/// User rows, in their order, with their roles (one query for all the roles).
+pub(crate) async fn all_with_roles(
+    conn: &impl ConnectionTrait,
+    rows: Vec<users::Model>,
+) -> Result<Vec<User>, StoreError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut roles = roles_of(conn, &ids).await?;
+    rows.into_iter()
+        .map(|row| {
+            let own = roles.remove(&row.id).unwrap_or_default();
+            to_domain(row, own)
+        })
+        .collect()
+}
+
 /// Inserts a user row and its roles.
 pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     to_row(user)?
@@ -136,6 +151,14 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(
 pub(crate) async fn replace(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     let row = to_row(user)?.into_active_model().reset_all();
     row.update(conn).await.map_err(backend)?;
+    replace_roles(conn, user).await
+}
+
+/// Replaces a user's `user_roles` rows with `user.roles`.
+pub(crate) async fn replace_roles(
+    conn: &impl ConnectionTrait,
+    user: &User,
+) -> Result<(), StoreError> {
     user_roles::Entity::delete_many()
         .filter(user_roles::Column::UserId.eq(user.id))
         .exec(conn)
@@ -232,14 +255,7 @@ impl UserStore for Database {
             .all(&self.conn)
             .await
             .map_err(backend)?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut roles = roles_of(&self.conn, &ids).await?;
-        rows.into_iter()
-            .map(|row| {
-                let own = roles.remove(&row.id).unwrap_or_default();
-                to_domain(row, own)
-            })
-            .collect()
+        all_with_roles(&self.conn, rows).await
     }
 
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {

@@ -170,7 +170,7 @@ async fn revoking_a_grant_reaches_everything_under_it_and_nothing_else(postgres:
     );
     assert!(!refresh_revoked(&db, &bound).await);
     assert!(
-        db.list_outbox(None, 10)
+        db.list_outbox(None, None, 10)
             .await
             .unwrap_or_default()
             .is_empty()
@@ -224,7 +224,7 @@ async fn revoking_a_grant_reaches_everything_under_it_and_nothing_else(postgres:
     assert!(!refresh_revoked(&db, &bobs_token).await);
 
     let queued = db
-        .list_outbox(Some(OutboxStatus::Pending), 10)
+        .list_outbox(Some(OutboxStatus::Pending), None, 10)
         .await
         .unwrap_or_default();
     assert_eq!(queued.len(), 1);
@@ -401,7 +401,7 @@ async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: b
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let delivered = db
-        .list_outbox(Some(OutboxStatus::Delivered), 10)
+        .list_outbox(Some(OutboxStatus::Delivered), None, 10)
         .await
         .unwrap_or_default();
     assert_eq!(delivered.len(), 1);

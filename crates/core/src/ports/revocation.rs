@@ -42,10 +42,11 @@ pub trait OutboxStore: Send + Sync {
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
     async fn record_delivery(&self, id: Uuid, outcome: &DeliveryOutcome) -> Result<(), StoreError>;
-    /// Newest first; `status` filters.
+    /// Newest first, before `before` (an id: ids are time-ordered); `status` filters.
     async fn list_outbox(
         &self,
         status: Option<OutboxStatus>,
+        before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
 }

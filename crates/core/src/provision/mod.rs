@@ -198,6 +198,21 @@ fn user_change(
     })
 }
 
+/// The client a validated spec makes: new (`existing` is `None`), or `existing` rewritten; `None`
+/// when nothing would change. The admin API registers and edits clients through this, so API and
+/// provisioning files follow one set of rules.
+pub fn client_from_spec(
+    spec: ClientSpec,
+    existing: Option<&Client>,
+    now: DateTime<Utc>,
+    sealer: Option<&SecretSealer<'_>>,
+) -> Result<Option<Client>, ProvisionError> {
+    Ok(match client_change(spec, existing, now, sealer)? {
+        Change::Create(client) | Change::Update(client) => Some(client),
+        Change::None => None,
+    })
+}
+
 fn client_change(
     spec: ClientSpec,
     existing: Option<&Client>,

@@ -11,7 +11,7 @@ use valet_core::random::OsRandom;
 use valet_core::revocation::{Cascade, Grants};
 use valet_core::secret::Secret;
 
-use super::grants::{client_named, run_cascade};
+use super::grants::{client_named, describe, run_cascade};
 use super::{Failure, Output};
 use crate::cli::ClientCommand;
 use crate::config::{Config, parse_duration};
@@ -193,7 +193,11 @@ async fn set_disabled(
     }
     if disable {
         let cascade = Cascade::revoke_grants(Grants::OfClient(client.id), "client disabled");
-        run_cascade(db, &cascade, false, out).await?;
+        let revoked = run_cascade(db, &cascade, false).await?;
+        out.emit(
+            &serde_json::json!({ "client_id": client_id, "disabled": true, "revoked": revoked }),
+            |_| format!("Client `{client_id}` is disabled.\n{}", describe(&revoked)),
+        );
     } else {
         out.emit(
             &serde_json::json!({ "client_id": client_id, "disabled": false }),

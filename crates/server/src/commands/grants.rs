@@ -29,19 +29,17 @@ pub(super) async fn client_named(db: &Database, client_id: &str) -> Result<Clien
         .ok_or_else(|| Failure::new(format!("no client `{client_id}`")))
 }
 
-/// Runs a cascade as the CLI and prints what it revoked.
+/// Runs a cascade as the CLI.
 pub(super) async fn run_cascade(
     db: &Database,
     cascade: &Cascade,
     dry_run: bool,
-    out: Output,
 ) -> Result<CascadeReport, Failure> {
-    let report = revocation::cascade(db, cascade, Actor::cli(), SystemClock.now(), dry_run).await?;
-    out.emit(&report, describe);
-    Ok(report)
+    Ok(revocation::cascade(db, cascade, Actor::cli(), SystemClock.now(), dry_run).await?)
 }
 
-fn describe(r: &CascadeReport) -> String {
+/// What a cascade cut, in words.
+pub(super) fn describe(r: &CascadeReport) -> String {
     let verb = if r.dry_run { "Would revoke" } else { "Revoked" };
     let mut text = format!(
         "{verb}: {} grants, {} refresh tokens, {} codes, {} sessions; {} back-channel logout tokens.",
@@ -146,7 +144,9 @@ pub async fn run(
                     return Err(Failure::new("name a --grant, a --user or a --client"));
                 }
             };
-            run_cascade(&db, &Cascade::revoke_grants(grants, &reason), dry_run, out).await?;
+            let report =
+                run_cascade(&db, &Cascade::revoke_grants(grants, &reason), dry_run).await?;
+            out.emit(&report, describe);
         }
     }
     Ok(())
@@ -164,7 +164,7 @@ pub async fn outbox(
         .map(|s| s.parse::<OutboxStatus>())
         .transpose()
         .map_err(|e| Failure::new(e.to_string()))?;
-    let rows = db.list_outbox(status, limit).await?;
+    let rows = db.list_outbox(status, None, limit).await?;
     out.emit(&rows, |rows| {
         let mut text = format!(
             "{:<38} {:<10} {:>8} {:<26} {}",

@@ -13,6 +13,11 @@ pub async fn serve(
     out: Output,
 ) -> Result<(), Failure> {
     let issuer = config.issuer.to_string();
+    let console = config.issuer.endpoint("admin/");
+    let console_built = config
+        .console_dir
+        .as_ref()
+        .is_some_and(|d| d.join("index.html").is_file());
     let database = config.database.to_string();
     let app = Application::build(config, provision, migrate).await?;
     if let Some(admin) = &app.admin {
@@ -28,6 +33,16 @@ pub async fn serve(
             },
         );
     }
+    out.emit(
+        &serde_json::json!({ "issuer": issuer, "admin_console": console, "admin_console_built": console_built }),
+        |_| {
+            if console_built {
+                format!("Admin console: {console} (sign in as an administrator, e.g. `admin`).")
+            } else {
+                format!("Admin console: {console} is not built; run scripts/build-console and pass --console-dir.")
+            }
+        },
+    );
     tracing::info!(addr = %app.addr(), %issuer, %database, "valet is serving");
     app.run_until_stopped().await?;
     tracing::info!("valet stopped");

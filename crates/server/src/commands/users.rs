@@ -8,7 +8,7 @@ use valet_core::provision::UserEntry;
 use valet_core::revocation::{self, Cascade};
 use valet_core::user::{StandardClaims, User};
 
-use super::grants::{run_cascade, user_named};
+use super::grants::{describe, run_cascade, user_named};
 use super::{Failure, Output, password_from};
 use crate::cli::UserCommand;
 use crate::config::Config;
@@ -124,13 +124,10 @@ pub async fn run(
             }
             // Also when already disabled: whatever is still live is cut off (idempotent).
             let cascade = Cascade::user_cut_off(user.id, "user disabled");
-            run_cascade(&db, &cascade, false, out).await?;
-            out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled }), |_| {
-                if user.disabled {
-                    format!("User `{}` was already disabled.", user.username.as_str())
-                } else {
-                    format!("User `{}` is disabled.", user.username.as_str())
-                }
+            let revoked = run_cascade(&db, &cascade, false).await?;
+            out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled, "revoked": revoked }), |_| {
+                let state = if user.disabled { "was already disabled" } else { "is disabled" };
+                format!("User `{}` {state}.\n{}", user.username.as_str(), describe(&revoked))
             });
         }
         UserCommand::List => {

@@ -18,6 +18,7 @@ pub(super) struct FileConfig {
     pub(super) master_key_file: Option<PathBuf>,
     pub(super) log_format: Option<String>,
     pub(super) log_level: Option<String>,
+    pub(super) console_dir: Option<PathBuf>,
     #[serde(default)]
     pub(super) keys: FileKeys,
     #[serde(default)]

@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a random port, on SQLite and on PostgreSQL.
 
+mod admin;
 mod browser;
 mod cli;
 mod client_secret_jwt;

@@ -1,0 +1,121 @@
+//! `/grants`: per user and per client, with scopes, dates and live refresh tokens; revoking one
+//! (the cascade, with a dry run); ending one session.
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+use serde::Deserialize;
+use uuid::Uuid;
+use valet_admin_api::{GrantView, Page, RevocationView};
+use valet_core::ports::{AdminStore, ClientStore, GrantFilter, GrantStore, SessionStore};
+use valet_core::revocation::{Cascade, Grants};
+
+use super::auth::Admin;
+use super::problem::ApiError;
+use super::views::grant_view;
+use super::{RevocationQuery, decode_cursor, encode_cursor, revoke};
+use crate::state::AppState;
+
+type Data = web::Data<AppState>;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantQuery {
+    /// Only this user's grants.
+    pub user_id: Option<Uuid>,
+    /// Only grants to this client (its `client_id`).
+    pub client_id: Option<String>,
+    /// Only grants that are not revoked.
+    #[serde(default)]
+    pub live: bool,
+    pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/grants", tag = "grants", params(GrantQuery),
+    responses((status = 200, body = Page<GrantView>)), security(("bearer" = [])))]
+pub async fn list(
+    state: Data,
+    _: Admin,
+    query: web::Query<GrantQuery>,
+) -> Result<web::Json<Page<GrantView>>, ApiError> {
+    let limit = query
+        .limit
+        .unwrap_or(super::DEFAULT_LIMIT)
+        .clamp(1, super::MAX_LIMIT);
+    let before = match &query.cursor {
+        Some(cursor) => {
+            Some(Uuid::parse_str(&decode_cursor(cursor)?).map_err(|_| super::bad_cursor())?)
+        }
+        None => None,
+    };
+    let client = match &query.client_id {
+        Some(id) => Some(super::clients::find(&state, id).await?.id),
+        None => None,
+    };
+    let filter = GrantFilter {
+        user_id: query.user_id,
+        client,
+        live_only: query.live,
+    };
+    let mut rows = state
+        .db
+        .page_grants(filter, before, limit + 1, state.clock.now())
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut clients = BTreeMap::new();
+    for row in &rows {
+        if let std::collections::btree_map::Entry::Vacant(slot) = clients.entry(row.grant.client) {
+            slot.insert(state.db.find_client_by_id(row.grant.client).await?);
+        }
+    }
+    let items = rows
+        .iter()
+        .map(|row| grant_view(row, clients.get(&row.grant.client).and_then(Option::as_ref)))
+        .collect();
+    let next_cursor = more
+        .then(|| rows.last().map(|g| encode_cursor(&g.grant.id.to_string())))
+        .flatten();
+    Ok(web::Json(Page { items, next_cursor }))
+}
+
+#[utoipa::path(post, path = "/grants/{id}/revoke", tag = "grants", params(RevocationQuery),
+    responses((status = 200, body = RevocationView), (status = 404, body = valet_admin_api::Problem)), security(("bearer" = [])))]
+pub async fn revoke_one(
+    state: Data,
+    admin: Admin,
+    path: web::Path<Uuid>,
+    query: web::Query<RevocationQuery>,
+) -> Result<web::Json<RevocationView>, ApiError> {
+    let grant = state
+        .db
+        .find_grant(*path)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no grant {}", *path)))?;
+    let plan = Cascade::revoke_grants(Grants::One(grant.id), "revoked by an administrator");
+    revoke(&state, &admin, &plan, query.dry_run).await
+}
+
+#[utoipa::path(post, path = "/sessions/{id}/end", tag = "sessions", params(RevocationQuery),
+    responses((status = 200, body = RevocationView), (status = 404, body = valet_admin_api::Problem)), security(("bearer" = [])))]
+pub async fn end_session(
+    state: Data,
+    admin: Admin,
+    path: web::Path<Uuid>,
+    query: web::Query<RevocationQuery>,
+) -> Result<web::Json<RevocationView>, ApiError> {
+    let session = state
+        .db
+        .find_session_by_id(*path)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no session {}", *path)))?;
+    revoke(
+        &state,
+        &admin,
+        &Cascade::end_session(session.id, "ended by an administrator"),
+        query.dry_run,
+    )
+    .await
+}

@@ -1,0 +1,84 @@
+//! Clients: the searchable listing by client_id, metadata rewrites and deletions.
+
+use sea_orm::ActiveValue::NotSet;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+use valet_core::client::Client;
+use valet_core::ports::StoreError;
+
+use super::search::{contains, needle, starts_with};
+use crate::database::backend;
+use crate::entities::clients;
+
+pub(super) async fn page(
+    conn: &impl ConnectionTrait,
+    query: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Client>, StoreError> {
+    let mut select = clients::Entity::find()
+        .order_by_asc(clients::Column::ClientId)
+        .limit(limit);
+    if let Some(after) = after {
+        select = select.filter(clients::Column::ClientId.gt(after));
+    }
+    if let Some(needle) = needle(query) {
+        select = select.filter(
+            Condition::any()
+                .add(starts_with(clients::Column::ClientId, &needle))
+                .add(contains(clients::Column::Name, &needle)),
+        );
+    }
+    select
+        .all(conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(crate::clients::to_domain)
+        .collect()
+}
+
+/// Rewrites the registration metadata and `updated_at`. The client_id, creation time and every
+/// secret column (current, previous, sealed) keep what the row holds: secrets change only through
+/// `ClientStore::set_client_secret`.
+pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
+    let mut row = crate::clients::to_row(client)
+        .into_active_model()
+        .reset_all();
+    row.id = NotSet;
+    row.client_id = NotSet;
+    row.created_at = NotSet;
+    row.secret_hash = NotSet;
+    row.previous_secret_hash = NotSet;
+    row.previous_secret_expires_at = NotSet;
+    row.secret_sealed = NotSet;
+    row.secret_sealed_nonce = NotSet;
+    let result = clients::Entity::update_many()
+        .set(row)
+        .filter(clients::Column::Id.eq(client.id))
+        .exec(conn)
+        .await
+        .map_err(backend)?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("client {}", client.id)))
+    }
+}
+
+/// Grants, codes, tokens and interactions go with the row (ON DELETE CASCADE); queued outbox
+/// messages stay, detached (SET NULL).
+pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    let result = clients::Entity::delete_by_id(id)
+        .exec(conn)
+        .await
+        .map_err(backend)?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("client {id}")))
+    }
+}

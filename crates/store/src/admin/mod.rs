@@ -1,0 +1,109 @@
+//! `AdminStore`: the admin API's keyset-paginated listings and searches, whole-object updates and
+//! deletions with their audit events, and the overview's counts.
+//!
+//! Pages never use OFFSET: each continues strictly after the last key of the previous page (username,
+//! client_id, or a UUIDv7 id walked downwards), so page 10,000 costs what page 1 costs. The indexes
+//! these walks rely on are created by `m20261130_000001_index_admin_listings`, and the user search's
+//! trigram indexes (PostgreSQL) by `m20261130_000002_index_users_search`.
+
+mod audit;
+mod clients;
+mod counts;
+mod grants;
+mod search;
+mod users;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+use valet_core::audit::AuditEvent;
+use valet_core::client::Client;
+use valet_core::ports::{
+    AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary, StoreError,
+};
+use valet_core::session::Session;
+use valet_core::user::User;
+
+use crate::audit as audit_log;
+use crate::database::{Database, backend};
+
+#[async_trait]
+impl AdminStore for Database {
+    async fn page_users(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<User>, StoreError> {
+        users::page(&self.conn, query, after, limit).await
+    }
+
+    async fn page_clients(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<Client>, StoreError> {
+        clients::page(&self.conn, query, after, limit).await
+    }
+
+    async fn page_grants(
+        &self,
+        filter: GrantFilter,
+        before: Option<Uuid>,
+        limit: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<GrantSummary>, StoreError> {
+        grants::page(&self.conn, filter, before, limit, now).await
+    }
+
+    async fn page_audit(
+        &self,
+        filter: &AuditFilter,
+        before: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::page(&self.conn, filter, before, limit).await
+    }
+
+    async fn user_sessions(
+        &self,
+        user_id: Uuid,
+        active_only: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        users::sessions(&self.conn, user_id, active_only, now).await
+    }
+
+    async fn update_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        users::update(&txn, user).await?;
+        audit_log::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn delete_user(&self, id: Uuid, event: &AuditEvent) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        users::delete(&txn, id).await?;
+        audit_log::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn update_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        clients::update(&txn, client).await?;
+        audit_log::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn delete_client(&self, id: Uuid, event: &AuditEvent) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        clients::delete(&txn, id).await?;
+        audit_log::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)
+    }
+
+    async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError> {
+        counts::counts(&self.conn, now).await
+    }
+}

@@ -1,0 +1,98 @@
+//! Users: the searchable listing by username, a user's sessions, and whole-user rewrites and deletions.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::NotSet;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+use valet_core::ports::StoreError;
+use valet_core::session::Session;
+use valet_core::user::User;
+
+use super::search::{contains, needle, starts_with};
+use crate::database::backend;
+use crate::entities::{sessions, users};
+
+/// Usernames are stored lowercased (`Username::parse`), so `after` is compared lowercased too.
+pub(super) async fn page(
+    conn: &impl ConnectionTrait,
+    query: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<User>, StoreError> {
+    let mut select = users::Entity::find()
+        .order_by_asc(users::Column::Username)
+        .limit(limit);
+    if let Some(after) = after {
+        select = select.filter(users::Column::Username.gt(after.to_lowercase()));
+    }
+    if let Some(needle) = needle(query) {
+        select = select.filter(
+            Condition::any()
+                .add(starts_with(users::Column::Username, &needle))
+                .add(starts_with(users::Column::Email, &needle))
+                .add(contains(users::Column::Name, &needle)),
+        );
+    }
+    let rows = select.all(conn).await.map_err(backend)?;
+    crate::users::all_with_roles(conn, rows).await
+}
+
+pub(super) async fn sessions(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    active_only: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>, StoreError> {
+    let mut select = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .order_by_desc(sessions::Column::CreatedAt)
+        .order_by_desc(sessions::Column::Id);
+    if active_only {
+        select = select
+            .filter(sessions::Column::EndedAt.is_null())
+            .filter(sessions::Column::ExpiresAt.gt(now));
+    }
+    select
+        .all(conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(crate::sessions::session_from)
+        .collect()
+}
+
+/// Rewrites every claim column, `disabled`, `updated_at` and the roles; the username, password hash
+/// and creation time are not the admin's to rewrite here.
+pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
+    let mut row = crate::users::to_row(user)?.into_active_model().reset_all();
+    row.id = NotSet;
+    row.username = NotSet;
+    row.password_hash = NotSet;
+    row.created_at = NotSet;
+    let result = users::Entity::update_many()
+        .set(row)
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await
+        .map_err(backend)?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::NotFound(format!("user {}", user.id)));
+    }
+    crate::users::replace_roles(conn, user).await
+}
+
+/// Sessions, grants, codes, tokens and roles go with the row (ON DELETE CASCADE).
+pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    let result = users::Entity::delete_by_id(id)
+        .exec(conn)
+        .await
+        .map_err(backend)?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("user {id}")))
+    }
+}
