@@ -41,9 +41,9 @@ pub(super) async fn page(
         .collect()
 }
 
-/// Rewrites the registration metadata and `updated_at`. The client_id, creation time and every
-/// secret column (current, previous, sealed) keep what the row holds: secrets change only through
-/// `ClientStore::set_client_secret`.
+/// Rewrites the registration metadata and `updated_at`. The client_id, creation time and the
+/// current and previous secret keep what the row holds: secrets change only through
+/// `ClientStore::set_client_secret`. The sealed copy is dropped when the client no longer has one.
 pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
     let mut row = crate::clients::to_row(client)
         .into_active_model()
@@ -54,8 +54,11 @@ pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Resu
     row.secret_hash = NotSet;
     row.previous_secret_hash = NotSet;
     row.previous_secret_expires_at = NotSet;
-    row.secret_sealed = NotSet;
-    row.secret_sealed_nonce = NotSet;
+    // A sealed secret exists only for client_secret_jwt: leaving that method clears it.
+    if client.sealed_secret.is_some() {
+        row.secret_sealed = NotSet;
+        row.secret_sealed_nonce = NotSet;
+    }
     let result = clients::Entity::update_many()
         .set(row)
         .filter(clients::Column::Id.eq(client.id))
