@@ -3,10 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use valet_core::ports::{HousekeepingStore, Purged, StoreError};
+use valet_core::outbox::OutboxStatus;
+use valet_core::ports::{HousekeepingStore, OUTBOX_RETENTION, Purged, StoreError};
 
 use crate::database::{Database, backend};
-use crate::entities::{authorization_codes, interactions, revoked_access_tokens, used_assertions};
+use crate::entities::{
+    authorization_codes, interactions, outbox, revoked_access_tokens, used_assertions,
+};
 
 #[async_trait]
 impl HousekeepingStore for Database {
@@ -39,11 +42,19 @@ impl HousekeepingStore for Database {
             .await
             .map_err(backend)?
             .rows_affected;
+        let deliveries = outbox::Entity::delete_many()
+            .filter(outbox::Column::Status.ne(OutboxStatus::Pending.as_str()))
+            .filter(outbox::Column::CreatedAt.lt(now - OUTBOX_RETENTION))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
         Ok(Purged {
             interactions,
             codes,
             assertions,
             revoked_access_tokens,
+            deliveries,
         })
     }
 }

@@ -10,7 +10,9 @@ use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
-use valet_core::ports::{CodeStore, GrantStore, OutboxStore, SessionStore, TokenStore};
+use valet_core::ports::{
+    CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore, TokenStore,
+};
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::revocation::{Cascade, Grants, LogoutPayload, cascade};
@@ -412,6 +414,17 @@ async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: b
             .unwrap_or_default()
             .is_empty()
     );
+    // Finished deliveries stay visible for a while, then housekeeping removes them.
+    let kept = db
+        .purge_expired(now() + Duration::days(29), now())
+        .await
+        .unwrap_or_default();
+    assert_eq!(kept.deliveries, 0);
+    let purged = db
+        .purge_expired(now() + Duration::days(31), now())
+        .await
+        .unwrap_or_default();
+    assert_eq!(purged.deliveries, 1);
 }
 
 macro_rules! on_both {

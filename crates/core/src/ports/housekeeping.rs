@@ -12,12 +12,18 @@ pub struct Purged {
     pub codes: u64,
     pub assertions: u64,
     pub revoked_access_tokens: u64,
+    /// Deliveries that ended (delivered or failed) more than `OUTBOX_RETENTION` ago.
+    pub deliveries: u64,
 }
+
+/// How long finished deliveries stay visible (the admin console shows their status).
+pub const OUTBOX_RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 #[async_trait]
 pub trait HousekeepingStore: Send + Sync {
-    /// Deletes expired interactions, used-assertion records and revoked access-token ids, and codes that
-    /// expired before `codes_before` (kept longer so a late replay can still revoke what it issued).
+    /// Deletes expired interactions, used-assertion records and revoked access-token ids, codes that
+    /// expired before `codes_before` (kept longer so a late replay can still revoke what it issued),
+    /// and deliveries that finished more than `OUTBOX_RETENTION` ago.
     async fn purge_expired(
         &self,
         now: DateTime<Utc>,

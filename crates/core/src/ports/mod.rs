@@ -12,7 +12,7 @@ mod tokens;
 pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use grants::{CodeStore, GrantStore};
-pub use housekeeping::{HousekeepingStore, Purged};
+pub use housekeeping::{HousekeepingStore, OUTBOX_RETENTION, Purged};
 pub use revocation::{AuditStore, OutboxStore, RevocationStore};
 pub use sessions::{InteractionStore, SessionStore};
 pub use tokens::TokenStore;
