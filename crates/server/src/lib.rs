@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod delivery;
 pub mod http;
 pub mod logging;

@@ -5,10 +5,10 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
-use crate::admin;
 use crate::http::{
     authorize, health, interaction, jwks, lifecycle, logout, telemetry, token, userinfo, well_known,
 };
+use crate::{admin, console};
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
     let mut headers = DefaultHeaders::new()
@@ -61,7 +61,10 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     .route("/introspect", web::post().to(lifecycle::introspect))
                     .route("/userinfo", web::get().to(userinfo::userinfo))
                     .route("/userinfo", web::post().to(userinfo::userinfo))
-                    .service(web::scope(valet_admin_api::BASE_PATH).configure(admin::configure)),
+                    .service(web::scope(valet_admin_api::BASE_PATH).configure(admin::configure))
+                    // The console after its API, so that `/admin/api/…` never reaches it.
+                    .route("/admin", web::get().to(console::redirect_to_console))
+                    .route("/admin/{tail:.*}", web::get().to(console::serve)),
             ),
     );
 }
