@@ -492,6 +492,28 @@ async fn listings_page_by_cursor_and_search(backend: Backend) {
             .0,
         StatusCode::NOT_FOUND
     );
+    let audit = admin
+        .get("/audit?actor=client:automation&target_type=user&limit=200")
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    for action in [
+        "user.created",
+        "user.updated",
+        "user.deleted",
+        "access.revoked",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    assert!(
+        !actions.contains(&"user.password_set"),
+        "a refused password change writes nothing"
+    );
 }
 
 async fn a_grant_revocation_says_what_it_will_cut_then_cuts_it(backend: Backend) {
