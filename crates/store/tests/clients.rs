@@ -2,9 +2,7 @@
 //! client_secret_jwt client and a rotation's previous secret survive the round trip, provisioning keeps
 //! an overlap in progress and stays idempotent, and a rotation drops the sealed secret it replaced.
 
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::ConnectionTrait;
-use uuid::Uuid;
+use chrono::Duration;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::{ClientId, SecretSealer, open_secret};
 use valet_core::keys::MasterKey;
@@ -13,6 +11,9 @@ use valet_core::provision::{self, ProvisionReport};
 use valet_core::random::OsRandom;
 use valet_core::secret::Secret;
 use valet_store::Database;
+
+mod common;
+use common::{fresh, now};
 
 const JWT_SECRET: &str = "hmac-client-secret-0123456789abcdef-0123";
 const BASIC_SECRET: &str = "basic-client-secret-0123456789abcdef-012";
@@ -34,37 +35,6 @@ token_endpoint_auth_method = "client_secret_basic"
 grant_types = ["client_credentials"]
 "#
     )
-}
-
-async fn fresh(postgres: bool) -> Database {
-    let id = Uuid::now_v7().simple().to_string();
-    let url = if postgres {
-        let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE valet_test_{id}"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        format!("postgres://postgres@127.0.0.1:5432/valet_test_{id}")
-    } else {
-        format!(
-            "sqlite://{}?mode=rwc",
-            std::env::temp_dir()
-                .join(format!("valet-test-{id}.db"))
-                .display()
-        )
-    };
-    let db = Database::connect(&url, 5)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
-    db
-}
-
-fn now() -> DateTime<Utc> {
-    // Whole microseconds: what PostgreSQL keeps.
-    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default()
 }
 
 async fn provision(db: &Database, master: &MasterKey, text: &str) -> ProvisionReport {

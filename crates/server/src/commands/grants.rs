@@ -29,6 +29,23 @@ pub(super) async fn client_named(db: &Database, client_id: &str) -> Result<Clien
         .ok_or_else(|| Failure::new(format!("no client `{client_id}`")))
 }
 
+/// The row ids of an optional username and an optional client_id.
+async fn resolve(
+    db: &Database,
+    user: Option<String>,
+    client: Option<String>,
+) -> Result<(Option<uuid::Uuid>, Option<uuid::Uuid>), Failure> {
+    let user = match user {
+        Some(name) => Some(user_named(db, &name).await?.id),
+        None => None,
+    };
+    let client = match client {
+        Some(id) => Some(client_named(db, &id).await?.id),
+        None => None,
+    };
+    Ok((user, client))
+}
+
 /// Runs a cascade as the CLI.
 pub(super) async fn run_cascade(
     db: &Database,
@@ -78,14 +95,7 @@ pub async fn run(
             all,
             limit,
         } => {
-            let user = match user {
-                Some(name) => Some(user_named(&db, &name).await?.id),
-                None => None,
-            };
-            let client = match client {
-                Some(id) => Some(client_named(&db, &id).await?.id),
-                None => None,
-            };
+            let (user, client) = resolve(&db, user, client).await?;
             let rows: Vec<GrantRow> = db
                 .list_grants(user, client, !all, limit)
                 .await?
@@ -127,14 +137,7 @@ pub async fn run(
             reason,
             dry_run,
         } => {
-            let user = match user {
-                Some(name) => Some(user_named(&db, &name).await?.id),
-                None => None,
-            };
-            let client = match client {
-                Some(id) => Some(client_named(&db, &id).await?.id),
-                None => None,
-            };
+            let (user, client) = resolve(&db, user, client).await?;
             let grants = match (grant, user, client) {
                 (Some(id), _, _) => Grants::One(id),
                 (None, Some(user_id), Some(client)) => Grants::OfUserAndClient { user_id, client },

@@ -18,39 +18,57 @@ use crate::pages::{self, LogoutConfirmation};
 use crate::state::AppState;
 use crate::{delivery, http};
 
+/// What both endpoints start from: the parameters, the validated request, the browser's session.
+struct Received {
+    params: Params,
+    request: LogoutRequest,
+    session: Option<Session>,
+    token: Option<SessionToken>,
+}
+
+async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<Received, HttpResponse> {
+    let params = http::request_params(req, body).map_err(|page| *page)?;
+    let request = validated(state, &params).await?;
+    let (session, token) = browser_session(state, req)
+        .await
+        .map_err(|e| outcome::unavailable(&e))?;
+    Ok(Received {
+        params,
+        request,
+        session,
+        token,
+    })
+}
+
 pub async fn end_session(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match http::request_params(&req, &body) {
-        Ok(params) => params,
-        Err(page) => return *page,
-    };
-    let request = match validated(&state, &params).await {
-        Ok(request) => request,
+    let r = match receive(&state, &req, &body).await {
+        Ok(received) => received,
         Err(page) => return page,
     };
-    let (session, token) = match browser_session(&state, &req).await {
-        Ok(found) => found,
-        Err(e) => return outcome::unavailable(&e),
-    };
-    match (session, token) {
-        (Some(session), Some(token)) if request.needs_confirmation(&session) => {
+    match (r.session, r.token) {
+        (Some(session), Some(token)) if r.request.needs_confirmation(&session) => {
             let action = state.config.issuer.endpoint("logout/confirm");
             let csrf = logout::confirmation_token(&token);
             let page = pages::logout_confirmation(&LogoutConfirmation {
                 action: &action,
                 csrf: &csrf,
-                params: &request.params,
-                client_name: request.client.as_ref().map(|c| c.metadata.name.as_str()),
+                params: &r.request.params,
+                client_name: r.request.client.as_ref().map(|c| c.metadata.name.as_str()),
             });
-            match request.redirect_target() {
+            match r.request.redirect_target() {
                 Some(target) => pages::allow_form_redirect(page, &target),
                 None => page,
             }
         }
-        (session, _) => sign_out(&state, &request, session).await,
+        (session, _) => sign_out(&state, &r.request, session).await,
     }
 }
 
@@ -59,21 +77,13 @@ pub async fn confirm(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let params = match http::request_params(&req, &body) {
-        Ok(params) => params,
-        Err(page) => return *page,
-    };
-    let request = match validated(&state, &params).await {
-        Ok(request) => request,
+    let r = match receive(&state, &req, &body).await {
+        Ok(received) => received,
         Err(page) => return page,
     };
-    let (session, token) = match browser_session(&state, &req).await {
-        Ok(found) => found,
-        Err(e) => return outcome::unavailable(&e),
-    };
-    if let Some(token) = &token {
-        let csrf = params.get("csrf").ok().flatten().unwrap_or_default();
-        if session.is_some() && !logout::confirmation_matches(token, csrf) {
+    if let (Some(token), Some(_)) = (&r.token, &r.session) {
+        let csrf = r.params.get("csrf").ok().flatten().unwrap_or_default();
+        if !logout::confirmation_matches(token, csrf) {
             return pages::error(
                 StatusCode::BAD_REQUEST,
                 "This sign-out form has expired",
@@ -81,10 +91,10 @@ pub async fn confirm(
             );
         }
     }
-    if params.get("logout").ok().flatten() != Some("yes") {
+    if r.params.get("logout").ok().flatten() != Some("yes") {
         return pages::still_signed_in();
     }
-    sign_out(&state, &request, session).await
+    sign_out(&state, &r.request, r.session).await
 }
 
 async fn validated(state: &AppState, params: &Params) -> Result<LogoutRequest, HttpResponse> {
