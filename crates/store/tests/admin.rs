@@ -570,12 +570,12 @@ async fn user_sessions_come_newest_first_and_active_only_when_asked(postgres: bo
 
     let ids = |sessions: Vec<Session>| sessions.into_iter().map(|s| s.id).collect::<Vec<_>>();
     let all = db
-        .user_sessions(alice.id, false, t)
+        .user_sessions(alice.id, false, None, 10, t)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ids(all), [active.id, ended.id, expired.id]);
     let live = db
-        .user_sessions(alice.id, true, t)
+        .user_sessions(alice.id, true, None, 10, t)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(live, [active]);

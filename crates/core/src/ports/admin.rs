@@ -101,11 +101,14 @@ pub trait AdminStore: Send + Sync {
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<AuditRecord>, StoreError>;
-    /// The user's sessions, newest first (active ones only when asked).
+    /// The user's sessions newest first, before `before` (a session id, which is time-ordered);
+    /// active ones only when asked.
     async fn user_sessions(
         &self,
         user_id: Uuid,
         active_only: bool,
+        before: Option<Uuid>,
+        limit: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError>;
     /// Rewrites a user's claims, roles and disabled flag (not the password), with its event.

@@ -268,10 +268,13 @@ pub async fn delete(
 pub struct SessionQuery {
     #[serde(default)]
     pub active: bool,
+    pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/users/{id}/sessions", tag = "sessions", params(SessionQuery),
-    responses((status = 200, body = Page<SessionView>, description = "every session of the user, newest first, on one page")),
+    responses((status = 200, body = Page<SessionView>, description = "the user's sessions, newest first")),
     security(("bearer" = [])))]
 pub async fn sessions(
     state: Data,
@@ -281,11 +284,23 @@ pub async fn sessions(
 ) -> Result<web::Json<Page<SessionView>>, ApiError> {
     let user = find(&state, *path).await?;
     let now = state.clock.now();
-    let rows = state.db.user_sessions(user.id, query.active, now).await?;
-    Ok(web::Json(Page {
-        items: rows.iter().map(|s| session_view(s, now)).collect(),
-        next_cursor: None,
-    }))
+    let list = ListQuery {
+        q: None,
+        cursor: query.cursor.clone(),
+        limit: query.limit,
+    };
+    let limit = list.limit();
+    let before = list.before_id()?;
+    let rows = state
+        .db
+        .user_sessions(user.id, query.active, before, limit + 1, now)
+        .await?;
+    Ok(web::Json(page(
+        rows,
+        limit,
+        |s| s.id.to_string(),
+        |s| session_view(s, now),
+    )))
 }
 
 #[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "sessions", params(RevocationQuery),

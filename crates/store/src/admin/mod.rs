@@ -70,9 +70,11 @@ impl AdminStore for Database {
         &self,
         user_id: Uuid,
         active_only: bool,
+        before: Option<Uuid>,
+        limit: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError> {
-        users::sessions(&self.conn, user_id, active_only, now).await
+        users::sessions(&self.conn, user_id, active_only, before, limit, now).await
     }
 
     async fn update_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError> {

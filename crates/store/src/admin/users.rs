@@ -44,12 +44,17 @@ pub(super) async fn sessions(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     active_only: bool,
+    before: Option<Uuid>,
+    limit: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Session>, StoreError> {
     let mut select = sessions::Entity::find()
         .filter(sessions::Column::UserId.eq(user_id))
-        .order_by_desc(sessions::Column::CreatedAt)
-        .order_by_desc(sessions::Column::Id);
+        .order_by_desc(sessions::Column::Id)
+        .limit(limit);
+    if let Some(before) = before {
+        select = select.filter(sessions::Column::Id.lt(before));
+    }
     if active_only {
         select = select
             .filter(sessions::Column::EndedAt.is_null())
