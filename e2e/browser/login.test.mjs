@@ -82,7 +82,8 @@ const openLogin = (page) => openLoginAt(page, rp.url, valet.url);
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
+  // Only this file's screenshots: the other browser tests keep theirs in the same directory.
+  for (const f of fs.readdirSync(ARTIFACTS)) if (/^\d\d-.*\.png$/.test(f)) fs.rmSync(path.join(ARTIFACTS, f));
   rp = await startRp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, issuer: () => valet.url });
   valet = await startValet({ provisioning: provisioningToml(rp.url) });
   browser = await launchBrowser();

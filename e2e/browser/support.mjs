@@ -161,7 +161,8 @@ export async function verifyJws(token, issuer, what) {
 // on); /callback checks state and iss, redeems the code with client_secret_basic, checks the ID token,
 // calls /userinfo. `routes` maps further paths to `async (req, res, url) => ...` handlers.
 // Every request is recorded in `rp.requests` ({ seq, method, url }) in arrival order; every
-// completed sign-in in `rp.signIns` ({ idToken, idClaims, info }).
+// completed sign-in in `rp.signIns` ({ idToken, idClaims, info, tokens }: `tokens` is the token
+// response). `clientSecret` may be a function, for a client registered after the RP started.
 
 export function rpPage(res, status, title, body) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -201,7 +202,8 @@ export async function startRp({ clientId, clientSecret, scope, issuer, routes = 
           `<p id="error-description">${escapeHtml(query.get('error_description') ?? '')}</p>`,
       );
     }
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    const secret = typeof clientSecret === 'function' ? clientSecret() : clientSecret;
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
     const tokenRes = await fetch(`${issuer()}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -226,7 +228,7 @@ export async function startRp({ clientId, clientSecret, scope, issuer, routes = 
     if (infoRes.status !== 200 || info.sub !== idClaims.sub) {
       return rpPage(res, 502, 'Sign-in failed', `<pre>userinfo: ${escapeHtml(JSON.stringify(info))}</pre>`);
     }
-    rp.signIns.push({ idToken: tokens.id_token, idClaims, info });
+    rp.signIns.push({ idToken: tokens.id_token, idClaims, info, tokens });
     rpPage(
       res,
       200,

@@ -45,7 +45,7 @@ pub fn audit_rows(items: Vec<AuditEventView>, compact: bool) -> impl IntoView {
                                 <tr>
                                     <td class="nowrap">{when(&e.occurred_at)}</td>
                                     <td>{e.actor}</td>
-                                    <td><code>{e.action}</code></td>
+                                    <td><code class="verb">{e.action}</code></td>
                                     <td class="wrap">{target}</td>
                                     {(!compact).then(|| view! {
                                         <td>{e.ip.unwrap_or_default()}</td>

@@ -37,12 +37,12 @@ pub fn Overview() -> impl IntoView {
                 };
                 view! {
                     <ul class="counts">
-                        {card("users", c.users, false)}
-                        {card("clients", c.clients, false)}
-                        {card("live grants", c.live_grants, false)}
-                        {card("active sessions", c.active_sessions, false)}
-                        {card("pending notifications", c.pending_notifications, false)}
-                        {card("failed notifications", c.failed_notifications, true)}
+                        {card("Users", c.users, false)}
+                        {card("Clients", c.clients, false)}
+                        {card("Live grants", c.live_grants, false)}
+                        {card("Active sessions", c.active_sessions, false)}
+                        {card("Pending notifications", c.pending_notifications, false)}
+                        {card("Failed notifications", c.failed_notifications, true)}
                     </ul>
                 }
             })}

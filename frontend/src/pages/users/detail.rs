@@ -61,14 +61,14 @@ fn UserPage(id: Uuid) -> impl IntoView {
         <section aria-labelledby="user-sessions">
             <h2 id="user-sessions">"Sessions"</h2>
             {async_view(sessions, "sessions", move |page: Page<SessionView>| {
-                session_table(page.items, revocation, username.get_untracked())
+                session_table(page.items, revocation, username.get())
             })}
         </section>
         <section aria-labelledby="user-grants">
             <h2 id="user-grants">"Grants"</h2>
             {async_view(grants, "grants", move |page: Page<GrantView>| {
                 let nav = view! { <PagerNav pager=pager page=page.clone() label="Grant pages"/> };
-                view! { {grant_table(page.items, revocation, username.get_untracked())} {nav} }
+                view! { {grant_table(page.items, revocation, username.get())} {nav} }
             })}
         </section>
         <RevocationDialog request=revocation on_done=refresh_all/>
