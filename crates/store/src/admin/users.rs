@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::NotSet;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order,
     QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -22,13 +23,22 @@ pub(super) async fn page(
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<User>, StoreError> {
-    let mut select = users::Entity::find()
-        .order_by_asc(users::Column::Username)
-        .limit(limit);
+    let mut select = users::Entity::find().limit(limit);
     if let Some(after) = after {
         select = select.filter(users::Column::Username.gt(after.to_lowercase()));
     }
-    if let Some(needle) = needle(query) {
+    let needle = needle(query);
+    select = match needle {
+        None => select.order_by_asc(users::Column::Username),
+        // The same order (usernames are lowercase), but not one the username index provides: so
+        // PostgreSQL finds the matches first (trigram indexes) and sorts those, instead of walking
+        // every user in username order and testing each, which costs a full scan when few match.
+        Some(_) => select.order_by(
+            Expr::expr(Func::lower(Expr::col(users::Column::Username))),
+            Order::Asc,
+        ),
+    };
+    if let Some(needle) = needle {
         select = select.filter(
             Condition::any()
                 .add(starts_with(users::Column::Username, &needle))
