@@ -43,11 +43,22 @@ pub enum Sessions {
     },
 }
 
+/// An account switched off in the same transaction as the revocation, so that a failure can never
+/// leave it disabled with its access still standing (or the reverse).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disable {
+    Nothing,
+    User(Uuid),
+    /// The client's row id.
+    Client(Uuid),
+}
+
 /// What to revoke, and why (kept on the grants, the sessions and in the audit event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cascade {
     pub grants: Grants,
     pub sessions: Sessions,
+    pub disable: Disable,
     pub reason: String,
 }
 
@@ -57,6 +68,7 @@ impl Cascade {
         Self {
             grants: Grants::None,
             sessions: Sessions::One(id),
+            disable: Disable::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -65,6 +77,7 @@ impl Cascade {
         Self {
             grants,
             sessions: Sessions::None,
+            disable: Disable::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -77,6 +90,7 @@ impl Cascade {
                 user_id,
                 except: None,
             },
+            disable: Disable::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -86,6 +100,7 @@ impl Cascade {
         Self {
             grants: Grants::None,
             sessions: Sessions::OfUser { user_id, except },
+            disable: Disable::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -95,8 +110,29 @@ impl Cascade {
         Self::end_user_sessions(user_id, current_session, "password changed")
     }
 
+    /// Disabling a user: the account is switched off and every grant and session of theirs cut.
+    pub fn disable_user(user_id: Uuid) -> Self {
+        Self {
+            disable: Disable::User(user_id),
+            ..Self::user_cut_off(user_id, "user disabled")
+        }
+    }
+
+    /// Disabling a client: it can no longer authenticate, and every grant to it is revoked.
+    pub fn disable_client(client: Uuid) -> Self {
+        Self {
+            disable: Disable::Client(client),
+            ..Self::revoke_grants(Grants::OfClient(client), "client disabled")
+        }
+    }
+
     /// The audit action this cascade is recorded under.
     pub fn action(&self) -> &'static str {
+        match self.disable {
+            Disable::User(_) => return "user.disabled",
+            Disable::Client(_) => return "client.disabled",
+            Disable::Nothing => {}
+        }
         match (self.grants, self.sessions) {
             (Grants::None, _) => "sessions.ended",
             (_, Sessions::None) => "grants.revoked",
@@ -108,6 +144,8 @@ impl Cascade {
 /// What a cascade revoked (or, in a dry run, would revoke).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CascadeReport {
+    /// Whether the account of `Cascade::disable` was switched off now (false: it already was).
+    pub disabled: bool,
     pub grants: u64,
     /// Refresh tokens that could still have been used (neither rotated nor revoked before).
     pub refresh_tokens: u64,
@@ -266,9 +304,11 @@ mod tests {
             "grants.revoked"
         );
         assert_eq!(
-            Cascade::user_cut_off(id, "disabled").action(),
+            Cascade::user_cut_off(id, "deleted").action(),
             "access.revoked"
         );
+        assert_eq!(Cascade::disable_user(id).action(), "user.disabled");
+        assert_eq!(Cascade::disable_client(id).grants, Grants::OfClient(id));
         assert_eq!(
             Cascade::password_changed(id, None).sessions,
             Sessions::OfUser {

@@ -19,13 +19,13 @@ use valet_core::audit::AuditEvent;
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{AuditStore, RevocationStore, StoreError};
 use valet_core::revocation::{
-    BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Grants, Sessions,
+    BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Disable, Grants, Sessions,
     logout_notifications,
 };
 
 use crate::database::{Database, backend};
 use crate::entities::{
-    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
+    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions, users,
 };
 
 const CHUNK: usize = 500;
@@ -51,6 +51,7 @@ impl RevocationStore for Database {
             dry_run,
             ..CascadeReport::default()
         };
+        report.disabled = disable(&txn, cascade.disable, at).await?;
         let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
         revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
         end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;
@@ -60,8 +61,8 @@ impl RevocationStore for Database {
         report.notification_count = notifications.len() as u64;
         if !dry_run {
             for n in &notifications {
-                let payload =
-                    serde_json::to_string(&n.payload).map_err(|e| backend_text(e.to_string()))?;
+                let payload = serde_json::to_string(&n.payload)
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
                 outbox::Model {
                     id: n.id,
                     kind: BACKCHANNEL_LOGOUT_KIND.to_owned(),
@@ -88,6 +89,9 @@ impl RevocationStore for Database {
             _ => Default::default(),
         };
         details.insert("reason".into(), json!(cascade.reason));
+        if cascade.disable != Disable::Nothing {
+            details.insert("disabled".into(), json!(report.disabled));
+        }
         for (key, value) in [
             ("grants", report.grants),
             ("refresh_tokens", report.refresh_tokens),
@@ -108,8 +112,34 @@ impl RevocationStore for Database {
     }
 }
 
-fn backend_text(message: String) -> StoreError {
-    StoreError::Backend(message)
+/// Switches the account off; false when it already was (or does not exist).
+async fn disable(
+    txn: &DatabaseTransaction,
+    which: Disable,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = match which {
+        Disable::Nothing => return Ok(false),
+        Disable::User(id) => {
+            users::Entity::update_many()
+                .col_expr(users::Column::Disabled, Expr::value(true))
+                .col_expr(users::Column::UpdatedAt, Expr::value(at))
+                .filter(users::Column::Id.eq(id))
+                .filter(users::Column::Disabled.eq(false))
+                .exec(txn)
+                .await
+        }
+        Disable::Client(id) => {
+            clients::Entity::update_many()
+                .col_expr(clients::Column::Disabled, Expr::value(true))
+                .col_expr(clients::Column::UpdatedAt, Expr::value(at))
+                .filter(clients::Column::Id.eq(id))
+                .filter(clients::Column::Disabled.eq(false))
+                .exec(txn)
+                .await
+        }
+    };
+    Ok(changed.map_err(backend)?.rows_affected == 1)
 }
 
 /// Revokes the selected live grants and everything issued under them; records which (client, user,

@@ -11,7 +11,8 @@ use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
 use valet_core::ports::{
-    CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore, TokenStore,
+    ClientStore, CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore, TokenStore,
+    UserStore,
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
@@ -427,6 +428,70 @@ async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: b
     assert_eq!(purged.deliveries, 1);
 }
 
+async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (alice, web) = (user(&db, "alice").await, rp(&db).await);
+    let s1 = session(&db, &alice, now()).await;
+    grant(&db, &alice, &web, Some(&s1)).await;
+    let dry = cascade(
+        &db,
+        &Cascade::disable_user(alice.id),
+        Actor::cli(),
+        now(),
+        true,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        dry.disabled && dry.grants == 1 && dry.sessions == 1,
+        "{dry:?}"
+    );
+    let still = db.find_user_by_id(alice.id).await.ok().flatten();
+    assert!(
+        still.is_some_and(|u| !u.disabled),
+        "a dry run disables nothing"
+    );
+
+    let done = cascade(
+        &db,
+        &Cascade::disable_user(alice.id),
+        Actor::cli(),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(done.disabled && done.grants == 1 && done.sessions == 1);
+    let disabled = db.find_user_by_id(alice.id).await.ok().flatten();
+    assert!(disabled.is_some_and(|u| u.disabled));
+    let audited = events(&db, "user.disabled").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].details["disabled"], true);
+    let again = cascade(
+        &db,
+        &Cascade::disable_user(alice.id),
+        Actor::cli(),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!again.disabled && again.grants == 0, "idempotent");
+
+    let client = cascade(
+        &db,
+        &Cascade::disable_client(web.id),
+        Actor::cli(),
+        now(),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(client.disabled);
+    let found = db.find_client_by_id(web.id).await.ok().flatten();
+    assert!(found.is_some_and(|c| c.metadata.disabled));
+}
+
 macro_rules! on_both {
     ($($name:ident),+) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
@@ -437,5 +502,6 @@ macro_rules! on_both {
 on_both!(
     revoking_a_grant_reaches_everything_under_it_and_nothing_else,
     ending_a_session_kills_its_bound_tokens_but_not_offline_ones,
-    the_outbox_hands_each_message_to_one_claimant_and_backs_off
+    the_outbox_hands_each_message_to_one_claimant_and_backs_off,
+    disabling_an_account_and_cutting_its_access_is_one_change
 );

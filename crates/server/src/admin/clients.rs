@@ -152,16 +152,13 @@ pub async fn disable(
     query: web::Query<RevocationQuery>,
 ) -> Result<web::Json<valet_admin_api::RevocationView>, ApiError> {
     let client = find(&state, &path).await?;
-    if !query.dry_run && !client.metadata.disabled {
-        let event = AuditEvent::new(state.clock.now(), admin.0.actor(), "client.disabled")
-            .target("client", client.client_id.as_str());
-        state
-            .db
-            .set_client_disabled(client.id, true, state.clock.now(), &event)
-            .await?;
-    }
-    let cascade = Cascade::revoke_grants(Grants::OfClient(client.id), "client disabled");
-    revoke(&state, &admin, &cascade, query.dry_run).await
+    revoke(
+        &state,
+        &admin,
+        &Cascade::disable_client(client.id),
+        query.dry_run,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/clients/{client_id}/enable", tag = "clients",

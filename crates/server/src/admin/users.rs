@@ -176,16 +176,10 @@ pub async fn disable(
     query: web::Query<RevocationQuery>,
 ) -> Result<web::Json<RevocationView>, ApiError> {
     let user = find(&state, *path).await?;
-    if !query.dry_run && !user.disabled {
-        let now = state.clock.now();
-        let event = AuditEvent::new(now, admin.0.actor(), "user.disabled")
-            .target("user", user.id.to_string());
-        state.db.set_disabled(user.id, true, now, &event).await?;
-    }
     revoke(
         &state,
         &admin,
-        &Cascade::user_cut_off(user.id, "user disabled"),
+        &Cascade::disable_user(user.id),
         query.dry_run,
     )
     .await

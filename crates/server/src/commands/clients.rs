@@ -8,7 +8,7 @@ use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::ClientStore;
 use valet_core::provision::{ClientEntry, Credential};
 use valet_core::random::OsRandom;
-use valet_core::revocation::{Cascade, Grants};
+use valet_core::revocation::Cascade;
 use valet_core::secret::Secret;
 
 use super::grants::{client_named, describe, run_cascade};
@@ -181,24 +181,20 @@ async fn set_disabled(
     out: Output,
 ) -> Result<(), Failure> {
     let client = client_named(db, client_id).await?;
-    if client.metadata.disabled != disable {
-        let action = if disable {
-            "client.disabled"
-        } else {
-            "client.enabled"
-        };
-        let event = AuditEvent::new(now, Actor::cli(), action).target("client", client_id);
-        db.set_client_disabled(client.id, disable, now, &event)
-            .await?;
-    }
     if disable {
-        let cascade = Cascade::revoke_grants(Grants::OfClient(client.id), "client disabled");
-        let revoked = run_cascade(db, &cascade, false).await?;
+        // One transaction: the client is switched off and every grant to it revoked.
+        let revoked = run_cascade(db, &Cascade::disable_client(client.id), false).await?;
         out.emit(
             &serde_json::json!({ "client_id": client_id, "disabled": true, "revoked": revoked }),
             |_| format!("Client `{client_id}` is disabled.\n{}", describe(&revoked)),
         );
     } else {
+        if client.metadata.disabled {
+            let event =
+                AuditEvent::new(now, Actor::cli(), "client.enabled").target("client", client_id);
+            db.set_client_disabled(client.id, false, now, &event)
+                .await?;
+        }
         out.emit(
             &serde_json::json!({ "client_id": client_id, "disabled": false }),
             |_| format!("Client `{client_id}` is enabled."),

@@ -117,14 +117,8 @@ pub async fn run(
         }
         UserCommand::Disable { username } => {
             let user = user_named(&db, &username).await?;
-            if !user.disabled {
-                let event = AuditEvent::new(now, Actor::cli(), "user.disabled")
-                    .target("user", user.id.to_string());
-                db.set_disabled(user.id, true, now, &event).await?;
-            }
-            // Also when already disabled: whatever is still live is cut off (idempotent).
-            let cascade = Cascade::user_cut_off(user.id, "user disabled");
-            let revoked = run_cascade(&db, &cascade, false).await?;
+            // One transaction; also when already disabled, whatever is still live is cut off.
+            let revoked = run_cascade(&db, &Cascade::disable_user(user.id), false).await?;
             out.emit(&serde_json::json!({ "username": user.username.as_str(), "disabled": true, "changed": !user.disabled, "revoked": revoked }), |_| {
                 let state = if user.disabled { "was already disabled" } else { "is disabled" };
                 format!("User `{}` {state}.\n{}", user.username.as_str(), describe(&revoked))
