@@ -165,6 +165,8 @@ pub struct Binding {
     pub client: Uuid,
     pub client_id: String,
     pub backchannel_logout_uri: Option<String>,
+    /// The RP registered `backchannel_logout_session_required`: every token must carry `sid`.
+    pub session_required: bool,
     pub id_token_alg: SigningAlg,
     pub user_id: Uuid,
     pub session_id: Option<Uuid>,
@@ -194,11 +196,13 @@ pub const BACKCHANNEL_LOGOUT_KIND: &str = "backchannel_logout";
 
 /// The logout tokens a set of affected bindings calls for: one per relying party with a
 /// `backchannel_logout_uri` and per session (`sub` + `sid`), or per user when no session is
-/// involved (`sub` alone: "every session of this user at this RP", §2.4). Duplicates collapse.
+/// involved (`sub` alone: "every session of this user at this RP", §2.4), except to an RP that
+/// requires `sid` (§2.2), which could only reject such a token. Duplicates collapse.
 pub fn logout_notifications(bindings: &[Binding]) -> Vec<LogoutNotification> {
     let mut seen = BTreeSet::new();
     bindings
         .iter()
+        .filter(|b| b.session_id.is_some() || !b.session_required)
         .filter_map(|b| {
             let uri = b.backchannel_logout_uri.as_ref()?;
             seen.insert((b.client, b.user_id, b.session_id))
@@ -248,6 +252,7 @@ mod tests {
             client,
             client_id: "rp".into(),
             backchannel_logout_uri: uri.map(str::to_owned),
+            session_required: false,
             id_token_alg: SigningAlg::Rs256,
             user_id: user,
             session_id: session,
@@ -274,6 +279,14 @@ mod tests {
         assert_eq!(found[0].payload.sub, user.to_string());
         assert_eq!(found[0].target, "https://rp.example/bcl");
         assert_eq!(found[1].payload.sid, None, "no session: sub alone");
+        let strict = Binding {
+            session_required: true,
+            ..binding(rp, uri, user, None)
+        };
+        assert!(
+            logout_notifications(&[strict]).is_empty(),
+            "an RP that requires sid gets no sid-less token"
+        );
     }
 
     #[test]

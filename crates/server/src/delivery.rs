@@ -28,14 +28,16 @@ fn lease(state: &AppState) -> Duration {
         + Duration::seconds(30)
 }
 
-/// Claims and sends these messages now (those another replica holds are left to it); returns once
-/// each was delivered or failed, within the outbound timeout.
+/// Claims and sends up to one batch of these messages now (the rest, and those another replica
+/// holds, are left to the worker); returns once each was delivered or failed, within the outbound
+/// timeout.
 pub async fn deliver_now(state: &Data<AppState>, ids: &[Uuid]) {
     if ids.is_empty() {
         return;
     }
     let now = state.clock.now();
-    match state.db.claim(ids, now, lease(state)).await {
+    let batch = &ids[..ids.len().min(usize::try_from(BATCH).unwrap_or(usize::MAX))];
+    match state.db.claim(batch, now, lease(state)).await {
         Ok(messages) => deliver_all(state, messages).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot claim logout deliveries; the worker will retry")
@@ -78,7 +80,11 @@ async fn deliver(state: &AppState, message: OutboxMessage) {
             tracing::error!(outbox_id = %message.id, attempts = message.attempts, %error, "back-channel logout failed for good")
         }
     }
-    if let Err(e) = state.db.record_delivery(message.id, &outcome).await {
+    if let Err(e) = state
+        .db
+        .record_delivery(message.id, message.attempts, &outcome)
+        .await
+    {
         tracing::error!(outbox_id = %message.id, error = %e, "cannot record a delivery outcome; it will be sent again");
     }
 }

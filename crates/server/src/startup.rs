@@ -177,13 +177,20 @@ pub async fn bootstrap_admin(
     if db.has_user_with_role(ADMIN_ROLE).await? {
         return Ok(None);
     }
+    let username = Username::parse("admin").map_err(|e| StartupError::Io(e.to_string()))?;
+    if db.find_user(&username).await?.is_some() {
+        // Someone took the role away from `admin`: say so rather than fail on the duplicate name.
+        tracing::warn!(
+            "no user has the admin role; give it back with `valet user add` or a provisioning file"
+        );
+        return Ok(None);
+    }
     let (password, generated) = match &config.admin_password {
         Some(pw) => (pw.clone(), false),
         None => (generate_password(&OsRandom), true),
     };
     let hash = hash_password(password.clone()).await?;
     let now = clock.now();
-    let username = Username::parse("admin").map_err(|e| StartupError::Io(e.to_string()))?;
     let user = User {
         id: uuid::Uuid::now_v7(),
         username: username.clone(),

@@ -100,8 +100,16 @@ impl OutboxStore for Database {
         Ok(claimed)
     }
 
-    async fn record_delivery(&self, id: Uuid, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
-        let update = outbox::Entity::update_many().filter(outbox::Column::Id.eq(id));
+    async fn record_delivery(
+        &self,
+        id: Uuid,
+        attempt: u32,
+        outcome: &DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        let update = outbox::Entity::update_many()
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
+            .filter(outbox::Column::Attempts.eq(i32::try_from(attempt).unwrap_or(i32::MAX)));
         let update = match outcome {
             DeliveryOutcome::Delivered { at } => update
                 .col_expr(

@@ -196,15 +196,24 @@ async fn revoke_grants(
         let sessions: BTreeSet<Uuid> = bindings.iter().map(|b| b.session_id).collect();
         let active: BTreeSet<Uuid> = active_sessions(txn, sessions, at).await?;
         for grant in chunk {
-            let mut any = false;
-            for b in bindings.iter().filter(|b| b.grant_id == grant.id) {
-                if active.contains(&b.session_id) {
-                    bound.push((grant.client_id, grant.user_id, Some(b.session_id)));
-                    any = true;
-                }
-            }
-            if !any {
+            let held: Vec<Uuid> = bindings
+                .iter()
+                .filter(|b| b.grant_id == grant.id)
+                .map(|b| b.session_id)
+                .collect();
+            let live: Vec<Uuid> = held
+                .iter()
+                .copied()
+                .filter(|s| active.contains(s))
+                .collect();
+            // The RP's sessions for the live Valet sessions; when none is live, those of the ended
+            // ones (an expired session was never announced), and `sub` alone when it had none.
+            let sessions = if live.is_empty() { held } else { live };
+            if sessions.is_empty() {
                 bound.push((grant.client_id, grant.user_id, None));
+            }
+            for session in sessions {
+                bound.push((grant.client_id, grant.user_id, Some(session)));
             }
         }
         session_grants::Entity::delete_many()
@@ -351,6 +360,7 @@ async fn bindings(
                 client,
                 client_id: c.client_id.as_str().to_owned(),
                 backchannel_logout_uri: c.metadata.backchannel_logout_uri.clone(),
+                session_required: c.metadata.backchannel_logout_session_required,
                 id_token_alg: c.metadata.id_token_signed_response_alg,
                 user_id,
                 session_id,

@@ -581,7 +581,7 @@ async fn user_sessions_come_newest_first_and_active_only_when_asked(postgres: bo
     assert_eq!(live, [active]);
 }
 
-async fn update_user_rewrites_claims_roles_and_disabled_with_its_event(postgres: bool) {
+async fn update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event(postgres: bool) {
     let db = fresh(postgres).await;
     let mut alice = person(&db, "alice", Some("alice@example.com"), Some("Alice")).await;
     let hash = PasswordHash::create(&Password::new("correct horse battery staple"))
@@ -636,11 +636,13 @@ async fn update_user_rewrites_claims_roles_and_disabled_with_its_event(postgres:
         .unwrap_or_else(|| panic!("alice is still there"));
     let expected = User {
         password_hash: Some(hash),
+        disabled: false,
         ..changed.clone()
     };
     assert_eq!(
         stored, expected,
-        "claims, roles, disabled and updated_at; not the password"
+        "claims, roles and updated_at; not the password, and not disabled: only disabling does that, \
+         so an edit racing a disable cannot undo it"
     );
     let events = db
         .page_audit(
@@ -904,7 +906,7 @@ on_both!(
     live_refresh_tokens_are_neither_rotated_revoked_nor_expired,
     audit_pages_go_newest_first_and_every_filter_narrows,
     user_sessions_come_newest_first_and_active_only_when_asked,
-    update_user_rewrites_claims_roles_and_disabled_with_its_event,
+    update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event,
     delete_user_takes_sessions_grants_and_tokens_with_it,
     update_client_rewrites_metadata_but_not_secrets_and_delete_client_cascades,
     counts_are_what_the_overview_shows

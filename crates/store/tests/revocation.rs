@@ -28,9 +28,13 @@ use common::{client, fresh, now, user, web_entry};
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
 async fn rp(db: &Database) -> Client {
+    rp_requiring_sid(db, true).await
+}
+
+async fn rp_requiring_sid(db: &Database, session_required: bool) -> Client {
     let mut entry = web_entry("web");
     entry.backchannel_logout_uri = Some(BACKCHANNEL.into());
-    entry.backchannel_logout_session_required = true;
+    entry.backchannel_logout_session_required = session_required;
     client(db, entry).await
 }
 
@@ -331,7 +335,7 @@ async fn ending_a_session_kills_its_bound_tokens_but_not_offline_ones(postgres: 
 
 async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: bool) {
     let db = Arc::new(fresh(postgres).await);
-    let (alice, web) = (user(&db, "alice").await, rp(&db).await);
+    let (alice, web) = (user(&db, "alice").await, rp_requiring_sid(&db, false).await);
     grant(&db, &alice, &web, None).await;
     let report = cascade(
         db.as_ref(),
@@ -376,8 +380,19 @@ async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: b
         "leased"
     );
     let retry_at = t + Duration::seconds(10);
+    // A late answer to a claim that is not the current one changes nothing.
     db.record_delivery(
         id,
+        7,
+        &DeliveryOutcome::Failed {
+            error: "late".into(),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    db.record_delivery(
+        id,
+        1,
         &DeliveryOutcome::Retry {
             error: "HTTP 503".into(),
             next_attempt_at: retry_at,
@@ -400,7 +415,7 @@ async fn the_outbox_hands_each_message_to_one_claimant_and_backs_off(postgres: b
         vec![2]
     );
     assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
-    db.record_delivery(id, &DeliveryOutcome::Delivered { at: retry_at })
+    db.record_delivery(id, 2, &DeliveryOutcome::Delivered { at: retry_at })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let delivered = db

@@ -111,13 +111,20 @@ pub trait AdminStore: Send + Sync {
         limit: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError>;
-    /// Rewrites a user's claims, roles and disabled flag (not the password), with its event.
+    /// Rewrites a user's claims and roles (not the password, nor the disabled flag: only disabling
+    /// and enabling change that, so an edit racing a disable cannot undo it), with its event.
     async fn update_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError>;
     /// Deletes a user and, by cascade, everything of theirs; run the revocation cascade first so
     /// relying parties are told.
     async fn delete_user(&self, id: Uuid, event: &AuditEvent) -> Result<(), StoreError>;
-    /// Rewrites a client's metadata (not its secret), with its event.
+    /// Rewrites a client's metadata (not its secret, nor the disabled flag), with its event.
     async fn update_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError>;
     async fn delete_client(&self, id: Uuid, event: &AuditEvent) -> Result<(), StoreError>;
     async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError>;
+    /// Whether an enabled user other than `except` holds `role` (so `except` is not the last admin).
+    async fn has_other_enabled_with_role(
+        &self,
+        role: &str,
+        except: Uuid,
+    ) -> Result<bool, StoreError>;
 }

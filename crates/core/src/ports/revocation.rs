@@ -41,7 +41,14 @@ pub trait OutboxStore: Send + Sync {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
-    async fn record_delivery(&self, id: Uuid, outcome: &DeliveryOutcome) -> Result<(), StoreError>;
+    /// Records how the claim that made attempt number `attempt` ended; a late answer to an older,
+    /// expired claim changes nothing (another replica has retried since).
+    async fn record_delivery(
+        &self,
+        id: Uuid,
+        attempt: u32,
+        outcome: &DeliveryOutcome,
+    ) -> Result<(), StoreError>;
     /// Newest first, before `before` (an id: ids are time-ordered); `status` filters.
     async fn list_outbox(
         &self,

@@ -168,6 +168,10 @@ pub(super) fn http_url(
     })
 }
 
+/// The longest lifetime or age a client may set: long enough for anything real, short enough that
+/// adding it to an instant can never overflow.
+const MAX_SECONDS: i64 = 10 * 365 * 86_400;
+
 pub(super) fn positive(
     entry: &Entry,
     field: &str,
@@ -175,6 +179,9 @@ pub(super) fn positive(
 ) -> Result<Option<i64>, ProvisionError> {
     match value {
         Some(v) if v <= 0 => Err(entry.error(field, "must be a positive number of seconds")),
+        Some(v) if v > MAX_SECONDS => {
+            Err(entry.error(field, "must be at most 10 years (315,360,000 seconds)"))
+        }
         other => Ok(other),
     }
 }

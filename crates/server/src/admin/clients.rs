@@ -7,7 +7,7 @@ use valet_admin_api::{
     ClientInput, ClientView, CreatedClient, Page, RotatedSecret, SecretRotation,
 };
 use valet_core::audit::AuditEvent;
-use valet_core::client::{Client, ClientId, SecretSealer, TokenEndpointAuthMethod};
+use valet_core::client::{Client, ClientId, ClientMetadata, SecretSealer, TokenEndpointAuthMethod};
 use valet_core::ports::{AdminStore, ClientStore};
 use valet_core::provision::{ProvisionError, client_from_spec};
 use valet_core::random::OsRandom;
@@ -48,12 +48,55 @@ fn build(
 ) -> Result<Option<Client>, ApiError> {
     let mut entry = client_entry(input, existing.is_some_and(|c| c.metadata.disabled));
     entry.client_secret = secret.map(|s| s.expose().to_owned());
-    let spec = entry.validate(0).map_err(invalid)?;
+    if let Some(existing) = existing {
+        // The keys are not an API input; a private_key_jwt client keeps its own.
+        entry.jwks = existing
+            .metadata
+            .jwks
+            .clone()
+            .map(serde_json::Value::Object);
+        entry.jwks_uri = existing.metadata.jwks_uri.clone();
+    }
+    let mut spec = entry.validate(0).map_err(invalid)?;
+    if let Some(existing) = existing {
+        spec.metadata = merged(&existing.metadata, spec.metadata);
+    }
     let sealer = SecretSealer {
         master: state.master_key(),
         random: &OsRandom,
     };
     client_from_spec(spec, existing, state.clock.now(), Some(&sealer)).map_err(invalid)
+}
+
+/// `existing` with what `ClientInput` carries taken from `edited`: settings the API does not expose
+/// (PKCE, other lifetimes, algorithms, keys, …) and the disabled flag keep their stored values.
+fn merged(existing: &ClientMetadata, edited: ClientMetadata) -> ClientMetadata {
+    let mut m = existing.clone();
+    m.name = edited.name;
+    m.logo_uri = edited.logo_uri;
+    m.client_uri = edited.client_uri;
+    m.policy_uri = edited.policy_uri;
+    m.tos_uri = edited.tos_uri;
+    m.contacts = edited.contacts;
+    m.application_type = edited.application_type;
+    m.redirect_uris = edited.redirect_uris;
+    m.post_logout_redirect_uris = edited.post_logout_redirect_uris;
+    m.grant_types = edited.grant_types;
+    m.scopes = edited.scopes;
+    m.token_endpoint_auth_method = edited.token_endpoint_auth_method;
+    // A client that becomes public must use PKCE; otherwise the stored choice stands.
+    m.require_pkce =
+        existing.require_pkce || edited.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
+    m.id_token_signed_response_alg = edited.id_token_signed_response_alg;
+    m.backchannel_logout_uri = edited.backchannel_logout_uri;
+    m.backchannel_logout_session_required = edited.backchannel_logout_session_required;
+    m.frontchannel_logout_uri = edited.frontchannel_logout_uri;
+    m.frontchannel_logout_session_required = edited.frontchannel_logout_session_required;
+    m.first_party = edited.first_party;
+    m.always_issue_refresh_token = edited.always_issue_refresh_token;
+    m.lifetimes.access_token_secs = edited.lifetimes.access_token_secs;
+    m.lifetimes.refresh_token_secs = edited.lifetimes.refresh_token_secs;
+    m
 }
 
 fn needs_secret(input: &ClientInput) -> bool {

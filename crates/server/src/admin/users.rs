@@ -13,7 +13,7 @@ use valet_core::ports::{AdminStore, UserStore};
 use valet_core::provision::{ProvisionError, UserEntry};
 use valet_core::random::OsRandom;
 use valet_core::revocation::{Cascade, Grants};
-use valet_core::user::{StandardClaims, User, parse_role};
+use valet_core::user::{ADMIN_ROLE, StandardClaims, User, parse_role};
 
 use super::auth::Admin;
 use super::problem::ApiError;
@@ -40,6 +40,23 @@ pub(super) async fn find(state: &AppState, id: Uuid) -> Result<User, ApiError> {
         .find_user_by_id(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no user {id}")))
+}
+
+/// Refuses a change that would leave no enabled administrator: nobody could manage Valet any more.
+async fn keep_an_admin(state: &AppState, user: &User) -> Result<(), ApiError> {
+    let enabled_admin = !user.disabled && user.roles.contains(ADMIN_ROLE);
+    if enabled_admin
+        && !state
+            .db
+            .has_other_enabled_with_role(ADMIN_ROLE, user.id)
+            .await?
+    {
+        return Err(ApiError::Conflict(
+            "this is the last enabled administrator: make another user an administrator first"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 fn claims(map: serde_json::Map<String, serde_json::Value>) -> Result<StandardClaims, ApiError> {
@@ -154,11 +171,15 @@ pub async fn update(
         user.claims = entry.validate(0).map_err(invalid)?.claims;
     }
     if let Some(roles) = input.roles {
-        user.roles = roles
+        let roles: std::collections::BTreeSet<String> = roles
             .iter()
             .enumerate()
             .map(|(i, r)| parse_role(r).map_err(|e| ApiError::field(format!("roles[{i}]"), e)))
             .collect::<Result<_, _>>()?;
+        if !roles.contains(ADMIN_ROLE) {
+            keep_an_admin(&state, &user).await?;
+        }
+        user.roles = roles;
     }
     user.updated_at = state.clock.now();
     let event = AuditEvent::new(user.updated_at, admin.0.actor(), "user.updated")
@@ -176,6 +197,7 @@ pub async fn disable(
     query: web::Query<RevocationQuery>,
 ) -> Result<web::Json<RevocationView>, ApiError> {
     let user = find(&state, *path).await?;
+    keep_an_admin(&state, &user).await?;
     revoke(
         &state,
         &admin,
@@ -243,6 +265,7 @@ pub async fn delete(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<RevocationView>, ApiError> {
     let user = find(&state, *path).await?;
+    keep_an_admin(&state, &user).await?;
     let report = revoke(
         &state,
         &admin,

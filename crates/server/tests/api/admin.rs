@@ -38,6 +38,14 @@ redirect_uris = ["{CONSOLE_REDIRECT}"]
 scope = "openid valet:admin"
 first_party = true
 
+[[clients]]
+client_id = "legacy"
+client_name = "Legacy"
+client_secret = "{ADMIN_SECRET}"
+redirect_uris = ["https://legacy.example/cb"]
+require_pkce = false
+refresh_token_idle_ttl_secs = 3600
+
 [[users]]
 username = "root"
 password = "root's long password"
@@ -54,7 +62,7 @@ password = "bob's long password"
 struct Admin {
     app: TestApp,
     token: String,
-    _env: TestEnv,
+    env: TestEnv,
     receiver: Receiver,
 }
 
@@ -187,7 +195,7 @@ async fn start(backend: Backend) -> Admin {
     Admin {
         app,
         token,
-        _env: env,
+        env,
         receiver,
     }
 }
@@ -610,9 +618,82 @@ async fn a_grant_revocation_says_what_it_will_cut_then_cuts_it(backend: Backend)
     assert_eq!(audit["items"][1]["actor"], "client:automation");
 }
 
+async fn edits_keep_what_the_api_does_not_show_and_an_administrator_remains(backend: Backend) {
+    let admin = start(backend).await;
+    let mut legacy = admin.get("/clients/legacy").await;
+    legacy["client_name"] = json!("Legacy (renamed)");
+    for key in ["id", "public", "disabled", "created_at", "updated_at"] {
+        legacy.as_object_mut().map(|m| m.remove(key));
+    }
+    let (status, view) = admin
+        .call(reqwest::Method::PUT, "/clients/legacy", Some(legacy))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let db = valet_store::Database::connect(&admin.env.database_url, 2)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = valet_core::client::ClientId::parse("legacy").unwrap_or_else(|e| panic!("{e}"));
+    let stored = valet_core::ports::ClientStore::find_client(&db, &id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("legacy"));
+    assert_eq!(stored.metadata.name, "Legacy (renamed)");
+    assert!(
+        !stored.metadata.require_pkce,
+        "settings the API does not show are kept"
+    );
+    assert_eq!(
+        stored.metadata.lifetimes.refresh_token_idle_secs,
+        Some(3600)
+    );
+
+    let (status, problem) = admin
+        .post("/clients", json!({"client_id": "huge", "client_name": "Huge", "redirect_uris": ["https://h.example/cb"], "access_token_ttl_secs": i64::MAX}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+
+    // root is the only administrator: the API refuses to leave none.
+    let root = admin.get("/users?q=root").await["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!("/users/{root}");
+    let demote = admin
+        .call(reqwest::Method::PATCH, &path, Some(json!({"roles": []})))
+        .await;
+    assert_eq!(demote.0, StatusCode::CONFLICT, "{}", demote.1);
+    assert_eq!(
+        admin.post(&format!("{path}/disable"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        admin.call(reqwest::Method::DELETE, &path, None).await.0,
+        StatusCode::CONFLICT
+    );
+    let bob = admin.get("/users?q=bob").await["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _) = admin
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/users/{bob}"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        admin.post(&format!("{path}/disable"), json!({})).await.0,
+        StatusCode::OK,
+        "bob is an administrator now"
+    );
+}
+
 crate::on_both_backends!(
     only_admins_and_admin_services_get_in,
     clients_are_validated_changed_and_every_change_audited,
     listings_page_by_cursor_and_search,
-    a_grant_revocation_says_what_it_will_cut_then_cuts_it
+    a_grant_revocation_says_what_it_will_cut_then_cuts_it,
+    edits_keep_what_the_api_does_not_show_and_an_administrator_remains
 );

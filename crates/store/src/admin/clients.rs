@@ -42,7 +42,7 @@ pub(super) async fn page(
 }
 
 /// Rewrites the registration metadata and `updated_at`. The client_id, creation time and the
-/// current and previous secret keep what the row holds: secrets change only through
+/// current and previous secret and `disabled` keep what the row holds: secrets change only through
 /// `ClientStore::set_client_secret`. The sealed copy is dropped when the client no longer has one.
 pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
     let mut row = crate::clients::to_row(client)
@@ -51,6 +51,7 @@ pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Resu
     row.id = NotSet;
     row.client_id = NotSet;
     row.created_at = NotSet;
+    row.disabled = NotSet;
     row.secret_hash = NotSet;
     row.previous_secret_hash = NotSet;
     row.previous_secret_expires_at = NotSet;

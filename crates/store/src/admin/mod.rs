@@ -108,4 +108,12 @@ impl AdminStore for Database {
     async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError> {
         counts::counts(&self.conn, now).await
     }
+
+    async fn has_other_enabled_with_role(
+        &self,
+        role: &str,
+        except: Uuid,
+    ) -> Result<bool, StoreError> {
+        users::has_other_enabled_with_role(&self.conn, role, except).await
+    }
 }

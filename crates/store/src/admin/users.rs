@@ -14,7 +14,7 @@ use valet_core::user::User;
 
 use super::search::{contains, needle, starts_with};
 use crate::database::backend;
-use crate::entities::{sessions, users};
+use crate::entities::{sessions, user_roles, users};
 
 /// Usernames are stored lowercased (`Username::parse`), so `after` is compared lowercased too.
 pub(super) async fn page(
@@ -79,7 +79,7 @@ pub(super) async fn sessions(
         .collect()
 }
 
-/// Rewrites every claim column, `disabled`, `updated_at` and the roles; the username, password hash
+/// Rewrites every claim column, `updated_at` and the roles; the username, password hash, `disabled`
 /// and creation time are not the admin's to rewrite here.
 pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     let mut row = crate::users::to_row(user)?.into_active_model().reset_all();
@@ -87,6 +87,7 @@ pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(
     row.username = NotSet;
     row.password_hash = NotSet;
     row.created_at = NotSet;
+    row.disabled = NotSet;
     let result = users::Entity::update_many()
         .set(row)
         .filter(users::Column::Id.eq(user.id))
@@ -110,4 +111,20 @@ pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), 
     } else {
         Err(StoreError::NotFound(format!("user {id}")))
     }
+}
+
+pub(super) async fn has_other_enabled_with_role(
+    conn: &impl ConnectionTrait,
+    role: &str,
+    except: Uuid,
+) -> Result<bool, StoreError> {
+    let found = user_roles::Entity::find()
+        .inner_join(users::Entity)
+        .filter(user_roles::Column::Role.eq(role))
+        .filter(user_roles::Column::UserId.ne(except))
+        .filter(users::Column::Disabled.eq(false))
+        .one(conn)
+        .await
+        .map_err(backend)?;
+    Ok(found.is_some())
 }
