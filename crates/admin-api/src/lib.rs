@@ -82,6 +82,25 @@ mod tests {
     }
 
     #[test]
+    fn secrets_print_as_stars() {
+        let created = RotatedSecret {
+            client_secret: "s3cr3t".into(),
+            previous_secret_expires_at: None,
+        };
+        let user = NewUser {
+            username: "u".into(),
+            password: Some("hunter22".into()),
+            ..Default::default()
+        };
+        for text in [format!("{created:?}"), format!("{user:?}")] {
+            assert!(
+                !text.contains("s3cr3t") && !text.contains("hunter22"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn the_last_page_has_no_cursor() {
         let page: Page<u8> = Page {
             items: vec![1],

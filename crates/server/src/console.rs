@@ -146,17 +146,16 @@ pub async fn serve(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     let (bytes, etag) = match read {
         Ok(Ok(Read::Found { bytes, etag })) => (bytes, etag),
         Ok(Ok(Read::Missing)) if is_index => {
-            return not_built(&format!(
-                "{} was not found.",
-                dir.join("index.html").display()
-            ));
+            // The path is for the operator's log, not for anonymous visitors.
+            tracing::warn!(dir = %dir.display(), "the console directory has no index.html");
+            return not_built("The configured console directory has no index.html.");
         }
         Ok(Ok(Read::Missing)) => {
             return plain(StatusCode::NOT_FOUND, "No such file in the console.");
         }
         Ok(Err(e)) if is_index => {
             tracing::warn!(error = %e, dir = %dir.display(), "the console directory cannot be read");
-            return not_built(&format!("{} cannot be read.", dir.display()));
+            return not_built("The configured console directory cannot be read.");
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "a console asset cannot be read");

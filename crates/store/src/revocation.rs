@@ -101,7 +101,20 @@ impl RevocationStore for Database {
         ] {
             details.insert(key.into(), json!(value));
         }
-        let event = event.clone().details(Value::Object(details));
+        let mut event = event.clone().details(Value::Object(details));
+        // Every other client event names the client by its client_id; the cascade knows its row id.
+        if event.target_type == Some("client")
+            && let Some(id) = event
+                .target_id
+                .as_deref()
+                .and_then(|t| Uuid::parse_str(t).ok())
+            && let Some(row) = clients::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .map_err(backend)?
+        {
+            event.target_id = Some(row.client_id);
+        }
         if dry_run {
             txn.rollback().await.map_err(backend)?;
         } else {

@@ -25,7 +25,7 @@ use crate::state::AppState;
 type Data = web::Data<AppState>;
 
 /// A new password, shown once when Valet generated it.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     pub user: UserView,
     #[serde(default, skip_serializing_if = "Option::is_none")]

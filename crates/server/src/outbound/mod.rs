@@ -1,7 +1,8 @@
 //! Outbound request guard against server-side request forgery (SSRF; OWASP SSRF Prevention Cheat
-//! Sheet). Clients choose URLs the provider then fetches: `backchannel_logout_uri` (Back-Channel
-//! Logout §2.5), `request_uri` (OIDC Core §6.2, RFC 9101 §10.4.1), `jwks_uri`,
-//! `sector_identifier_uri` (OIDC Core §8.1). Without a guard they reach loopback admin ports,
+//! Sheet). Clients choose URLs the provider then fetches: today `backchannel_logout_uri`
+//! (Back-Channel Logout §2.5); once Valet fetches them, `request_uri` (OIDC Core §6.2, RFC 9101
+//! §10.4.1), `jwks_uri` and `sector_identifier_uri` (OIDC Core §8.1), for which [`Outbound::get`]
+//! is ready. Without a guard they reach loopback admin ports,
 //! private networks and cloud metadata (169.254.169.254). Every server-side fetch goes through
 //! [`Outbound`]: http(s) only, no userinfo, no redirects, no proxy, a timeout, a response-size
 //! limit, and no connection to a special-use address (IANA special-purpose registries) unless the
@@ -41,12 +42,13 @@ pub struct OutboundPolicy {
     pub max_response_bytes: usize,
 }
 
+/// The configuration's defaults (`[outbound]` in the README).
 impl Default for OutboundPolicy {
     fn default() -> Self {
         OutboundPolicy {
             allow: Vec::new(),
             timeout: Duration::from_secs(5),
-            max_response_bytes: 1024 * 1024,
+            max_response_bytes: 64 * 1024,
         }
     }
 }

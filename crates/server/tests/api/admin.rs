@@ -389,6 +389,14 @@ async fn clients_are_validated_changed_and_every_change_audited(backend: Backend
             "{action} missing from {actions:?}"
         );
     }
+    let by_id = admin
+        .get("/audit?target_type=client&target_id=shop&limit=200")
+        .await;
+    assert_eq!(
+        by_id["items"].as_array().map(Vec::len),
+        audit["items"].as_array().map(Vec::len),
+        "every client event, the cascade's too, names the client by its client_id"
+    );
 }
 
 async fn listings_page_by_cursor_and_search(backend: Backend) {
