@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEvent};
 use crate::keys::SigningAlg;
+use crate::password::PasswordHash;
 use crate::ports::{RevocationStore, StoreError};
 
 /// Which grants a cascade revokes (live ones only; revoking a revoked grant changes nothing).
@@ -43,14 +44,19 @@ pub enum Sessions {
     },
 }
 
-/// An account switched off in the same transaction as the revocation, so that a failure can never
-/// leave it disabled with its access still standing (or the reverse).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Disable {
+/// A change to an account made in the same transaction as the revocation it causes, so that a
+/// failure can never leave one without the other (a disabled account whose access still stands, a
+/// changed password whose other sessions live on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountChange {
     Nothing,
-    User(Uuid),
+    DisableUser(Uuid),
     /// The client's row id.
-    Client(Uuid),
+    DisableClient(Uuid),
+    SetPassword {
+        user_id: Uuid,
+        hash: PasswordHash,
+    },
 }
 
 /// What to revoke, and why (kept on the grants, the sessions and in the audit event).
@@ -58,7 +64,7 @@ pub enum Disable {
 pub struct Cascade {
     pub grants: Grants,
     pub sessions: Sessions,
-    pub disable: Disable,
+    pub account: AccountChange,
     pub reason: String,
 }
 
@@ -68,7 +74,7 @@ impl Cascade {
         Self {
             grants: Grants::None,
             sessions: Sessions::One(id),
-            disable: Disable::Nothing,
+            account: AccountChange::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -77,7 +83,7 @@ impl Cascade {
         Self {
             grants,
             sessions: Sessions::None,
-            disable: Disable::Nothing,
+            account: AccountChange::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -90,7 +96,7 @@ impl Cascade {
                 user_id,
                 except: None,
             },
-            disable: Disable::Nothing,
+            account: AccountChange::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -100,7 +106,7 @@ impl Cascade {
         Self {
             grants: Grants::None,
             sessions: Sessions::OfUser { user_id, except },
-            disable: Disable::Nothing,
+            account: AccountChange::Nothing,
             reason: reason.to_owned(),
         }
     }
@@ -110,10 +116,18 @@ impl Cascade {
         Self::end_user_sessions(user_id, current_session, "password changed")
     }
 
+    /// Sets the password and ends every other session of the user, in one transaction.
+    pub fn set_password(user_id: Uuid, hash: PasswordHash, current_session: Option<Uuid>) -> Self {
+        Self {
+            account: AccountChange::SetPassword { user_id, hash },
+            ..Self::password_changed(user_id, current_session)
+        }
+    }
+
     /// Disabling a user: the account is switched off and every grant and session of theirs cut.
     pub fn disable_user(user_id: Uuid) -> Self {
         Self {
-            disable: Disable::User(user_id),
+            account: AccountChange::DisableUser(user_id),
             ..Self::user_cut_off(user_id, "user disabled")
         }
     }
@@ -121,17 +135,18 @@ impl Cascade {
     /// Disabling a client: it can no longer authenticate, and every grant to it is revoked.
     pub fn disable_client(client: Uuid) -> Self {
         Self {
-            disable: Disable::Client(client),
+            account: AccountChange::DisableClient(client),
             ..Self::revoke_grants(Grants::OfClient(client), "client disabled")
         }
     }
 
     /// The audit action this cascade is recorded under.
     pub fn action(&self) -> &'static str {
-        match self.disable {
-            Disable::User(_) => return "user.disabled",
-            Disable::Client(_) => return "client.disabled",
-            Disable::Nothing => {}
+        match self.account {
+            AccountChange::DisableUser(_) => return "user.disabled",
+            AccountChange::DisableClient(_) => return "client.disabled",
+            AccountChange::SetPassword { .. } => return "user.password_set",
+            AccountChange::Nothing => {}
         }
         match (self.grants, self.sessions) {
             (Grants::None, _) => "sessions.ended",
@@ -144,8 +159,8 @@ impl Cascade {
 /// What a cascade revoked (or, in a dry run, would revoke).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CascadeReport {
-    /// Whether the account of `Cascade::disable` was switched off now (false: it already was).
-    pub disabled: bool,
+    /// Whether `Cascade::account` changed anything (false: the account was already disabled).
+    pub account_changed: bool,
     pub grants: u64,
     /// Refresh tokens that could still have been used (neither rotated nor revoked before).
     pub refresh_tokens: u64,

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::client::{Client, ClientId, PreviousSecret};
 use crate::keys::{KeyTimes, StoredKey};
-use crate::password::PasswordHash;
 use crate::ports::{ClientStore, KeyStore, ProvisionStore, StoreError, UserStore};
 use crate::provision::ProvisionChanges;
 use crate::secret::SecretHash;
@@ -127,25 +126,6 @@ impl UserStore for MemoryStore {
             )));
         }
         state.users.push(user.clone());
-        state.events.push(event.clone());
-        Ok(())
-    }
-
-    async fn set_password(
-        &self,
-        user_id: Uuid,
-        hash: &PasswordHash,
-        at: DateTime<Utc>,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut state = self.state();
-        let user = state
-            .users
-            .iter_mut()
-            .find(|u| u.id == user_id)
-            .ok_or_else(|| StoreError::NotFound("user".into()))?;
-        user.password_hash = Some(hash.clone());
-        user.updated_at = at;
         state.events.push(event.clone());
         Ok(())
     }

@@ -19,7 +19,7 @@ use valet_core::audit::AuditEvent;
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{AuditStore, RevocationStore, StoreError};
 use valet_core::revocation::{
-    BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Disable, Grants, Sessions,
+    AccountChange, BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Grants, Sessions,
     logout_notifications,
 };
 
@@ -51,7 +51,7 @@ impl RevocationStore for Database {
             dry_run,
             ..CascadeReport::default()
         };
-        report.disabled = disable(&txn, cascade.disable, at).await?;
+        report.account_changed = change_account(&txn, &cascade.account, at).await?;
         let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
         revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
         end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;
@@ -89,8 +89,8 @@ impl RevocationStore for Database {
             _ => Default::default(),
         };
         details.insert("reason".into(), json!(cascade.reason));
-        if cascade.disable != Disable::Nothing {
-            details.insert("disabled".into(), json!(report.disabled));
+        if cascade.account != AccountChange::Nothing {
+            details.insert("account_changed".into(), json!(report.account_changed));
         }
         for (key, value) in [
             ("grants", report.grants),
@@ -125,31 +125,44 @@ impl RevocationStore for Database {
     }
 }
 
-/// Switches the account off; false when it already was (or does not exist).
-async fn disable(
+/// Applies the account change; false when there was nothing to change (already disabled).
+async fn change_account(
     txn: &DatabaseTransaction,
-    which: Disable,
+    change: &AccountChange,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let changed = match which {
-        Disable::Nothing => return Ok(false),
-        Disable::User(id) => {
+    let changed = match change {
+        AccountChange::Nothing => return Ok(false),
+        AccountChange::DisableUser(id) => {
             users::Entity::update_many()
                 .col_expr(users::Column::Disabled, Expr::value(true))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))
-                .filter(users::Column::Id.eq(id))
+                .filter(users::Column::Id.eq(*id))
                 .filter(users::Column::Disabled.eq(false))
                 .exec(txn)
                 .await
         }
-        Disable::Client(id) => {
+        AccountChange::DisableClient(id) => {
             clients::Entity::update_many()
                 .col_expr(clients::Column::Disabled, Expr::value(true))
                 .col_expr(clients::Column::UpdatedAt, Expr::value(at))
-                .filter(clients::Column::Id.eq(id))
+                .filter(clients::Column::Id.eq(*id))
                 .filter(clients::Column::Disabled.eq(false))
                 .exec(txn)
                 .await
+        }
+        AccountChange::SetPassword { user_id, hash } => {
+            let done = users::Entity::update_many()
+                .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
+                .col_expr(users::Column::UpdatedAt, Expr::value(at))
+                .filter(users::Column::Id.eq(*user_id))
+                .exec(txn)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected != 1 {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            return Ok(true);
         }
     };
     Ok(changed.map_err(backend)?.rows_affected == 1)

@@ -265,23 +265,6 @@ impl UserStore for Database {
         txn.commit().await.map_err(backend)
     }
 
-    async fn set_password(
-        &self,
-        user_id: Uuid,
-        hash: &PasswordHash,
-        at: DateTime<Utc>,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        self.update_user_column(
-            user_id,
-            users::Column::PasswordHash,
-            hash.as_str().into(),
-            at,
-            event,
-        )
-        .await
-    }
-
     async fn set_disabled(
         &self,
         user_id: Uuid,

@@ -587,11 +587,12 @@ async fn update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event(p
     let hash = PasswordHash::create(&Password::new("correct horse battery staple"))
         .unwrap_or_else(|e| panic!("{e}"));
     let t = now();
-    db.set_password(
-        alice.id,
-        &hash,
+    valet_core::revocation::cascade(
+        &db,
+        &valet_core::revocation::Cascade::set_password(alice.id, hash.clone(), None),
+        Actor::cli(),
         t,
-        &AuditEvent::new(t, Actor::cli(), "user.password_set"),
+        false,
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -782,14 +783,15 @@ async fn update_client_rewrites_metadata_but_not_secrets_and_delete_client_casca
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("web exists"));
-    let expected = Client {
+    let mut expected = Client {
         secret_hash: before.secret_hash.clone(),
         previous_secret: before.previous_secret.clone(),
         ..changed.clone()
     };
+    expected.metadata.disabled = false;
     assert_eq!(
         stored, expected,
-        "metadata and updated_at; the secrets stay"
+        "metadata and updated_at; the secrets and the disabled flag stay"
     );
     assert_eq!(event_count(&db, "client.updated").await, 1);
 

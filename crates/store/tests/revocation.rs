@@ -10,6 +10,7 @@ use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
+use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
     ClientStore, CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore, TokenStore,
     UserStore,
@@ -311,11 +312,13 @@ async fn ending_a_session_kills_its_bound_tokens_but_not_offline_ones(postgres: 
             .is_some_and(|g| g.is_live())
     );
 
-    // A password change ends the other sessions, not the current one.
+    // A password change sets the password and ends the other sessions, not the current one.
     let s3 = session(&db, &alice, now()).await;
+    let hash = PasswordHash::create(&Password::new("a new long password"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let changed = cascade(
         &db,
-        &Cascade::password_changed(alice.id, Some(s3.id)),
+        &Cascade::set_password(alice.id, hash.clone(), Some(s3.id)),
         Actor::user(alice.id),
         now(),
         false,
@@ -323,6 +326,13 @@ async fn ending_a_session_kills_its_bound_tokens_but_not_offline_ones(postgres: 
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(changed.sessions, 1, "s2 only (s1 had ended)");
+    let stored = db.find_user_by_id(alice.id).await.ok().flatten();
+    assert_eq!(
+        stored.and_then(|u| u.password_hash),
+        Some(hash),
+        "in the same transaction"
+    );
+    assert_eq!(events(&db, "user.password_set").await.len(), 1);
     assert!(refresh_revoked(&db, &other_device).await);
     assert!(
         db.find_session_by_id(s3.id)
@@ -458,7 +468,7 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        dry.disabled && dry.grants == 1 && dry.sessions == 1,
+        dry.account_changed && dry.grants == 1 && dry.sessions == 1,
         "{dry:?}"
     );
     let still = db.find_user_by_id(alice.id).await.ok().flatten();
@@ -476,12 +486,12 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(done.disabled && done.grants == 1 && done.sessions == 1);
+    assert!(done.account_changed && done.grants == 1 && done.sessions == 1);
     let disabled = db.find_user_by_id(alice.id).await.ok().flatten();
     assert!(disabled.is_some_and(|u| u.disabled));
     let audited = events(&db, "user.disabled").await;
     assert_eq!(audited.len(), 1);
-    assert_eq!(audited[0].details["disabled"], true);
+    assert_eq!(audited[0].details["account_changed"], true);
     let again = cascade(
         &db,
         &Cascade::disable_user(alice.id),
@@ -491,7 +501,7 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!again.disabled && again.grants == 0, "idempotent");
+    assert!(!again.account_changed && again.grants == 0, "idempotent");
 
     let client = cascade(
         &db,
@@ -502,7 +512,7 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(client.disabled);
+    assert!(client.account_changed);
     let found = db.find_client_by_id(web.id).await.ok().flatten();
     assert!(found.is_some_and(|c| c.metadata.disabled));
 }

@@ -24,7 +24,6 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::client::{Client, ClientId};
 use crate::keys::{KeyTimes, StoredKey};
-use crate::password::PasswordHash;
 use crate::provision::ProvisionChanges;
 use crate::secret::SecretHash;
 use crate::user::{User, Username};
@@ -59,13 +58,6 @@ pub trait UserStore: Send + Sync {
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError>;
-    async fn set_password(
-        &self,
-        user_id: Uuid,
-        hash: &PasswordHash,
-        at: DateTime<Utc>,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError>;
     async fn set_disabled(
         &self,
         user_id: Uuid,

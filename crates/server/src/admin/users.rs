@@ -238,14 +238,11 @@ pub async fn set_password(
     let hash = hash_password(password.clone())
         .await
         .map_err(|_| ApiError::Unavailable)?;
-    let now = state.clock.now();
-    let event = AuditEvent::new(now, admin.0.actor(), "user.password_set")
-        .target("user", user.id.to_string());
-    state.db.set_password(user.id, &hash, now, &event).await?;
+    // One transaction: the new password, and every session of the user ended.
     let ended = revoke(
         &state,
         &admin,
-        &Cascade::password_changed(user.id, None),
+        &Cascade::set_password(user.id, hash, None),
         false,
     )
     .await?;

@@ -5,7 +5,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::UserStore;
 use valet_core::provision::UserEntry;
-use valet_core::revocation::{self, Cascade};
+use valet_core::revocation::Cascade;
 use valet_core::user::{StandardClaims, User};
 
 use super::grants::{describe, run_cascade, user_named};
@@ -86,18 +86,10 @@ pub async fn run(
             let user = user_named(&db, &username).await?;
             let (password, generated) = password_from(password_stdin)?;
             let hash = hash_password(password.clone()).await?;
-            let event = AuditEvent::new(now, Actor::cli(), "user.password_set")
-                .target("user", user.id.to_string());
-            db.set_password(user.id, &hash, now, &event).await?;
-            // Every session of the user ends, and the tokens bound to them (none is "current" here).
-            let report = revocation::cascade(
-                &db,
-                &Cascade::password_changed(user.id, None),
-                Actor::cli(),
-                now,
-                false,
-            )
-            .await?;
+            // One transaction: the new password, and every session of the user ended with the
+            // tokens bound to them (none is "current" here).
+            let report =
+                run_cascade(&db, &Cascade::set_password(user.id, hash, None), false).await?;
             let shown = generated.then(|| password.expose().to_owned());
             out.emit(
                 &serde_json::json!({ "username": user.username.as_str(), "password": shown, "sessions_ended": report.sessions }),
