@@ -1,5 +1,6 @@
 //! Two `valet serve` processes on one PostgreSQL database behave as one provider: what one replica
-//! revokes, the other refuses on the very next request (no cache may let a revoked token through),
+//! revokes (a refresh token, a session, a grant through its admin API, or the CLI on the shared
+//! database), the other refuses on the very next request (no cache may let a revoked token through),
 //! and a queued back-channel logout is delivered exactly once although both replicas poll the outbox.
 
 use std::collections::BTreeSet;
@@ -89,7 +90,16 @@ async fn what_one_replica_revokes_the_other_refuses_at_once(backend: Backend) {
     let receiver = Receiver::start();
     let env = TestEnv::new(backend).await;
     let file = env.dir.join("provision.toml");
-    std::fs::write(&file, provision(&receiver.url)).unwrap_or_else(|e| panic!("{e}"));
+    let automation = r#"
+[[clients]]
+client_id = "automation"
+client_name = "Automation"
+client_secret = "automation-secret-0123456789abcdefgh"
+grant_types = ["client_credentials"]
+scope = "valet:admin"
+"#;
+    std::fs::write(&file, format!("{}{automation}", provision(&receiver.url)))
+        .unwrap_or_else(|e| panic!("{e}"));
     let (port_a, port_b) = (free_port(), free_port());
     let issuer = format!("http://127.0.0.1:{port_a}");
     let a = replica(&env, &issuer, port_a, file.to_str()).await;
@@ -182,6 +192,61 @@ async fn what_one_replica_revokes_the_other_refuses_at_once(backend: Backend) {
         "each token delivered once, not once per replica"
     );
     assert_eq!(jtis.len(), 3);
+
+    // A grant revoked through replica A's admin API is refused by replica B on the next request.
+    let mut browser = Browser::new();
+    let fourth = sign_in(&mut browser, &b.app).await;
+    let admin: serde_json::Value = a
+        .app
+        .http
+        .post(format!("{}/token", a.app.address))
+        .basic_auth("automation", Some("automation-secret-0123456789abcdefgh"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let admin = admin["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let sub = part(fourth["id_token"].as_str().unwrap_or_default(), 1)["sub"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let grants: serde_json::Value = a
+        .app
+        .http
+        .get(format!(
+            "{}/admin/api/v1/grants?user_id={sub}&live=true",
+            a.app.address
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let grant = grants["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let revoked = a
+        .app
+        .http
+        .post(format!(
+            "{}/admin/api/v1/grants/{grant}/revoke",
+            a.app.address
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(revoked.status(), StatusCode::OK);
+    everything_is_cut(&b.app, &fourth).await;
 }
 
 mod postgres {
