@@ -20,7 +20,7 @@ pub const ADMIN_SCOPE: &str = "valet:admin";
 /// An authorized caller of the admin API.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdminCaller {
-    User { id: Uuid, client_id: String },
+    User { id: Uuid },
     Service { client_id: String },
 }
 
@@ -28,7 +28,7 @@ impl AdminCaller {
     /// Who audit events name.
     pub fn actor(&self) -> Actor {
         match self {
-            Self::User { id, .. } => Actor::user(*id),
+            Self::User { id } => Actor::user(*id),
             Self::Service { client_id } => Actor::client(client_id),
         }
     }
@@ -74,9 +74,9 @@ pub async fn authorize_admin(
     if !scope.split(' ').any(|s| s == ADMIN_SCOPE) {
         return Err(AdminAuthError::InsufficientScope);
     }
-    let client_id = text("client_id").unwrap_or_default();
     if text("grant_id").is_none() {
         // Client credentials: the token's subject is the client itself.
+        let client_id = text("client_id").unwrap_or_default();
         return Ok(AdminCaller::Service { client_id });
     }
     let id = text("sub")
@@ -84,7 +84,7 @@ pub async fn authorize_admin(
         .ok_or(AdminAuthError::InvalidToken)?;
     let user = store.find_user_by_id(id).await?;
     match user {
-        Some(user) if user.roles.contains(ADMIN_ROLE) => Ok(AdminCaller::User { id, client_id }),
+        Some(user) if user.roles.contains(ADMIN_ROLE) => Ok(AdminCaller::User { id }),
         Some(_) => Err(AdminAuthError::NotAdmin),
         None => Err(AdminAuthError::InvalidToken),
     }

@@ -121,6 +121,8 @@ pub trait AdminStore: Send + Sync {
     async fn update_client(&self, client: &Client, event: &AuditEvent) -> Result<(), StoreError>;
     async fn delete_client(&self, id: Uuid, event: &AuditEvent) -> Result<(), StoreError>;
     async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError>;
+    /// The clients with these row ids (those that exist), in one query.
+    async fn clients_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Client>, StoreError>;
     /// Whether an enabled user other than `except` holds `role` (so `except` is not the last admin).
     async fn has_other_enabled_with_role(
         &self,

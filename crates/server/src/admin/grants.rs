@@ -1,19 +1,20 @@
 //! `/grants`: per user and per client, with scopes, dates and live refresh tokens; revoking one
 //! (the cascade, with a dry run); ending one session.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::web;
 use serde::Deserialize;
 use uuid::Uuid;
 use valet_admin_api::{GrantView, Page, RevocationView};
-use valet_core::ports::{AdminStore, ClientStore, GrantFilter, GrantStore, SessionStore};
+use valet_core::client::Client;
+use valet_core::ports::{AdminStore, GrantFilter, GrantStore, SessionStore};
 use valet_core::revocation::{Cascade, Grants};
 
 use super::auth::Admin;
 use super::problem::ApiError;
 use super::views::grant_view;
-use super::{RevocationQuery, decode_cursor, encode_cursor, revoke};
+use super::{ListQuery, RevocationQuery, page, revoke};
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
@@ -40,16 +41,12 @@ pub async fn list(
     _: Admin,
     query: web::Query<GrantQuery>,
 ) -> Result<web::Json<Page<GrantView>>, ApiError> {
-    let limit = query
-        .limit
-        .unwrap_or(super::DEFAULT_LIMIT)
-        .clamp(1, super::MAX_LIMIT);
-    let before = match &query.cursor {
-        Some(cursor) => {
-            Some(Uuid::parse_str(&decode_cursor(cursor)?).map_err(|_| super::bad_cursor())?)
-        }
-        None => None,
+    let list = ListQuery {
+        q: None,
+        cursor: query.cursor.clone(),
+        limit: query.limit,
     };
+    let limit = list.limit();
     let client = match &query.client_id {
         Some(id) => Some(super::clients::find(&state, id).await?.id),
         None => None,
@@ -59,26 +56,26 @@ pub async fn list(
         client,
         live_only: query.live,
     };
-    let mut rows = state
+    let rows = state
         .db
-        .page_grants(filter, before, limit + 1, state.clock.now())
+        .page_grants(filter, list.before_id()?, limit + 1, state.clock.now())
         .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let mut clients = BTreeMap::new();
-    for row in &rows {
-        if let std::collections::btree_map::Entry::Vacant(slot) = clients.entry(row.grant.client) {
-            slot.insert(state.db.find_client_by_id(row.grant.client).await?);
-        }
-    }
-    let items = rows
-        .iter()
-        .map(|row| grant_view(row, clients.get(&row.grant.client).and_then(Option::as_ref)))
+    // One query for the page's clients, not one per row.
+    let ids: BTreeSet<Uuid> = rows.iter().map(|row| row.grant.client).collect();
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let clients: BTreeMap<Uuid, Client> = state
+        .db
+        .clients_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
         .collect();
-    let next_cursor = more
-        .then(|| rows.last().map(|g| encode_cursor(&g.grant.id.to_string())))
-        .flatten();
-    Ok(web::Json(Page { items, next_cursor }))
+    Ok(web::Json(page(
+        rows,
+        limit,
+        |row| row.grant.id.to_string(),
+        |row| grant_view(row, clients.get(&row.grant.client)),
+    )))
 }
 
 #[utoipa::path(post, path = "/grants/{id}/revoke", tag = "grants", params(RevocationQuery),

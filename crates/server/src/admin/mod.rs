@@ -1,7 +1,8 @@
 //! The admin API, `{issuer}/admin/api/v1`: JSON in and out, RFC 9457 problems, keyset pagination
 //! with opaque cursors, and an audit event naming the caller for every mutation. Every handler takes
-//! the `Admin` extractor (`auth`), so authorization cannot be forgotten. Same-origin only: no CORS
-//! headers are ever sent, so browsers refuse cross-origin calls.
+//! the `Admin` extractor (`auth`), so authorization cannot be forgotten; the one public document is
+//! the OpenAPI description, which holds no data. Same-origin only: no CORS headers are ever sent, so
+//! browsers refuse cross-origin calls.
 
 mod auth;
 mod clients;

@@ -86,3 +86,20 @@ pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), 
         Err(StoreError::NotFound(format!("client {id}")))
     }
 }
+
+pub(super) async fn by_ids(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<Client>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    clients::Entity::find()
+        .filter(clients::Column::Id.is_in(ids.to_vec()))
+        .all(conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(crate::clients::to_domain)
+        .collect()
+}

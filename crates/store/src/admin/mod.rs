@@ -109,6 +109,10 @@ impl AdminStore for Database {
         counts::counts(&self.conn, now).await
     }
 
+    async fn clients_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Client>, StoreError> {
+        clients::by_ids(&self.conn, ids).await
+    }
+
     async fn has_other_enabled_with_role(
         &self,
         role: &str,
