@@ -13,6 +13,7 @@ mod m20261122_000004_index_users_email_lower;
 mod m20261122_000005_extend_clients;
 mod m20261130_000001_index_admin_listings;
 mod m20261130_000002_index_users_search;
+mod m20261130_000003_create_login_throttles;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_extend_clients::Migration),
             Box::new(m20261130_000001_index_admin_listings::Migration),
             Box::new(m20261130_000002_index_users_search::Migration),
+            Box::new(m20261130_000003_create_login_throttles::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 pub mod token;
 pub mod user;
 pub mod userinfo;

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{HousekeepingStore, OUTBOX_RETENTION, Purged, StoreError};
+use valet_core::throttle::ThrottlePolicy;
 
 use crate::database::{Database, backend};
 use crate::entities::{
-    authorization_codes, interactions, outbox, revoked_access_tokens, used_assertions,
+    authorization_codes, interactions, login_throttles, outbox, revoked_access_tokens,
+    used_assertions,
 };
 
 #[async_trait]
@@ -49,12 +51,22 @@ impl HousekeepingStore for Database {
             .await
             .map_err(backend)?
             .rows_affected;
+        let window = ThrottlePolicy::ACCOUNT
+            .window
+            .max(ThrottlePolicy::IP.window);
+        let throttles = login_throttles::Entity::delete_many()
+            .filter(login_throttles::Column::LastFailureAt.lt(now - window))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
         Ok(Purged {
             interactions,
             codes,
             assertions,
             revoked_access_tokens,
             deliveries,
+            throttles,
         })
     }
 }

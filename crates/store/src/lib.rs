@@ -18,6 +18,7 @@ mod outbox;
 mod provision;
 mod revocation;
 mod sessions;
+mod throttle;
 mod tokens;
 mod users;
 

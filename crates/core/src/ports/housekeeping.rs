@@ -14,6 +14,8 @@ pub struct Purged {
     pub revoked_access_tokens: u64,
     /// Deliveries that ended (delivered or failed) more than `OUTBOX_RETENTION` ago.
     pub deliveries: u64,
+    /// Sign-in throttle counters whose window has passed.
+    pub throttles: u64,
 }
 
 /// How long finished deliveries stay visible (the admin console shows their status).
@@ -23,7 +25,8 @@ pub const OUTBOX_RETENTION: chrono::Duration = chrono::Duration::days(30);
 pub trait HousekeepingStore: Send + Sync {
     /// Deletes expired interactions, used-assertion records and revoked access-token ids, codes that
     /// expired before `codes_before` (kept longer so a late replay can still revoke what it issued),
-    /// and deliveries that finished more than `OUTBOX_RETENTION` ago.
+    /// deliveries that finished more than `OUTBOX_RETENTION` ago, and sign-in throttle counters
+    /// without a failure for longer than every throttle window.
     async fn purge_expired(
         &self,
         now: DateTime<Utc>,

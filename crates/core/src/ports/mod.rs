@@ -7,6 +7,7 @@ mod grants;
 mod housekeeping;
 mod revocation;
 mod sessions;
+mod throttle;
 mod tokens;
 
 pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
@@ -15,6 +16,7 @@ pub use grants::{CodeStore, GrantStore};
 pub use housekeeping::{HousekeepingStore, OUTBOX_RETENTION, Purged};
 pub use revocation::{AuditStore, OutboxStore, RevocationStore};
 pub use sessions::{InteractionStore, SessionStore};
+pub use throttle::ThrottleStore;
 pub use tokens::TokenStore;
 
 use async_trait::async_trait;

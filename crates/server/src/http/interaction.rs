@@ -12,6 +12,7 @@ use valet_core::password::Password;
 use valet_core::ports::StoreError;
 use valet_core::session::{LoginOrigin, Session, SessionToken};
 
+use super::throttle::{Attempt, too_many};
 use super::{cookies, outcome};
 use crate::pages::{self, ConsentView, LoginView};
 use crate::state::AppState;
@@ -209,6 +210,15 @@ pub async fn login(
         else {
             return Ok(expired());
         };
+        let attempt = Attempt::new(&req, &form.username);
+        if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
+            let rejected = Rejected {
+                message: "Too many failed sign-in attempts. Wait a moment, then try again.",
+                username: &form.username,
+            };
+            let response = page(&ctx, &state, &handle, &interaction, &client, Some(rejected));
+            return Ok(too_many(response.await?, wait));
+        }
         let user = match flow::authenticate(
             ctx.store,
             &form.username,
@@ -219,6 +229,7 @@ pub async fn login(
             Ok(user) => user,
             Err(LoginError::Rejected) => {
                 tracing::info!(client_id = %client.client_id.as_str(), "login rejected");
+                attempt.failed(&state, ctx.now).await?;
                 return page(
                     &ctx,
                     &state,
@@ -234,6 +245,7 @@ pub async fn login(
             }
             Err(LoginError::Store(e)) => return Err(e),
         };
+        attempt.succeeded(&state).await?;
         let origin = LoginOrigin {
             ip: req
                 .connection_info()

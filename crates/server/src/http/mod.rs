@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod logout;
 pub mod outcome;
 pub mod telemetry;
+mod throttle;
 pub mod token;
 pub mod userinfo;
 pub mod well_known;

@@ -41,8 +41,14 @@ impl Page {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::from_address(None)
+    }
+
+    /// A browser whose connections come from `ip` (e.g. 127.0.0.2: another client address).
+    pub fn from_address(ip: Option<std::net::IpAddr>) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip)
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
         Self {

@@ -13,3 +13,4 @@ mod operations;
 mod replicas;
 mod secret_rotation;
 mod startup;
+mod throttle;

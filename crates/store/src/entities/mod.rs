@@ -5,6 +5,7 @@ pub mod authorization_codes;
 pub mod clients;
 pub mod grants;
 pub mod interactions;
+pub mod login_throttles;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod revoked_access_tokens;

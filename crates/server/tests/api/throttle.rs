@@ -1,0 +1,112 @@
+//! Brute-force protection at the login form over HTTP: a guesser is blocked with 429 and
+//! `Retry-After` (per account and per address, counted in the database), every block is audited,
+//! and the account's owner signs in from another address once the short block has passed.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use valet_store::entities::audit_events;
+
+use crate::browser::{Browser, Page};
+use crate::helpers::{Backend, TestApp, TestEnv};
+
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const PROVISION: &str = r#"
+[[clients]]
+client_id = "web"
+client_name = "Web"
+client_secret = "web-client-secret-0123456789abcdef"
+redirect_uris = ["https://web.example/cb"]
+first_party = true
+
+[[users]]
+username = "alice"
+password = "alice's long password"
+"#;
+
+async fn try_login(browser: &mut Browser, app: &TestApp, username: &str, password: &str) -> Page {
+    let url = format!(
+        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        app.address
+    );
+    let interaction = browser.get(&url).await.location.unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
+async fn throttled(env: &TestEnv) -> usize {
+    let db = valet_store::Database::connect(&env.database_url, 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("login.throttled"))
+        .all(db.connection())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .len()
+}
+
+async fn a_guesser_is_blocked_and_the_owner_gets_in_after_the_block(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let mut guesser = Browser::new();
+    for n in 1..=6 {
+        let page = try_login(&mut guesser, &app, "Alice", &format!("guess {n}")).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    // Six failures: blocked for 2 s; even the right password is refused, without a verification.
+    let blocked = try_login(&mut guesser, &app, "alice", "alice's long password").await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.body.contains("Too many failed sign-in attempts"));
+    assert_eq!(throttled(&env).await, 1, "the block is audited");
+
+    // The owner, from another address: blocked while the account is, then let in.
+    let owner_ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let mut owner = Browser::from_address(Some(owner_ip));
+    let early = try_login(&mut owner, &app, "alice", "alice's long password").await;
+    assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
+    actix_web::rt::time::sleep(Duration::from_millis(2_100)).await;
+    let done = try_login(&mut owner, &app, "alice", "alice's long password").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location_param("code").is_some());
+}
+
+async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let mut guesser = Browser::new();
+    for n in 1..=21 {
+        let page = try_login(&mut guesser, &app, &format!("user{n}"), "password1").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let blocked = try_login(&mut guesser, &app, "someone-else", "password1").await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is blocked"
+    );
+    assert!(throttled(&env).await >= 1);
+    let mut other = Browser::from_address(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3))));
+    let fine = try_login(&mut other, &app, "alice", "alice's long password").await;
+    assert_eq!(
+        fine.status,
+        StatusCode::SEE_OTHER,
+        "other addresses are not affected"
+    );
+}
+
+crate::on_both_backends!(
+    a_guesser_is_blocked_and_the_owner_gets_in_after_the_block,
+    one_address_guessing_many_accounts_is_blocked_but_not_the_others
+);
