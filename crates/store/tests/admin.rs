@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
@@ -18,13 +18,13 @@ use valet_core::ports::{
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::secret::SecretHash;
-use valet_core::session::{LoginOrigin, Session};
+use valet_core::session::Session;
 use valet_core::user::{Address, StandardClaims, User, Username};
 use valet_store::Database;
 use valet_store::entities::{audit_events, grants, outbox, refresh_tokens, sessions};
 
 mod common;
-use common::{client, fresh, now, user, web_entry};
+use common::{client, fresh, now, session, user, web_entry};
 
 /// A user with these claims, inserted through `UserStore`.
 async fn person(db: &Database, username: &str, email: Option<&str>, name: Option<&str>) -> User {
@@ -100,22 +100,6 @@ async fn refresh(db: &Database, grant: &Grant, shape: impl FnOnce(&mut RefreshTo
     db.insert_refresh_token(&token, &RefreshTokenValue::generate(&OsRandom).hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-}
-
-async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Session {
-    let (session, token) = Session::start(
-        user.id,
-        vec!["pwd".into()],
-        None,
-        LoginOrigin::default(),
-        started,
-        Duration::days(1),
-        &OsRandom,
-    );
-    db.insert_session(&session, &token.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    session
 }
 
 /// Every user the search finds, walking pages of `limit`.

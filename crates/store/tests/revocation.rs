@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 use valet_core::audit::Actor;
@@ -18,13 +18,13 @@ use valet_core::ports::{
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::revocation::{Cascade, Grants, LogoutPayload, cascade};
-use valet_core::session::{LoginOrigin, Session};
+use valet_core::session::Session;
 use valet_core::user::User;
 use valet_store::Database;
 use valet_store::entities::{audit_events, session_grants};
 
 mod common;
-use common::{client, fresh, now, user, web_entry};
+use common::{client, fresh, now, session, user, web_entry};
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
@@ -37,22 +37,6 @@ async fn rp_requiring_sid(db: &Database, session_required: bool) -> Client {
     entry.backchannel_logout_uri = Some(BACKCHANNEL.into());
     entry.backchannel_logout_session_required = session_required;
     client(db, entry).await
-}
-
-async fn session(db: &Database, user: &User, t: DateTime<Utc>) -> Session {
-    let (session, token) = Session::start(
-        user.id,
-        vec!["pwd".into()],
-        None,
-        LoginOrigin::default(),
-        t,
-        Duration::days(1),
-        &OsRandom,
-    );
-    db.insert_session(&session, &token.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    session
 }
 
 async fn grant(db: &Database, user: &User, client: &Client, within: Option<&Session>) -> Grant {

@@ -8,8 +8,10 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
-use valet_core::ports::{ClientStore, UserStore};
+use valet_core::ports::{ClientStore, SessionStore, UserStore};
 use valet_core::provision::ClientEntry;
+use valet_core::random::OsRandom;
+use valet_core::session::{LoginOrigin, Session};
 use valet_core::user::{User, Username};
 use valet_store::Database;
 
@@ -79,6 +81,23 @@ pub async fn client(db: &Database, entry: ClientEntry) -> Client {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     client
+}
+
+/// An active one-day session of `user`, started at `started`.
+pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Session {
+    let (session, token) = Session::start(
+        user.id,
+        vec!["pwd".into()],
+        None,
+        LoginOrigin::default(),
+        started,
+        chrono::Duration::days(1),
+        &OsRandom,
+    );
+    db.insert_session(&session, &token.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    session
 }
 
 pub fn web_entry(client_id: &str) -> ClientEntry {
