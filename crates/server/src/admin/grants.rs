@@ -41,11 +41,7 @@ pub async fn list(
     _: Admin,
     query: web::Query<GrantQuery>,
 ) -> Result<web::Json<Page<GrantView>>, ApiError> {
-    let list = ListQuery {
-        q: None,
-        cursor: query.cursor.clone(),
-        limit: query.limit,
-    };
+    let list = ListQuery::paging(query.cursor.clone(), query.limit);
     let limit = list.limit();
     let client = match &query.client_id {
         Some(id) => Some(super::clients::find(&state, id).await?.id),

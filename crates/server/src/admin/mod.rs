@@ -44,6 +44,15 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The paging part of a listing whose own query type has other filters than `q`.
+    fn paging(cursor: Option<String>, limit: Option<u64>) -> Self {
+        Self {
+            q: None,
+            cursor,
+            limit,
+        }
+    }
+
     fn limit(&self) -> u64 {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }

@@ -56,11 +56,7 @@ pub async fn notifications(
         .map(str::parse::<OutboxStatus>)
         .transpose()
         .map_err(|e| ApiError::field("status", e))?;
-    let list = ListQuery {
-        q: None,
-        cursor: query.cursor.clone(),
-        limit: query.limit,
-    };
+    let list = ListQuery::paging(query.cursor.clone(), query.limit);
     let limit = list.limit();
     let rows = state
         .db
@@ -151,11 +147,7 @@ pub async fn audit(
     query: web::Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEventView>>, ApiError> {
     let query = query.into_inner();
-    let list = ListQuery {
-        q: None,
-        cursor: query.cursor,
-        limit: query.limit,
-    };
+    let list = ListQuery::paging(query.cursor, query.limit);
     let limit = list.limit();
     let filter = AuditFilter {
         actor: query.actor,

@@ -298,11 +298,7 @@ pub async fn sessions(
 ) -> Result<web::Json<Page<SessionView>>, ApiError> {
     let user = find(&state, *path).await?;
     let now = state.clock.now();
-    let list = ListQuery {
-        q: None,
-        cursor: query.cursor.clone(),
-        limit: query.limit,
-    };
+    let list = ListQuery::paging(query.cursor.clone(), query.limit);
     let limit = list.limit();
     let before = list.before_id()?;
     let rows = state

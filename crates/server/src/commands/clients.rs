@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
-use valet_core::client::{Client, ClientId, TokenEndpointAuthMethod};
+use valet_core::client::{Client, TokenEndpointAuthMethod};
 use valet_core::clock::{Clock, SystemClock};
 use valet_core::ports::ClientStore;
 use valet_core::provision::{ClientEntry, Credential};
@@ -133,11 +133,7 @@ pub async fn run(
             set_disabled(&db, &client_id, false, now, out).await?;
         }
         ClientCommand::RotateSecret { client_id, overlap } => {
-            let id = ClientId::parse(&client_id).map_err(|e| Failure::new(e.to_string()))?;
-            let client = db
-                .find_client(&id)
-                .await?
-                .ok_or_else(|| Failure::new(format!("no client `{client_id}`")))?;
+            let client = client_named(&db, &client_id).await?;
             if client.is_public() {
                 return Err(Failure::new(format!(
                     "`{client_id}` is a public client: it has no secret"
