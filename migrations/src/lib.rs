@@ -14,6 +14,7 @@ mod m20261122_000005_extend_clients;
 mod m20261130_000001_index_admin_listings;
 mod m20261130_000002_index_users_search;
 mod m20261130_000003_create_login_throttles;
+mod m20261130_000004_create_account_security;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_index_admin_listings::Migration),
             Box::new(m20261130_000002_index_users_search::Migration),
             Box::new(m20261130_000003_create_login_throttles::Migration),
+            Box::new(m20261130_000004_create_account_security::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! crate calls it, the store crate implements its ports (`ports`). Time and randomness are injected
 //! (`clock`, `random`) so every rule can be tested at a fixed instant.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod authorize;

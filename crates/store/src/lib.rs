@@ -4,6 +4,7 @@
 //! `Database` implements every port; each aggregate's adapter lives in its own module. ORM errors are
 //! converted to `StoreError` here and never leave this crate.
 
+mod account;
 mod admin;
 mod assertions;
 mod audit;

@@ -94,6 +94,9 @@ pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
         address,
         created_at: user.created_at,
         updated_at: user.updated_at,
+        totp_secret_sealed: None,
+        totp_confirmed_at: None,
+        totp_last_step: None,
     })
 }
 
@@ -149,7 +152,11 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(
 
 /// Rewrites a user row and replaces its roles.
 pub(crate) async fn replace(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
-    let row = to_row(user)?.into_active_model().reset_all();
+    let mut row = to_row(user)?.into_active_model().reset_all();
+    // The second factor changes only through `AccountStore`, never by rewriting the profile.
+    row.totp_secret_sealed = sea_orm::ActiveValue::NotSet;
+    row.totp_confirmed_at = sea_orm::ActiveValue::NotSet;
+    row.totp_last_step = sea_orm::ActiveValue::NotSet;
     row.update(conn).await.map_err(backend)?;
     replace_roles(conn, user).await
 }

@@ -222,6 +222,9 @@ impl Rows {
             address: Some(json!({ "locality": "Oxford", "country": "GB" })),
             created_at: now,
             updated_at: now,
+            totp_secret_sealed: Some("v1.nonce.ciphertext".into()),
+            totp_confirmed_at: Some(now),
+            totp_last_step: Some(58_793_333),
         };
         let client = clients::Model {
             id: Uuid::now_v7(),

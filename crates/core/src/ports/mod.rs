@@ -1,6 +1,7 @@
 //! Storage ports: what the rules need from persistence. `valet-store` implements them on SQLite and
 //! PostgreSQL; every mutation takes its audit event and writes both in one transaction.
 
+mod account;
 mod admin;
 mod assertions;
 mod grants;
@@ -10,6 +11,7 @@ mod sessions;
 mod throttle;
 mod tokens;
 
+pub use account::AccountStore;
 pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use grants::{CodeStore, GrantStore};

@@ -88,6 +88,10 @@ pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(
     row.password_hash = NotSet;
     row.created_at = NotSet;
     row.disabled = NotSet;
+    // The second factor changes only through `AccountStore`.
+    row.totp_secret_sealed = NotSet;
+    row.totp_confirmed_at = NotSet;
+    row.totp_last_step = NotSet;
     let result = users::Entity::update_many()
         .set(row)
         .filter(users::Column::Id.eq(user.id))

@@ -1,4 +1,5 @@
-//! Accounts: login name, password hash, disabled flag and the OIDC Core §5.1 standard claims.
+//! Accounts: login name, password hash, disabled flag, the OIDC Core §5.1 standard claims and the
+//! TOTP second factor.
 
 use sea_orm::entity::prelude::*;
 
@@ -32,6 +33,13 @@ pub struct Model {
     pub address: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The TOTP secret (RFC 6238), sealed under the master key with the user id as associated data.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub totp_secret_sealed: Option<String>,
+    /// When the user confirmed the authenticator; the factor is required from then on.
+    pub totp_confirmed_at: Option<DateTimeUtc>,
+    /// The last accepted TOTP time step: a code is never accepted twice.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -48,6 +56,10 @@ pub enum Relation {
     AuthorizationCodes,
     #[sea_orm(has_many = "super::refresh_tokens::Entity")]
     RefreshTokens,
+    #[sea_orm(has_many = "super::recovery_codes::Entity")]
+    RecoveryCodes,
+    #[sea_orm(has_many = "super::account_tokens::Entity")]
+    AccountTokens,
 }
 
 impl Related<super::user_roles::Entity> for Entity {
@@ -83,6 +95,18 @@ impl Related<super::authorization_codes::Entity> for Entity {
 impl Related<super::refresh_tokens::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RefreshTokens.def()
+    }
+}
+
+impl Related<super::recovery_codes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RecoveryCodes.def()
+    }
+}
+
+impl Related<super::account_tokens::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AccountTokens.def()
     }
 }
 

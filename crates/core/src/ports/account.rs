@@ -1,0 +1,89 @@
+//! The port behind the account pages: mailed one-time links, queued mail, the second factor and the
+//! password hash upgrade. Every change that matters to security is written with its audit event in
+//! one transaction, and every "use once" is a compare-and-set, so two replicas cannot both accept.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::account::{AccountToken, LinkPurpose, MfaState, QueuedMail};
+use crate::audit::AuditEvent;
+use crate::password::PasswordHash;
+use crate::secret::SecretHash;
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a link and queues the mail that carries it, with the event, atomically.
+    async fn issue_link(
+        &self,
+        token: &AccountToken,
+        hash: &SecretHash,
+        mail: &QueuedMail,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    /// The link, if it exists for this purpose (used or not: the caller tells the user which).
+    async fn find_link(
+        &self,
+        hash: &SecretHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<AccountToken>, StoreError>;
+    /// Marks the link used if it is still usable at `now`; false when it was not (used, expired).
+    async fn use_link(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Marks the address verified, only if it is still the user's address.
+    async fn verify_email(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    /// Queues a mail that carries no link (a notice), with its event.
+    async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError>;
+
+    async fn mfa(&self, user_id: Uuid) -> Result<MfaState, StoreError>;
+    /// Starts (or restarts) an enrolment: a new secret, not yet confirmed. Refused (false) while a
+    /// confirmed factor exists; it must be removed first.
+    async fn begin_totp(&self, user_id: Uuid, sealed: &str) -> Result<bool, StoreError>;
+    /// Confirms the pending secret whose first code matched `step`, replacing the recovery codes.
+    async fn confirm_totp(
+        &self,
+        user_id: Uuid,
+        step: i64,
+        recovery: &[SecretHash],
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    /// Accepts `step` if it is later than the last accepted one (compare-and-set).
+    async fn advance_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError>;
+    /// Uses the unused recovery code with this hash; false when there is none.
+    async fn use_recovery_code(
+        &self,
+        user_id: Uuid,
+        hash: &SecretHash,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    async fn replace_recovery_codes(
+        &self,
+        user_id: Uuid,
+        recovery: &[SecretHash],
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    /// Removes the factor and its recovery codes.
+    async fn remove_mfa(
+        &self,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    /// Replaces a hash made with older parameters, only if it is still `old` (a password change
+    /// racing the upgrade wins).
+    async fn upgrade_password_hash(
+        &self,
+        user_id: Uuid,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError>;
+}

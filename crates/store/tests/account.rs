@@ -1,0 +1,245 @@
+//! `AccountStore` on SQLite and PostgreSQL: mailed links are single-use and purpose-bound, an
+//! address is verified only while it is the user's, TOTP steps and recovery codes are accepted once
+//! even under concurrency, a profile rewrite never drops the second factor, and a hash upgrade loses
+//! to a concurrent password change.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::outbox::OutboxStatus;
+use valet_core::password::{Password, PasswordHash};
+use valet_core::ports::{AccountStore, AdminStore, OutboxStore, UserStore};
+use valet_core::random::OsRandom;
+use valet_core::secret::SecretHash;
+use valet_core::user::StandardClaims;
+
+mod common;
+use common::{fresh, now, user};
+
+fn event(action: &'static str) -> AuditEvent {
+    AuditEvent::new(now(), Actor::system(), action)
+}
+
+fn ok<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn links_are_single_use_purpose_bound_and_queue_their_mail(postgres: bool) {
+    let db = fresh(postgres).await;
+    let alice = user(&db, "alice").await;
+    let t = now();
+    let (token, link) =
+        AccountToken::issue(alice.id, LinkPurpose::ResetPassword, None, t, &OsRandom);
+    let mail = QueuedMail {
+        id: Uuid::now_v7(),
+        to: "alice@example.com".into(),
+        sealed: "v1.sealed".into(),
+        queued_at: t,
+    };
+    ok(db
+        .issue_link(
+            &token,
+            &link.hash(),
+            &mail,
+            &event("password.reset_requested"),
+        )
+        .await);
+
+    let queued = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await);
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (queued[0].kind.as_str(), queued[0].target.as_str()),
+        (MAIL_KIND, "alice@example.com")
+    );
+    assert_eq!(queued[0].payload, "v1.sealed");
+
+    let found = ok(db.find_link(&link.hash(), LinkPurpose::ResetPassword).await);
+    assert_eq!(found.as_ref().map(|f| f.id), Some(token.id));
+    assert_eq!(
+        ok(db.find_link(&link.hash(), LinkPurpose::VerifyEmail).await),
+        None,
+        "a reset link does not verify an address"
+    );
+    assert!(
+        !ok(db.use_link(token.id, token.expires_at).await),
+        "expired"
+    );
+    let db = Arc::new(db);
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move { db.use_link(token.id, t).await })
+        })
+        .collect();
+    let mut used = 0;
+    for race in racing {
+        used += usize::from(ok(ok(race.await)));
+    }
+    assert_eq!(used, 1, "exactly one of five concurrent uses wins");
+}
+
+async fn an_address_is_verified_only_while_it_is_the_users(postgres: bool) {
+    let db = fresh(postgres).await;
+    let mut alice = user(&db, "alice").await;
+    alice.claims.email = Some("Alice@Example.com".into());
+    ok(db.update_user(&alice, &event("user.updated")).await);
+    assert!(!ok(db
+        .verify_email(
+            alice.id,
+            "old@example.com",
+            now(),
+            &event("user.email_verified")
+        )
+        .await));
+    assert!(ok(db
+        .verify_email(
+            alice.id,
+            "alice@example.com",
+            now(),
+            &event("user.email_verified")
+        )
+        .await));
+    let stored = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
+    assert!(stored.claims.email_verified);
+}
+
+async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
+    let db = Arc::new(fresh(postgres).await);
+    let alice = user(&db, "alice").await;
+    assert!(!ok(db.mfa(alice.id).await).enabled());
+    assert!(ok(db.begin_totp(alice.id, "v1.first").await));
+    assert!(
+        ok(db.begin_totp(alice.id, "v1.second").await),
+        "an unconfirmed enrolment restarts"
+    );
+    assert!(
+        !ok(db.mfa(alice.id).await).enabled(),
+        "not before confirmation"
+    );
+
+    let codes: Vec<SecretHash> = (0..10)
+        .map(|i| SecretHash::of(format!("code-{i}").as_bytes()))
+        .collect();
+    assert!(ok(db
+        .confirm_totp(alice.id, 100, &codes, now(), &event("user.mfa_enabled"))
+        .await));
+    let state = ok(db.mfa(alice.id).await);
+    assert!(state.enabled());
+    assert_eq!(
+        (
+            state.totp_sealed.as_deref(),
+            state.last_step,
+            state.recovery_codes_left
+        ),
+        (Some("v1.second"), Some(100), 10)
+    );
+    assert!(
+        !ok(db.begin_totp(alice.id, "v1.third").await),
+        "a confirmed factor is removed first"
+    );
+    assert!(!ok(db
+        .confirm_totp(alice.id, 101, &codes, now(), &event("user.mfa_enabled"))
+        .await));
+
+    assert!(
+        !ok(db.advance_totp_step(alice.id, 100).await),
+        "the confirming code's step is spent"
+    );
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move { db.advance_totp_step(alice.id, 101).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for race in racing {
+        accepted += usize::from(ok(ok(race.await)));
+    }
+    assert_eq!(accepted, 1, "one code, one login, even across replicas");
+    assert!(
+        !ok(db.advance_totp_step(alice.id, 99).await),
+        "no going back"
+    );
+
+    assert!(ok(db
+        .use_recovery_code(
+            alice.id,
+            &codes[3],
+            now(),
+            &event("user.recovery_code_used")
+        )
+        .await));
+    assert!(!ok(db
+        .use_recovery_code(
+            alice.id,
+            &codes[3],
+            now(),
+            &event("user.recovery_code_used")
+        )
+        .await));
+    assert_eq!(ok(db.mfa(alice.id).await).recovery_codes_left, 9);
+    ok(db
+        .replace_recovery_codes(
+            alice.id,
+            &codes[..2],
+            now(),
+            &event("user.recovery_codes_renewed"),
+        )
+        .await);
+    assert_eq!(ok(db.mfa(alice.id).await).recovery_codes_left, 2);
+
+    let mut edited = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
+    edited.claims = StandardClaims {
+        name: Some("Alice".into()),
+        ..Default::default()
+    };
+    ok(db.update_user(&edited, &event("user.updated")).await);
+    assert!(
+        ok(db.mfa(alice.id).await).enabled(),
+        "a profile edit keeps the second factor"
+    );
+
+    ok(db
+        .remove_mfa(alice.id, now(), &event("user.mfa_removed"))
+        .await);
+    let state = ok(db.mfa(alice.id).await);
+    assert!(!state.enabled());
+    assert_eq!((state.totp_sealed, state.recovery_codes_left), (None, 0));
+}
+
+async fn a_hash_upgrade_loses_to_a_password_change(postgres: bool) {
+    let db = fresh(postgres).await;
+    let mut alice = user(&db, "alice").await;
+    let old = ok(PasswordHash::create(&Password::new("first password")));
+    alice.id = uuid::Uuid::now_v7();
+    alice.username = ok(valet_core::user::Username::parse("alice2"));
+    alice.password_hash = Some(old.clone());
+    ok(db.insert_user(&alice, &event("user.created")).await);
+    let stale = ok(PasswordHash::create(&Password::new("another password")));
+    assert!(
+        !ok(db.upgrade_password_hash(alice.id, &stale, &old).await),
+        "not the stored hash"
+    );
+    let upgraded = ok(PasswordHash::create(&Password::new("first password")));
+    assert!(ok(db
+        .upgrade_password_hash(alice.id, &old, &upgraded)
+        .await));
+    let stored = ok(db.find_user_by_id(alice.id).await).and_then(|u| u.password_hash);
+    assert_eq!(stored, Some(upgraded));
+}
+
+macro_rules! on_both {
+    ($($name:ident),+) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
+    };
+}
+
+on_both!(
+    links_are_single_use_purpose_bound_and_queue_their_mail,
+    an_address_is_verified_only_while_it_is_the_users,
+    totp_steps_and_recovery_codes_are_accepted_once,
+    a_hash_upgrade_loses_to_a_password_change
+);
