@@ -39,9 +39,11 @@ pub enum PasswordError {
 
 const OWASP_MEMORY_KIB: u32 = 19 * 1024;
 const OWASP_ITERATIONS: u32 = 2;
+const OWASP_PARALLELISM: u32 = 1;
 
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, 1, None).unwrap_or_default();
+    let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM, None)
+        .unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -72,6 +74,22 @@ impl PasswordHash {
                     .is_ok()
             })
             .unwrap_or(false)
+    }
+
+    /// The hash was not made the way `create` makes one today (argon2id v19, m=19456, t=2, p=1), for
+    /// instance an older or imported hash with weaker parameters: after a successful `verify` the
+    /// caller should store `create(password)` in its place.
+    pub fn needs_rehash(&self) -> bool {
+        let Ok(parsed) = PhcHash::new(&self.0) else {
+            return true;
+        };
+        let current_params = Params::try_from(&parsed).is_ok_and(|p| {
+            (p.m_cost(), p.t_cost(), p.p_cost())
+                == (OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM)
+        });
+        parsed.algorithm.as_str() != "argon2id"
+            || parsed.version != Some(Version::V0x13 as u32)
+            || !current_params
     }
 
     pub fn as_str(&self) -> &str {
@@ -110,6 +128,42 @@ mod tests {
         ));
         let real = PasswordHash::create(&Password::new("x")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(PasswordHash::parse(real.as_str()).ok(), Some(real));
+    }
+
+    fn hash_with(version: Version, m: u32, t: u32, p: u32) -> PasswordHash {
+        let params = Params::new(m, t, p, None).unwrap_or_else(|e| panic!("{e}"));
+        let phc = Argon2::new(Algorithm::Argon2id, version, params)
+            .hash_password(b"correct horse")
+            .unwrap_or_else(|e| panic!("{e}"));
+        PasswordHash::parse(&phc.to_string()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_hash_with_todays_parameters_needs_no_rehash() {
+        let hash =
+            PasswordHash::create(&Password::new("correct horse")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!hash.needs_rehash());
+    }
+
+    #[test]
+    fn weaker_or_older_hashes_need_a_rehash_but_still_verify() {
+        let weak = hash_with(Version::V0x13, 4096, 3, 1);
+        assert!(weak.as_str().starts_with("$argon2id$v=19$m=4096,t=3,p=1$"));
+        assert!(weak.verify(&Password::new("correct horse")));
+        assert!(weak.needs_rehash());
+        assert!(hash_with(Version::V0x13, 19 * 1024, 1, 1).needs_rehash());
+        assert!(hash_with(Version::V0x13, 19 * 1024, 2, 2).needs_rehash());
+        assert!(hash_with(Version::V0x10, 19 * 1024, 2, 1).needs_rehash());
+        // Stronger than today is still not today's: one cost for every account.
+        assert!(hash_with(Version::V0x13, 64 * 1024, 3, 1).needs_rehash());
+    }
+
+    #[test]
+    fn a_hash_without_a_version_field_needs_a_rehash() {
+        let current = PasswordHash::create(&Password::new("x")).unwrap_or_else(|e| panic!("{e}"));
+        let unversioned = current.as_str().replacen("$v=19", "", 1);
+        let parsed = PasswordHash::parse(&unversioned).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.needs_rehash());
     }
 
     #[test]
