@@ -1,10 +1,15 @@
 //! What the authorization endpoint does with a valid request: ask the user to log in, ask for consent, or
 //! issue a code (OIDC Core §3.1.2.3, §3.1.2.4; `prompt`, `max_age`, `id_token_hint` of §3.1.2.1).
 //!
+//! Multi-factor authentication is required when the request's `acr_values` (or, without any, the
+//! client's registered `default_acr_values`) ask for `2` and do not also accept `1`; a session whose
+//! `acr` is lower is then re-authenticated, and the login step asks for the second factor.
+//!
 //! With `prompt=none` nothing may be shown, so every "ask" becomes the matching error, sent to the client.
 
 use chrono::{DateTime, Utc};
 
+use crate::account::methods;
 use crate::authorize::{AuthorizationRequest, Prompt};
 use crate::client::Client;
 use crate::grant::Grant;
@@ -67,6 +72,13 @@ pub fn decide(
             "the logged-in user is not the one id_token_hint names",
         );
     }
+    if requires_mfa(request, client) && session.acr.as_deref() != Some(methods::ACR_MFA) {
+        return ask(
+            Decision::Login,
+            OAuthErrorCode::LoginRequired,
+            "the application requires multi-factor authentication",
+        );
+    }
     if !ctx.just_logged_in {
         if request.has_prompt(Prompt::Login) || request.has_prompt(Prompt::SelectAccount) {
             return Decision::Login;
@@ -97,6 +109,17 @@ pub fn decide(
         );
     }
     Decision::Issue
+}
+
+/// Whether only a multi-factor authentication satisfies the request (OIDC Core §3.1.2.1 `acr_values`,
+/// OIDC Registration §2 `default_acr_values`).
+pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
+    let asked = if request.acr_values.is_empty() {
+        &client.metadata.default_acr_values
+    } else {
+        &request.acr_values
+    };
+    asked.iter().any(|v| v == methods::ACR_MFA) && !asked.iter().any(|v| v == methods::ACR_SINGLE)
 }
 
 #[cfg(test)]

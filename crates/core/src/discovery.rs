@@ -60,8 +60,9 @@ pub const SCOPES: [&str; 6] = [
     "offline_access",
 ];
 
-/// Authentication context classes: `1` is a password login (multi-factor logins will add `2`).
-pub const ACR_VALUES: [&str; 1] = ["1"];
+/// Authentication context classes: `1` is a password login, `2` a multi-factor one (password and a
+/// TOTP or recovery code).
+pub const ACR_VALUES: [&str; 2] = ["1", "2"];
 
 /// Client authentication at the token, revocation and introspection endpoints; `none` comes last.
 const AUTH_METHODS: [&str; 5] = [

@@ -15,6 +15,8 @@ use crate::secret::opaque_secret;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     Login,
+    /// The password was right; the user's second factor (a TOTP or recovery code) is next.
+    SecondFactor,
     Consent,
 }
 
@@ -22,6 +24,7 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Login => "login",
+            Self::SecondFactor => "second_factor",
             Self::Consent => "consent",
         }
     }
@@ -29,6 +32,7 @@ impl Stage {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "login" => Some(Self::Login),
+            "second_factor" => Some(Self::SecondFactor),
             "consent" => Some(Self::Consent),
             _ => None,
         }
@@ -116,7 +120,7 @@ mod tests {
 
     #[test]
     fn stages_round_trip() {
-        for stage in [Stage::Login, Stage::Consent] {
+        for stage in [Stage::Login, Stage::SecondFactor, Stage::Consent] {
             assert_eq!(Stage::parse(stage.as_str()), Some(stage));
         }
         assert_eq!(Stage::parse("done"), None);

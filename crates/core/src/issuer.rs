@@ -69,6 +69,16 @@ impl Issuer {
         format!("{}/{relative}", self.url)
     }
 
+    /// The host (and port, when not the scheme's default): how mail and authenticator apps name this
+    /// provider.
+    pub fn host(&self) -> String {
+        let origin = self.url.strip_suffix(self.path.as_str()).unwrap_or(&self.url);
+        origin
+            .split_once("://")
+            .map_or(origin, |(_, host)| host)
+            .to_owned()
+    }
+
     pub fn is_https(&self) -> bool {
         self.url.starts_with("https://")
     }
@@ -93,6 +103,9 @@ mod tests {
         let tenant =
             Issuer::parse("https://id.example.com/tenants/acme").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(tenant.path(), "/tenants/acme");
+        assert_eq!(tenant.host(), "id.example.com");
+        let local = Issuer::parse("http://127.0.0.1:9000/x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(local.host(), "127.0.0.1:9000");
         assert_eq!(
             tenant.endpoint(".well-known/openid-configuration"),
             "https://id.example.com/tenants/acme/.well-known/openid-configuration"

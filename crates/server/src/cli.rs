@@ -69,6 +69,11 @@ pub struct GlobalArgs {
     /// ISSUER/admin/ [default: none: /admin/ explains how to build it].
     #[arg(long, global = true, env = "VALET_CONSOLE_DIR")]
     pub console_dir: Option<PathBuf>,
+    /// Where mail goes: smtp://user:password@host:587 (STARTTLS), smtps://host:465 (TLS),
+    /// smtp://host:25?tls=none, or file:///dir (one .eml file per message)
+    /// [default: file://DATA_DIR/mail].
+    #[arg(long, global = true, env = "VALET_MAIL_URL", hide_env_values = true)]
+    pub mail_url: Option<String>,
     /// Do not apply pending database migrations first (every command applies them by default).
     #[arg(long, global = true, env = "VALET_NO_MIGRATE")]
     pub no_migrate: bool,

@@ -27,6 +27,9 @@ pub struct Config {
     pub outbound: OutboundConfig,
     /// The built admin console's assets, served at `{issuer}/admin/`.
     pub console_dir: Option<PathBuf>,
+    pub mail: MailConfig,
+    pub account: AccountConfig,
+    pub throttle: ThrottleConfig,
 }
 
 /// Where the master key comes from: `VALET_MASTER_KEY`, or a file (created on first start).
@@ -253,6 +256,9 @@ impl Config {
         check_key_timing(&keys)?;
         let tokens = tokens_config(&file.tokens, &keys)?;
         let outbound = outbound_config(&file.outbound, args.outbound_allow_networks.as_deref())?;
+        let mail = mail_config(&file.mail, args.mail_url.as_deref(), &data_dir, &issuer)?;
+        let account = account_config(&file.account)?;
+        let throttle = throttle_config(&file.throttle)?;
         Ok(Self {
             listen,
             issuer,
@@ -271,6 +277,9 @@ impl Config {
             tokens,
             outbound,
             console_dir: args.console_dir.clone().or(file.console_dir),
+            mail,
+            account,
+            throttle,
         })
     }
 }
@@ -326,10 +335,13 @@ fn check_key_timing(keys: &KeysConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+mod account;
 mod file;
 mod outbound;
 mod tokens;
 
+pub use account::{AccountConfig, MailConfig, MailUrl, ThrottleConfig};
+use account::{account_config, mail_config, throttle_config};
 use file::{FileConfig, read_file};
 pub use outbound::OutboundConfig;
 use outbound::outbound_config;

@@ -1,5 +1,6 @@
 //! Delivering the outbox: back-channel logout tokens (OIDC Back-Channel Logout 1.0 §2.5) POSTed to
-//! relying parties through the guarded outbound client.
+//! relying parties through the guarded outbound client, and queued mail (`crate::mailer`) handed to
+//! the mail transport.
 //!
 //! A logout delivers its own tokens at once (`deliver_now`), waiting at most the outbound timeout, so
 //! the browser is redirected after the relying parties were told; whatever fails or was queued
@@ -11,14 +12,18 @@ use std::time::Duration as StdDuration;
 use actix_web::web::Data;
 use chrono::Duration;
 use uuid::Uuid;
+use valet_core::account::MAIL_KIND;
 use valet_core::outbox::{DeliveryOutcome, OutboxMessage, logout_token};
 use valet_core::ports::OutboxStore;
 use valet_core::revocation::{BACKCHANNEL_LOGOUT_KIND, LogoutPayload};
 
+use crate::mailer;
 use crate::state::AppState;
 
 /// How often the worker looks for due messages.
 const POLL: StdDuration = StdDuration::from_secs(2);
+/// The longest one mail may take to send, whatever the SMTP server does.
+const MAIL_DEADLINE: StdDuration = StdDuration::from_secs(30);
 /// Messages claimed per round.
 const BATCH: u64 = 32;
 
@@ -54,30 +59,59 @@ async fn deliver_all(state: &Data<AppState>, messages: Vec<OutboxMessage>) {
     while running.join_next().await.is_some() {}
 }
 
-/// One attempt: sign, POST, record the outcome.
+/// Why an attempt failed, and whether trying again could help.
+struct Failure {
+    error: String,
+    permanent: bool,
+}
+
+impl From<String> for Failure {
+    fn from(error: String) -> Self {
+        Self {
+            error,
+            permanent: false,
+        }
+    }
+}
+
+/// One attempt: send, record the outcome.
 async fn deliver(state: &AppState, message: OutboxMessage) {
-    let result = attempt(state, &message).await;
+    let result = match message.kind.as_str() {
+        BACKCHANNEL_LOGOUT_KIND => attempt_logout(state, &message).await.map_err(Failure::from),
+        MAIL_KIND => attempt_mail(state, &message).await,
+        other => Err(Failure {
+            error: format!("unknown delivery kind `{other}`"),
+            permanent: true,
+        }),
+    };
     let now = state.clock.now();
     let outcome = match result {
         Ok(()) => DeliveryOutcome::Delivered { at: now },
-        Err(error) => state
-            .config
-            .outbound
-            .retry
-            .after_failure(message.attempts, error, now),
+        Err(Failure {
+            error,
+            permanent: true,
+        }) => DeliveryOutcome::Failed { error },
+        Err(Failure { error, .. }) => {
+            state
+                .config
+                .outbound
+                .retry
+                .after_failure(message.attempts, error, now)
+        }
     };
+    let kind = message.kind.as_str();
     match &outcome {
         DeliveryOutcome::Delivered { .. } => {
-            tracing::info!(outbox_id = %message.id, attempts = message.attempts, "back-channel logout delivered")
+            tracing::info!(outbox_id = %message.id, kind, attempts = message.attempts, "delivered")
         }
         DeliveryOutcome::Retry {
             error,
             next_attempt_at,
         } => {
-            tracing::warn!(outbox_id = %message.id, attempts = message.attempts, %error, %next_attempt_at, "back-channel logout failed; will retry")
+            tracing::warn!(outbox_id = %message.id, kind, attempts = message.attempts, %error, %next_attempt_at, "delivery failed; will retry")
         }
         DeliveryOutcome::Failed { error } => {
-            tracing::error!(outbox_id = %message.id, attempts = message.attempts, %error, "back-channel logout failed for good")
+            tracing::error!(outbox_id = %message.id, kind, attempts = message.attempts, %error, "delivery failed for good")
         }
     }
     if let Err(e) = state
@@ -89,10 +123,28 @@ async fn deliver(state: &AppState, message: OutboxMessage) {
     }
 }
 
-async fn attempt(state: &AppState, message: &OutboxMessage) -> Result<(), String> {
-    if message.kind != BACKCHANNEL_LOGOUT_KIND {
-        return Err(format!("unknown delivery kind `{}`", message.kind));
+/// Sends one queued mail; a refused address or a 5xx answer will not get better with retries.
+async fn attempt_mail(state: &AppState, message: &OutboxMessage) -> Result<(), Failure> {
+    let mail = mailer::open(state.master_key(), message.id, &message.payload).map_err(|error| {
+        Failure {
+            error,
+            permanent: true,
+        }
+    })?;
+    match tokio::time::timeout(MAIL_DEADLINE, state.mail.send(&mail)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Failure {
+            permanent: e.is_permanent(),
+            error: e.to_string(),
+        }),
+        Err(_) => Err(Failure::from(format!(
+            "no answer within {} s",
+            MAIL_DEADLINE.as_secs()
+        ))),
     }
+}
+
+async fn attempt_logout(state: &AppState, message: &OutboxMessage) -> Result<(), String> {
     let payload: LogoutPayload =
         serde_json::from_str(&message.payload).map_err(|e| format!("unreadable payload: {e}"))?;
     let published = state.published();
@@ -125,7 +177,10 @@ pub fn spawn_worker(state: Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(POLL);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = state.outbox_queued.notified() => {}
+            }
             let now = state.clock.now();
             match state.db.claim_due(now, lease(&state), BATCH).await {
                 Ok(messages) if messages.is_empty() => {}

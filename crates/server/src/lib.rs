@@ -9,6 +9,7 @@ pub mod console;
 pub mod delivery;
 pub mod http;
 pub mod logging;
+pub mod mailer;
 pub mod outbound;
 pub mod pages;
 pub mod routes;
@@ -70,6 +71,9 @@ impl Application {
         );
         let outbound = Outbound::new(config.outbound.policy.clone())
             .map_err(|e| StartupError::Io(format!("cannot build the outbound HTTP client: {e}")))?;
+        let mail = valet_mail::Transport::from_url(config.mail.url.expose(), &config.mail.from)
+            .map_err(|e| StartupError::Io(format!("invalid mail settings: {e}")))?;
+        tracing::info!(mail = mail.describe(), "mail transport");
         let config = Arc::new(config);
         let state = Data::new(AppState::new(
             Arc::clone(&config),
@@ -79,6 +83,7 @@ impl Application {
             ring,
             discovery,
             outbound,
+            mail,
         ));
         spawn_maintenance(state.clone());
         delivery::spawn_worker(state.clone());

@@ -6,7 +6,8 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
 use crate::http::{
-    authorize, health, interaction, jwks, lifecycle, logout, telemetry, token, userinfo, well_known,
+    authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token, userinfo,
+    well_known,
 };
 use crate::{admin, console};
 
@@ -48,6 +49,10 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     .route(
                         "/interaction/{handle}/login",
                         web::post().to(interaction::login),
+                    )
+                    .route(
+                        "/interaction/{handle}/second-factor",
+                        web::post().to(second_factor::second_factor),
                     )
                     .route(
                         "/interaction/{handle}/consent",

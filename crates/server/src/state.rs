@@ -4,10 +4,12 @@
 use std::sync::{Arc, RwLock};
 
 use actix_web::web::Bytes;
+use tokio::sync::Notify;
 use valet_core::clock::Clock;
 use valet_core::flow::FlowContext;
 use valet_core::keys::{KeyContext, KeyRing, MasterKey, load_ring};
 use valet_core::random::OsRandom;
+use valet_mail::Transport;
 use valet_store::Database;
 
 use crate::config::Config;
@@ -25,6 +27,10 @@ pub struct AppState {
     pub discovery: Bytes,
     /// The guarded HTTP client for server-side requests (back-channel logout).
     pub outbound: Outbound,
+    /// Where queued mail goes; only the outbox worker sends (`crate::delivery`).
+    pub mail: Transport,
+    /// Wakes the outbox worker at once when a request queued something.
+    pub outbox_queued: Notify,
     master: MasterKey,
     published: RwLock<Arc<Published>>,
 }
@@ -38,6 +44,7 @@ impl AppState {
         ring: KeyRing,
         discovery: Bytes,
         outbound: Outbound,
+        mail: Transport,
     ) -> Self {
         let published = RwLock::new(Arc::new(Self::publish(ring)));
         Self {
@@ -46,6 +53,8 @@ impl AppState {
             clock,
             discovery,
             outbound,
+            mail,
+            outbox_queued: Notify::new(),
             master,
             published,
         }

@@ -83,8 +83,13 @@ mod tests {
 
     #[test]
     fn a_link_is_usable_once_and_until_it_expires() {
-        let (mut token, link) =
-            AccountToken::issue(Uuid::now_v7(), LinkPurpose::ResetPassword, None, t0(), &OsRandom);
+        let (mut token, link) = AccountToken::issue(
+            Uuid::now_v7(),
+            LinkPurpose::ResetPassword,
+            None,
+            t0(),
+            &OsRandom,
+        );
         assert!(token.usable(t0() + Duration::minutes(29)));
         assert!(!token.usable(t0() + Duration::minutes(30)));
         token.used_at = Some(t0());

@@ -279,3 +279,58 @@ fn an_id_token_hint_for_another_user_needs_a_new_login() {
         Decision::Login
     );
 }
+
+#[test]
+fn multi_factor_is_required_by_acr_values_or_the_clients_default() {
+    let (u, mut c) = (user(), client(true));
+    let mut s = session(&u);
+    s.acr = Some("1".into());
+    let ctx = Context {
+        session: Some((&s, &u)),
+        just_logged_in: true,
+        ..none()
+    };
+    let mut asking = request(&[], None);
+    asking.acr_values = vec!["2".into()];
+    assert_eq!(
+        decide(&asking, &c, ctx, t0()),
+        Decision::Login,
+        "even right after a password"
+    );
+    let mut either = request(&[], None);
+    either.acr_values = vec!["2".into(), "1".into()];
+    assert_eq!(
+        decide(&either, &c, ctx, t0()),
+        Decision::Issue,
+        "1 is acceptable too"
+    );
+    assert!(matches!(
+        decide(
+            &{
+                let mut r = asking.clone();
+                r.prompt = vec![Prompt::None];
+                r
+            },
+            &c,
+            ctx,
+            t0()
+        ),
+        Decision::Refuse(OAuthErrorCode::LoginRequired, _)
+    ));
+
+    c.metadata.default_acr_values = vec!["2".into()];
+    assert_eq!(decide(&request(&[], None), &c, ctx, t0()), Decision::Login);
+    assert_eq!(
+        decide(&either, &c, ctx, t0()),
+        Decision::Issue,
+        "the request overrides the default"
+    );
+
+    s.acr = Some("2".into());
+    let ctx = Context {
+        session: Some((&s, &u)),
+        ..none()
+    };
+    assert_eq!(decide(&request(&[], None), &c, ctx, t0()), Decision::Issue);
+    assert_eq!(decide(&asking, &c, ctx, t0()), Decision::Issue);
+}

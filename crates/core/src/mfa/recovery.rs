@@ -22,7 +22,7 @@ const LENGTH: usize = 12;
 const GROUP: usize = 6;
 
 /// One recovery code, normalised (`k7m2p9xq4r8n`); prints as `***`. No `PartialEq`: a typed code is
-/// checked against stored hashes with `find_match`, never compared as text.
+/// looked up by its hash (`typed_hash`), never compared as text.
 #[derive(Clone)]
 pub struct RecoveryCode(String);
 
@@ -91,17 +91,10 @@ pub fn normalize(input: &str) -> Option<String> {
     valid.then_some(code)
 }
 
-/// Which of `user_id`'s stored hashes the typed code matches, by index, so the caller can consume
-/// exactly that code. Each comparison is constant time and every stored hash is compared.
-pub fn find_match(user_id: Uuid, input: &str, stored: &[SecretHash]) -> Option<usize> {
-    let typed = salted(user_id, &normalize(input)?);
-    stored
-        .iter()
-        .enumerate()
-        .fold(None, |found, (index, hash)| {
-            let matches = hash.matches(&typed);
-            found.or(matches.then_some(index))
-        })
+/// The stored form of what a person typed for `user_id`, to look the code up by; `None` when it
+/// cannot be a recovery code.
+pub fn typed_hash(user_id: Uuid, input: &str) -> Option<SecretHash> {
+    Some(salted(user_id, &normalize(input)?).sha256())
 }
 
 #[cfg(test)]

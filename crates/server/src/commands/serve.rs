@@ -19,6 +19,10 @@ pub async fn serve(
         .as_ref()
         .is_some_and(|d| d.join("index.html").is_file());
     let database = config.database.to_string();
+    let mail_outbox = config
+        .mail
+        .is_default
+        .then(|| config.mail.url.expose().to_owned());
     let app = Application::build(config, provision, migrate).await?;
     if let Some(admin) = &app.admin {
         let password = admin.password.as_ref().map(|p| p.expose().to_owned());
@@ -43,6 +47,11 @@ pub async fn serve(
             }
         },
     );
+    if let Some(dir) = &mail_outbox {
+        out.emit(&serde_json::json!({ "mail_outbox": dir }), |_| {
+            format!("Mail is written to {dir} (one .eml file per message); set --mail-url for SMTP.")
+        });
+    }
     tracing::info!(addr = %app.addr(), %issuer, %database, "valet is serving");
     app.run_until_stopped().await?;
     tracing::info!("valet stopped");

@@ -25,6 +25,35 @@ pub(super) struct FileConfig {
     pub(super) tokens: FileTokens,
     #[serde(default)]
     pub(super) outbound: FileOutbound,
+    #[serde(default)]
+    pub(super) mail: FileMail,
+    #[serde(default)]
+    pub(super) account: FileAccount,
+    #[serde(default)]
+    pub(super) throttle: FileThrottle,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileMail {
+    pub(super) url: Option<String>,
+    pub(super) from: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileAccount {
+    pub(super) self_registration: Option<bool>,
+    pub(super) password_min_length: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileThrottle {
+    pub(super) account_free_failures: Option<u32>,
+    pub(super) ip_free_failures: Option<u32>,
+    pub(super) first_block: Option<String>,
+    pub(super) max_block: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

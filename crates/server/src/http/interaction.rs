@@ -5,16 +5,20 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use valet_core::account::methods;
 use valet_core::client::Client;
+use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, LoginError, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
-use valet_core::ports::StoreError;
+use valet_core::ports::{AccountStore, StoreError};
 use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::user::User;
 
-use super::throttle::{Attempt, too_many};
+use super::second_factor;
+use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
-use crate::pages::{self, ConsentView, LoginView};
+use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -30,7 +34,7 @@ pub struct ConsentForm {
     decision: String,
 }
 
-fn expired() -> HttpResponse {
+pub(super) fn expired() -> HttpResponse {
     pages::error(
         StatusCode::BAD_REQUEST,
         "This sign-in has expired",
@@ -70,7 +74,7 @@ async fn load(
 }
 
 /// The interaction a form was posted to, when it is at `stage` and the form carries its CSRF token.
-async fn load_form(
+pub(super) async fn load_form(
     ctx: &FlowContext<'_>,
     req: &HttpRequest,
     state: &AppState,
@@ -83,12 +87,12 @@ async fn load_form(
 }
 
 /// A refused login: the message, and the name the user typed (kept so only the password is retyped).
-struct Rejected<'a> {
-    message: &'a str,
-    username: &'a str,
+pub(super) struct Rejected<'a> {
+    pub(super) message: &'a str,
+    pub(super) username: &'a str,
 }
 
-async fn page(
+pub(super) async fn page(
     ctx: &FlowContext<'_>,
     state: &AppState,
     handle: &str,
@@ -148,6 +152,18 @@ async fn page(
                 scopes: &flow.request.scopes,
             })
         }
+        Stage::SecondFactor => {
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("interaction/{handle}/second-factor"));
+            pages::second_factor(&SecondFactorView {
+                action: &action,
+                csrf,
+                client_name: &client.metadata.name,
+                error: rejected.as_ref().map(|r| r.message),
+            })
+        }
     };
     Ok(pages::allow_form_redirect(
         response,
@@ -173,17 +189,9 @@ pub async fn show(
 }
 
 /// After a step: follow the flow to the next page (same interaction), or answer the client.
-fn next(state: &AppState, handle: &str, result: Outcome) -> HttpResponse {
+pub(super) fn next(state: &AppState, handle: &str, result: Outcome) -> HttpResponse {
     match result {
-        Outcome::Interact { handle: None, .. } => HttpResponse::SeeOther()
-            .insert_header((
-                header::LOCATION,
-                state
-                    .config
-                    .issuer
-                    .endpoint(&format!("interaction/{handle}")),
-            ))
-            .finish(),
+        Outcome::Interact { handle: None, .. } => see_interaction(state, handle),
         other => {
             let mut response = outcome::render(state, other);
             let _ = response.add_cookie(&cookies::expired(
@@ -210,7 +218,7 @@ pub async fn login(
         else {
             return Ok(expired());
         };
-        let attempt = Attempt::new(&req, &form.username);
+        let attempt = Attempt::new(&state, &req, Guarded::Login(&form.username));
         if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
             let rejected = Rejected {
                 message: "Too many failed sign-in attempts. Wait a moment, then try again.",
@@ -246,54 +254,112 @@ pub async fn login(
             Err(LoginError::Store(e)) => return Err(e),
         };
         attempt.succeeded(&state).await?;
-        let origin = LoginOrigin {
-            ip: req
-                .connection_info()
-                .realip_remote_addr()
-                .map(str::to_owned),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-        };
-        let (session, token) = Session::start(
-            user.id,
-            vec!["pwd".into()],
-            Some("1".into()),
-            origin,
-            ctx.now,
-            ctx.session_ttl,
-            ctx.random,
-        );
-        ctx.store.insert_session(&session, &token.hash()).await?;
-        let previous = cookies::read(&req, cookies::names(&state.config).session)
-            .map(|t| SessionToken::parse(&t));
-        let old = match &previous {
-            Some(token) => ctx.store.find_session(&token.hash()).await?,
-            None => None,
-        };
-        if let Some(old) = old {
-            ctx.store
-                .end_session(old.id, ctx.now, "replaced by a new login")
-                .await?;
+        second_factor::upgrade_hash(&state, &user, &form.password).await;
+        let mfa = state.db.mfa(user.id).await?;
+        if mfa.enabled() {
+            let mut interaction = interaction;
+            interaction.stage = Stage::SecondFactor;
+            interaction.user_id = Some(user.id);
+            ctx.store.update_interaction(&interaction).await?;
+            return Ok(see_interaction(&state, &handle));
         }
-        tracing::info!(client_id = %client.client_id.as_str(), sid = %session.id, "user logged in");
-        let result = flow::resume(
-            &ctx,
-            interaction,
-            Some((session, user)),
-            Progress {
-                just_logged_in: true,
-                just_consented: false,
-            },
-        )
-        .await?;
-        let mut response = next(&state, &handle, result);
-        let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
-        Ok(response)
+        let needs_mfa = flow::flow_of(&ctx, &interaction)
+            .await?
+            .is_some_and(|f| requires_mfa(&f.request, &f.client));
+        if needs_mfa {
+            return Ok(second_factor::not_enrolled(&state, &client));
+        }
+        sign_in(&ctx, &state, &req, &handle, interaction, user, SignIn::PASSWORD).await
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
+}
+
+/// How the user authenticated: RFC 8176 `amr` values and the `acr` they add up to.
+pub(super) struct SignIn {
+    amr: &'static [&'static str],
+    acr: &'static str,
+}
+
+impl SignIn {
+    pub(super) const PASSWORD: Self = Self {
+        amr: &[methods::PWD],
+        acr: methods::ACR_SINGLE,
+    };
+    pub(super) const PASSWORD_AND_CODE: Self = Self {
+        amr: &[methods::PWD, methods::OTP],
+        acr: methods::ACR_MFA,
+    };
+}
+
+fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            state
+                .config
+                .issuer
+                .endpoint(&format!("interaction/{handle}")),
+        ))
+        .finish()
+}
+
+/// The user is authenticated: start their SSO session (ending the browser's previous one) and
+/// carry on with the authorization request.
+pub(super) async fn sign_in(
+    ctx: &FlowContext<'_>,
+    state: &AppState,
+    req: &HttpRequest,
+    handle: &str,
+    interaction: Interaction,
+    user: User,
+    how: SignIn,
+) -> Result<HttpResponse, StoreError> {
+    let origin = LoginOrigin {
+        ip: req
+            .connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let (session, token) = Session::start(
+        user.id,
+        how.amr.iter().map(|m| (*m).to_owned()).collect(),
+        Some(how.acr.to_owned()),
+        origin,
+        ctx.now,
+        ctx.session_ttl,
+        ctx.random,
+    );
+    ctx.store.insert_session(&session, &token.hash()).await?;
+    let previous = cookies::read(req, cookies::names(&state.config).session)
+        .map(|t| SessionToken::parse(&t));
+    let old = match &previous {
+        Some(token) => ctx.store.find_session(&token.hash()).await?,
+        None => None,
+    };
+    if let Some(old) = old {
+        ctx.store
+            .end_session(old.id, ctx.now, "replaced by a new login")
+            .await?;
+    }
+    tracing::info!(sid = %session.id, acr = how.acr, "user logged in");
+    let result = flow::resume(
+        ctx,
+        interaction,
+        Some((session, user)),
+        Progress {
+            just_logged_in: true,
+            just_consented: false,
+        },
+    )
+    .await?;
+    let mut response = next(state, handle, result);
+    let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
+    Ok(response)
 }
 
 /// `POST /interaction/{handle}/consent`.

@@ -10,6 +10,7 @@ pub mod jwks;
 pub mod lifecycle;
 pub mod logout;
 pub mod outcome;
+pub mod second_factor;
 pub mod telemetry;
 mod throttle;
 pub mod token;

@@ -1,39 +1,78 @@
-//! The sign-in throttle at the login form (`valet_core::throttle`): an attempt is refused with 429
-//! and `Retry-After` while its account identifier or its client address is blocked, without
-//! spending a password verification; a failure is counted for both; a success clears the account.
-//! Every failure that blocks a key is audited (`login.throttled`).
+//! Brute-force throttling at every place a secret is guessed (`valet_core::throttle`): the login
+//! form, second-factor codes, password-reset requests and the token endpoint's client
+//! authentication. An attempt is refused (429 with `Retry-After`) while its subject or its client
+//! address is blocked, before any secret is checked; a failure counts for both; a success clears the
+//! subject. Every failure that blocks a key is audited (`<surface>.throttled`). Policies come from
+//! `[throttle]`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, account_key, ip_key};
 
 use crate::state::AppState;
 
-/// One sign-in attempt's throttle keys.
-pub(super) struct Attempt {
-    keys: [(String, &'static ThrottlePolicy, &'static str); 2],
+/// What is being guessed, and whose.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Guarded<'a> {
+    /// A password, for what was typed as the username or email.
+    Login(&'a str),
+    /// A TOTP or recovery code of this user.
+    SecondFactor(Uuid),
+    /// A password-reset request for what was typed (each request counts).
+    Recovery(&'a str),
+    /// A client's credentials at the token endpoint (and introspection, revocation).
+    ClientAuth(&'a str),
+}
+
+impl Guarded<'_> {
+    fn subject_key(self) -> String {
+        match self {
+            Self::Login(identifier) => account_key(identifier),
+            Self::SecondFactor(user) => format!("mfa:{user}"),
+            Self::Recovery(identifier) => format!("recovery:{}", identifier.trim().to_lowercase()),
+            Self::ClientAuth(client_id) => format!("client:{client_id}"),
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Self::Login(_) => "login.throttled",
+            Self::SecondFactor(_) => "mfa.throttled",
+            Self::Recovery(_) => "recovery.throttled",
+            Self::ClientAuth(_) => "client_auth.throttled",
+        }
+    }
+}
+
+/// One attempt's throttle keys.
+pub(crate) struct Attempt {
+    action: &'static str,
+    keys: [(String, ThrottlePolicy, &'static str); 2],
 }
 
 impl Attempt {
     /// The address is the TCP peer's: forwarded headers are the client's to forge.
-    pub(super) fn new(req: &HttpRequest, identifier: &str) -> Self {
+    pub(crate) fn new(state: &AppState, req: &HttpRequest, guarded: Guarded<'_>) -> Self {
         let ip = req
             .peer_addr()
             .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        let policies = &state.config.throttle;
         Self {
+            action: guarded.action(),
             keys: [
-                (account_key(identifier), &ThrottlePolicy::ACCOUNT, "account"),
-                (ip_key(&ip), &ThrottlePolicy::IP, "ip"),
+                (guarded.subject_key(), policies.account, "subject"),
+                (ip_key(&ip), policies.ip, "ip"),
             ],
         }
     }
 
     /// How long the attempt must wait, if any of its keys is blocked.
-    pub(super) async fn blocked(
+    pub(crate) async fn blocked(
         &self,
         state: &AppState,
         now: DateTime<Utc>,
@@ -52,7 +91,7 @@ impl Attempt {
         Ok(wait)
     }
 
-    pub(super) async fn failed(
+    pub(crate) async fn failed(
         &self,
         state: &AppState,
         now: DateTime<Utc>,
@@ -61,30 +100,32 @@ impl Attempt {
             let counted = state.db.record_failure(key, now, policy).await?;
             if let Some(until) = counted.blocked_until {
                 let (_, value) = key.split_once(':').unwrap_or(("", key));
-                let event = AuditEvent::new(now, Actor::system(), "login.throttled")
+                let event = AuditEvent::new(now, Actor::system(), self.action)
                     .target(kind, value)
                     .details(json!({
+                        "key": key,
                         "failures": counted.failures,
                         "blocked_for_secs": (until - now).num_seconds(),
                     }));
                 state.db.record_event(&event).await?;
                 tracing::warn!(
+                    action = self.action,
                     kind,
                     failures = counted.failures,
-                    "sign-in attempts throttled"
+                    "attempts throttled"
                 );
             }
         }
         Ok(())
     }
 
-    pub(super) async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
+    pub(crate) async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
         state.db.clear_throttle(&self.keys[0].0).await
     }
 }
 
-/// Turns the login page into the throttled answer: 429 with `Retry-After` (RFC 6585 §4).
-pub(super) fn too_many(mut response: HttpResponse, wait: Duration) -> HttpResponse {
+/// Turns a page into the throttled answer: 429 with `Retry-After` (RFC 6585 §4).
+pub(crate) fn too_many(mut response: HttpResponse, wait: Duration) -> HttpResponse {
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     if let Ok(value) = header::HeaderValue::from_str(&wait.num_seconds().max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -17,6 +17,22 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     html(status, title, &body)
 }
 
+/// A message with one way onward (an account page, a fresh sign-in): `link` is (label, URL).
+pub fn error_with_link(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: (&str, &str),
+) -> HttpResponse {
+    let body = format!(
+        "<p>{}</p>\n<p><a href=\"{}\">{}</a></p>",
+        escape(message),
+        escape(link.1),
+        escape(link.0)
+    );
+    html(status, title, &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

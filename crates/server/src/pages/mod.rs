@@ -12,15 +12,17 @@ mod layout;
 mod login;
 mod logout;
 mod scopes;
+mod second_factor;
 
 pub use consent::{ConsentView, consent};
-pub use error::error;
+pub use error::{error, error_with_link};
 pub use form_post::form_post;
 pub use login::{LoginView, login};
 pub use logout::{
     LogoutConfirmation, logout_confirmation, signed_out, signing_out, still_signed_in,
 };
 pub use scopes::scope_description;
+pub use second_factor::{SecondFactorView, second_factor};
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

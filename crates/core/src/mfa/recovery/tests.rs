@@ -104,3 +104,9 @@ fn a_used_code_is_gone_once_its_hash_is_removed() {
     assert_eq!(find_match(user, &set[3].expose(), &stored), None);
     assert_eq!(find_match(user, &set[4].expose(), &stored), Some(3));
 }
+
+/// The index of the stored hash a typed code has, as the store's lookup finds it.
+fn find_match(user: Uuid, typed: &str, stored: &[SecretHash]) -> Option<usize> {
+    let hash = typed_hash(user, typed)?;
+    stored.iter().position(|h| *h == hash)
+}

@@ -1,0 +1,137 @@
+//! The second step of signing in (`POST /interaction/{handle}/second-factor`): after the password,
+//! a user with an authenticator enters its current code (RFC 6238, ±1 step, never one already
+//! accepted) or one of their single-use recovery codes. Wrong codes count against the throttle like
+//! wrong passwords. Also the successful login's password-hash upgrade, which belongs to the same
+//! "the password was right" moment.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::Client;
+use valet_core::interaction::Stage;
+use valet_core::mfa::{self, recovery};
+use valet_core::password::{Password, PasswordHash};
+use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::user::User;
+
+use super::interaction::{Rejected, SignIn, load_form, page, sign_in};
+use super::outcome;
+use super::throttle::{Attempt, Guarded, too_many};
+use crate::pages;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// `POST /interaction/{handle}/second-factor`.
+pub async fn second_factor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    handle: web::Path<String>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
+    let published = state.published();
+    let ctx = state.flow(&published.ring);
+    let result = async {
+        let loaded = load_form(&ctx, &req, &state, &handle, Stage::SecondFactor, &form.csrf).await?;
+        let Some((interaction, client)) = loaded else {
+            return Ok(super::interaction::expired());
+        };
+        let user = match interaction.user_id {
+            Some(id) => state.db.find_user_by_id(id).await?.filter(|u| !u.disabled),
+            None => None,
+        };
+        let Some(user) = user else {
+            return Ok(super::interaction::expired());
+        };
+        let refuse = |message| Rejected {
+            message,
+            username: "",
+        };
+        let attempt = Attempt::new(&state, &req, Guarded::SecondFactor(user.id));
+        if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
+            let rejected = refuse("Too many wrong codes. Wait a moment, then try again.");
+            let response = page(&ctx, &state, &handle, &interaction, &client, Some(rejected));
+            return Ok(too_many(response.await?, wait));
+        }
+        if !check_code(&state, &user, &form.code, ctx.now).await? {
+            attempt.failed(&state, ctx.now).await?;
+            let rejected = refuse(
+                "That code is not right. Enter the current code from your authenticator app, or one of your recovery codes.",
+            );
+            let mut response =
+                page(&ctx, &state, &handle, &interaction, &client, Some(rejected)).await?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(response);
+        }
+        attempt.succeeded(&state).await?;
+        sign_in(&ctx, &state, &req, &handle, interaction, user, SignIn::PASSWORD_AND_CODE).await
+    };
+    result.await.unwrap_or_else(|e| outcome::unavailable(&e))
+}
+
+/// Whether `code` is the user's current TOTP code (one not accepted before: the accepted step is
+/// recorded with a compare-and-set) or one of their unused recovery codes (used up here).
+pub(crate) async fn check_code(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let factor = state.db.mfa(user.id).await?;
+    let Some(sealed) = factor.totp_sealed.as_deref().filter(|_| factor.enabled()) else {
+        return Ok(false);
+    };
+    if let Some(hash) = recovery::typed_hash(user.id, code) {
+        let event = AuditEvent::new(now, Actor::user(user.id), "user.recovery_code_used")
+            .target("user", user.id.to_string());
+        return state.db.use_recovery_code(user.id, &hash, now, &event).await;
+    }
+    let secret = match mfa::open_secret(state.master_key(), user.id, sealed) {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::error!(user_id = %user.id, error = %e, "cannot open a TOTP secret");
+            return Ok(false);
+        }
+    };
+    match mfa::verify(&secret, code, now, factor.last_step) {
+        Ok(step) => state.db.advance_totp_step(user.id, step).await,
+        Err(_) => Ok(false),
+    }
+}
+
+/// The page for a user the client requires a second factor of, who has none yet.
+pub(super) fn not_enrolled(state: &AppState, client: &Client) -> HttpResponse {
+    let account = state.config.issuer.endpoint("account");
+    pages::error_with_link(
+        StatusCode::FORBIDDEN,
+        "Two-step verification required",
+        &format!(
+            "{} requires two-step verification. Set up an authenticator app on your account page, then sign in to the application again.",
+            client.metadata.name
+        ),
+        ("Go to your account", &account),
+    )
+}
+
+/// A successful login whose hash was made with older parameters gets the current ones (OWASP); a
+/// failure to upgrade never fails the login.
+pub(super) async fn upgrade_hash(state: &AppState, user: &User, password: &str) {
+    let Some(old) = user.password_hash.as_ref().filter(|h| h.needs_rehash()) else {
+        return;
+    };
+    let upgraded = match PasswordHash::create(&Password::new(password)) {
+        Ok(hash) => state.db.upgrade_password_hash(user.id, old, &hash).await,
+        Err(e) => Err(StoreError::Backend(e.to_string())),
+    };
+    match upgraded {
+        Ok(true) => tracing::info!(user_id = %user.id, "password hash upgraded"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash"),
+    }
+}

@@ -1,0 +1,106 @@
+//! Mail from the server. A request renders its message (`valet_mail::render`) and queues it in the
+//! durable outbox, sealed under the master key because it may carry a one-time link; the outbox
+//! worker opens and sends it (`crate::delivery`), retrying on failure. A request never waits for
+//! SMTP.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+use valet_core::account::QueuedMail;
+use valet_core::keys::{KeyError, MasterKey, SealedKey};
+use valet_core::random::OsRandom;
+use valet_core::user::User;
+use valet_mail::{Locale, Mail, Template, render};
+
+use crate::state::AppState;
+
+/// Associated data: a sealed body only opens as the outbox row it was queued as.
+fn aad(id: Uuid) -> String {
+    format!("mail:{id}")
+}
+
+/// Renders `template` for `user` (in their `locale` claim's language) to `to`, sealed for the outbox.
+pub fn prepare(
+    state: &AppState,
+    user: &User,
+    to: &str,
+    template: &Template<'_>,
+) -> Result<QueuedMail, KeyError> {
+    let locale = Locale::negotiate(user.claims.locale.as_deref());
+    let brand = state.config.issuer.host();
+    let mail = render(template, locale, &brand, to);
+    seal(state.master_key(), &mail, state.clock.now())
+}
+
+/// The name a message greets the user by.
+pub fn greeting_name(user: &User) -> &str {
+    user.claims
+        .given_name
+        .as_deref()
+        .or(user.claims.name.as_deref())
+        .unwrap_or(user.username.as_str())
+}
+
+fn seal(
+    master: &MasterKey,
+    mail: &Mail,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<QueuedMail, KeyError> {
+    let id = Uuid::now_v7();
+    let json = serde_json::to_vec(mail).map_err(|e| KeyError::Crypto(e.to_string()))?;
+    let sealed = master.seal(&OsRandom, &aad(id), &json)?;
+    Ok(QueuedMail {
+        id,
+        to: mail.to.clone(),
+        sealed: format!(
+            "v1.{}.{}",
+            URL_SAFE_NO_PAD.encode(&sealed.nonce),
+            URL_SAFE_NO_PAD.encode(&sealed.ciphertext)
+        ),
+        queued_at: now,
+    })
+}
+
+/// The message queued as outbox row `id`.
+pub fn open(master: &MasterKey, id: Uuid, payload: &str) -> Result<Mail, String> {
+    let mut parts = payload.split('.');
+    let (Some("v1"), Some(nonce), Some(ciphertext), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a sealed mail".into());
+    };
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|e| e.to_string());
+    let sealed = SealedKey {
+        nonce: decode(nonce)?,
+        ciphertext: decode(ciphertext)?,
+    };
+    let json = master
+        .open(&aad(id), &sealed)
+        .map_err(|_| "the sealed mail does not open with this master key".to_owned())?;
+    serde_json::from_slice(&json).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail() -> Mail {
+        Mail {
+            to: "alice@example.com".into(),
+            subject: "Reset".into(),
+            text: "https://id.example/reset/secret".into(),
+            html: "<p>x</p>".into(),
+        }
+    }
+
+    #[test]
+    fn a_queued_mail_is_sealed_and_opens_only_as_its_own_row() {
+        let key = MasterKey::generate(&OsRandom);
+        let queued = seal(&key, &mail(), chrono::Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!queued.sealed.contains("secret"), "no link in clear at rest");
+        assert_eq!(open(&key, queued.id, &queued.sealed), Ok(mail()));
+        assert!(open(&key, Uuid::now_v7(), &queued.sealed).is_err());
+        assert!(open(&MasterKey::generate(&OsRandom), queued.id, &queued.sealed).is_err());
+        assert!(open(&key, queued.id, "v1.x").is_err());
+    }
+}
