@@ -29,6 +29,27 @@ opaque_secret!(
     SessionToken
 );
 
+impl SessionToken {
+    /// A CSRF token for the forms of `purpose` shown to this browser: derived from the session
+    /// cookie's secret, which only the browser holding that HttpOnly cookie knows, so another site
+    /// cannot forge a submission.
+    pub fn form_token(&self, purpose: &str) -> String {
+        crate::secret::Secret::new(format!("{purpose}:{}", self.expose()))
+            .sha256()
+            .as_str()
+            .to_owned()
+    }
+
+    /// Compares a submitted form token in constant time.
+    pub fn form_token_matches(&self, purpose: &str, submitted: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.form_token(purpose)
+            .as_bytes()
+            .ct_eq(submitted.as_bytes())
+            .into()
+    }
+}
+
 /// Where a login came from, for the user's session list.
 #[derive(Clone, Debug, Default)]
 pub struct LoginOrigin {
@@ -118,5 +139,16 @@ mod tests {
         assert_eq!(format!("{token:?}"), "SessionToken(***)");
         assert!(token.hash().matches(&Secret::new(token.expose())));
         assert_eq!(token.expose().len(), 43);
+    }
+
+    #[test]
+    fn form_tokens_are_per_session_and_purpose() {
+        let (_, a) = start();
+        let (_, b) = start();
+        let token = a.form_token("account");
+        assert!(a.form_token_matches("account", &token));
+        assert!(!a.form_token_matches("logout", &token));
+        assert!(!b.form_token_matches("account", &token));
+        assert!(!a.form_token_matches("account", ""));
     }
 }

@@ -15,7 +15,11 @@ use uuid::Uuid;
 use valet_core::account::MAIL_KIND;
 use valet_core::outbox::{DeliveryOutcome, OutboxMessage, logout_token};
 use valet_core::ports::OutboxStore;
-use valet_core::revocation::{BACKCHANNEL_LOGOUT_KIND, LogoutPayload};
+use valet_core::audit::Actor;
+use valet_core::ports::StoreError;
+use valet_core::revocation::{
+    BACKCHANNEL_LOGOUT_KIND, Cascade, CascadeReport, LogoutPayload, cascade,
+};
 
 use crate::mailer;
 use crate::state::AppState;
@@ -31,6 +35,23 @@ const BATCH: u64 = 32;
 fn lease(state: &AppState) -> Duration {
     Duration::from_std(state.config.outbound.policy.timeout).unwrap_or(Duration::seconds(5))
         + Duration::seconds(30)
+}
+
+/// Runs a revocation cascade as `actor` and, unless a dry run, starts delivering the logout tokens
+/// it queued (in the background: the caller answers at once; the worker retries what fails).
+pub async fn run_cascade(
+    state: &Data<AppState>,
+    plan: &Cascade,
+    actor: Actor,
+    dry_run: bool,
+) -> Result<CascadeReport, StoreError> {
+    let report = cascade(&state.db, plan, actor, state.clock.now(), dry_run).await?;
+    if !report.notifications.is_empty() {
+        let state = state.clone();
+        let ids = report.notifications.clone();
+        actix_web::rt::spawn(async move { deliver_now(&state, &ids).await });
+    }
+    Ok(report)
 }
 
 /// Claims and sends up to one batch of these messages now (the rest, and those another replica

@@ -1,6 +1,7 @@
 //! Valet's HTTP surface (actix-web) and the `valet` command. Handlers are thin: they extract, call
 //! `valet-core`, and map the result; the store is `valet-store`.
 
+pub mod account;
 pub mod admin;
 pub mod cli;
 pub mod commands;
@@ -64,7 +65,7 @@ impl Application {
             tracing::info!(?report, file = %path.display(), "provisioning applied");
         }
         let admin = startup::bootstrap_admin(&config, &db, clock.as_ref()).await?;
-        startup::bootstrap_console_client(&config, &db, clock.as_ref()).await?;
+        startup::bootstrap_own_clients(&config, &db, clock.as_ref()).await?;
         let metadata = ProviderMetadata::new(&config.issuer, &config.keys.algorithms);
         let discovery = Bytes::from(
             serde_json::to_vec(&metadata).map_err(|e| StartupError::Io(e.to_string()))?,

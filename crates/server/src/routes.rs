@@ -9,6 +9,7 @@ use crate::http::{
     authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token, userinfo,
     well_known,
 };
+use crate::account::{activity, entry, mfa, recovery, security};
 use crate::{admin, console};
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
@@ -58,6 +59,36 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                         "/interaction/{handle}/consent",
                         web::post().to(interaction::consent),
                     )
+                    .route("/account", web::get().to(entry::overview))
+                    .route("/account/callback", web::get().to(entry::callback))
+                    .route("/account/profile", web::post().to(security::profile))
+                    .route(
+                        "/account/email/verify",
+                        web::post().to(security::request_verification),
+                    )
+                    .route("/account/password", web::post().to(security::password))
+                    .route("/account/mfa/setup", web::post().to(mfa::setup))
+                    .route("/account/mfa/confirm", web::post().to(mfa::confirm))
+                    .route("/account/mfa/recovery-codes", web::post().to(mfa::regenerate))
+                    .route("/account/mfa/remove", web::post().to(mfa::remove))
+                    .route(
+                        "/account/sessions/{id}/end",
+                        web::post().to(activity::end_session),
+                    )
+                    .route(
+                        "/account/sessions/end-others",
+                        web::post().to(activity::end_others),
+                    )
+                    .route(
+                        "/account/apps/{grant}/revoke",
+                        web::post().to(activity::revoke_app),
+                    )
+                    .route("/account/forgot", web::get().to(recovery::forgot_page))
+                    .route("/account/forgot", web::post().to(recovery::forgot))
+                    .route("/account/reset/{token}", web::get().to(recovery::reset_page))
+                    .route("/account/reset/{token}", web::post().to(recovery::reset))
+                    .route("/account/verify/{token}", web::get().to(recovery::verify_page))
+                    .route("/account/verify/{token}", web::post().to(recovery::verify))
                     .route("/logout", web::get().to(logout::end_session))
                     .route("/logout", web::post().to(logout::end_session))
                     .route("/logout/confirm", web::post().to(logout::confirm))

@@ -212,15 +212,19 @@ pub async fn bootstrap_admin(
 
 /// The admin console's OAuth client: public (code + PKCE), first-party, allowed the admin scope.
 pub const CONSOLE_CLIENT_ID: &str = "valet-console";
+/// The account pages' client: they sign the user in through the authorization endpoint like any
+/// application, so login, second factor, throttling and SSO are the same everywhere.
+pub const ACCOUNT_CLIENT_ID: &str = "valet-account";
 
-/// Registers the console's client, or brings it in line with the current issuer; idempotent.
-pub async fn bootstrap_console_client(
+/// Registers Valet's own clients (console, account pages), or brings them in line with the current
+/// issuer; idempotent.
+pub async fn bootstrap_own_clients(
     config: &Config,
     db: &Database,
     clock: &dyn Clock,
 ) -> Result<(), StartupError> {
     let home = config.issuer.endpoint("admin/");
-    let entry = ClientEntry {
+    let console = ClientEntry {
         client_id: CONSOLE_CLIENT_ID.into(),
         client_name: "Valet admin console".into(),
         token_endpoint_auth_method: Some("none".into()),
@@ -232,9 +236,32 @@ pub async fn bootstrap_console_client(
         always_issue_refresh_token: true,
         ..Default::default()
     };
-    let invalid = |e: ProvisionError| StartupError::Io(format!("the console client: {e}"));
+    let account = ClientEntry {
+        client_id: ACCOUNT_CLIENT_ID.into(),
+        client_name: "Your account".into(),
+        token_endpoint_auth_method: Some("none".into()),
+        redirect_uris: vec![config.issuer.endpoint("account/callback")],
+        post_logout_redirect_uris: vec![config.issuer.endpoint("account")],
+        grant_types: Some(vec!["authorization_code".into()]),
+        scope: Some("openid".into()),
+        first_party: true,
+        ..Default::default()
+    };
+    for entry in [console, account] {
+        ensure_client(db, clock, entry).await?;
+    }
+    Ok(())
+}
+
+async fn ensure_client(
+    db: &Database,
+    clock: &dyn Clock,
+    entry: ClientEntry,
+) -> Result<(), StartupError> {
+    let client_id = entry.client_id.clone();
+    let invalid = |e: ProvisionError| StartupError::Io(format!("the client {client_id}: {e}"));
     let spec = entry.validate(0).map_err(invalid)?;
-    let id = ClientId::parse(CONSOLE_CLIENT_ID).map_err(|e| StartupError::Io(e.to_string()))?;
+    let id = ClientId::parse(&client_id).map_err(|e| StartupError::Io(e.to_string()))?;
     let existing = db.find_client(&id).await?;
     let now = clock.now();
     let Some(client) = client_from_spec(spec, existing.as_ref(), now, None).map_err(invalid)?
@@ -250,7 +277,7 @@ pub async fn bootstrap_console_client(
             "client.created"
         },
     )
-    .target("client", CONSOLE_CLIENT_ID);
+    .target("client", client_id.as_str());
     match existing {
         Some(_) => db.update_client(&client, &event).await?,
         None => db.insert_client(&client, &event).await?,

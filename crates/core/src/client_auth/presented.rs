@@ -67,6 +67,13 @@ impl fmt::Debug for PresentedCredentials {
     }
 }
 
+impl PresentedCredentials {
+    /// The client these credentials claim to be, before anything is verified (for throttling).
+    pub fn claimed_client_id(&self) -> Option<String> {
+        identify(self).ok().map(|p| p.client_id().to_owned())
+    }
+}
+
 /// The one method a request uses, with what it needs to check it.
 #[derive(Debug)]
 pub(super) enum Presentation {

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::audit::Actor;
@@ -19,7 +18,6 @@ use crate::keys::KeyRing;
 use crate::params::Params;
 use crate::ports::{ClientStore, OidcStore, StoreError};
 use crate::revocation::{Cascade, CascadeReport, cascade};
-use crate::secret::Secret;
 use crate::session::{Session, SessionToken};
 
 /// What an end-session request may carry (§2).
@@ -246,22 +244,17 @@ pub async fn end_session(
     })
 }
 
-/// The confirmation form's CSRF token: derived from the session cookie's secret, which only the
-/// browser holding that HttpOnly cookie knows, so another site cannot forge a sign-out.
+/// The confirmation form's CSRF token (`SessionToken::form_token`).
 pub fn confirmation_token(session: &SessionToken) -> String {
-    Secret::new(format!("valet-logout-confirmation:{}", session.expose()))
-        .sha256()
-        .as_str()
-        .to_owned()
+    session.form_token(CONFIRMATION_PURPOSE)
 }
 
 /// Compares a submitted confirmation token in constant time.
 pub fn confirmation_matches(session: &SessionToken, submitted: &str) -> bool {
-    confirmation_token(session)
-        .as_bytes()
-        .ct_eq(submitted.as_bytes())
-        .into()
+    session.form_token_matches(CONFIRMATION_PURPOSE, submitted)
 }
+
+const CONFIRMATION_PURPOSE: &str = "valet-logout-confirmation";
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use valet_admin_api::{Page, RevocationView};
-use valet_core::revocation::{Cascade, cascade};
+use valet_core::revocation::Cascade;
 
 use crate::state::AppState;
 use auth::Admin;
@@ -116,12 +116,7 @@ async fn revoke(
     plan: &Cascade,
     dry_run: bool,
 ) -> Result<web::Json<RevocationView>, ApiError> {
-    let report = cascade(&state.db, plan, admin.0.actor(), state.clock.now(), dry_run).await?;
-    if !report.notifications.is_empty() {
-        let state = state.clone();
-        let ids = report.notifications.clone();
-        actix_web::rt::spawn(async move { crate::delivery::deliver_now(&state, &ids).await });
-    }
+    let report = crate::delivery::run_cascade(state, plan, admin.0.actor(), dry_run).await?;
     Ok(web::Json(revocation_view(&report)))
 }
 

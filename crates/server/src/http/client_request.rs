@@ -5,12 +5,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use serde_json::json;
 use valet_core::client::Client;
-use valet_core::client_auth;
+use valet_core::client_auth::{self, ClientAuthError};
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
 use valet_core::token::TokenError;
 
 use super::client_auth::{client_auth_error_response, presented_credentials};
+use super::throttle::{Attempt, Guarded, too_many};
 use crate::state::AppState;
 
 /// `{"error", "error_description"}`, never cached; 500 only for a server-side failure.
@@ -46,6 +47,19 @@ pub async fn authenticated_form(
         }
     };
     let creds = presented_credentials(req, &params).map_err(|e| client_auth_error_response(&e))?;
+    let claimed = creds.claimed_client_id().unwrap_or_default();
+    let attempt = Attempt::new(state, req, Guarded::ClientAuth(&claimed));
+    let now = state.clock.now();
+    match attempt.blocked(state, now).await {
+        Ok(Some(wait)) => {
+            let refused = ClientAuthError::invalid_client(
+                "too many failed client authentications; try again later",
+            );
+            return Err(too_many(client_auth_error_response(&refused), wait));
+        }
+        Ok(None) => {}
+        Err(e) => return Err(super::outcome::unavailable(&e)),
+    }
     let issuer = &state.config.issuer;
     // RFC 7523 §3: an assertion's audience is the token endpoint (or the issuer), whichever endpoint
     // it is presented to.
@@ -56,9 +70,17 @@ pub async fn authenticated_form(
         &state.db,
         state.master_key(),
         &audiences,
-        state.clock.now(),
+        now,
     )
     .await;
+    let counted = match &authenticated {
+        Ok(_) => attempt.succeeded(state).await,
+        Err(e) if e.code == OAuthErrorCode::InvalidClient => attempt.failed(state, now).await,
+        Err(_) => Ok(()),
+    };
+    if let Err(e) = counted {
+        tracing::warn!(error = %e, "cannot update the client authentication throttle");
+    }
     match authenticated {
         Ok(authenticated) => Ok((params, authenticated.client)),
         Err(e) => Err(client_auth_error_response(&e)),

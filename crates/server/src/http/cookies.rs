@@ -1,6 +1,7 @@
-//! The two browser cookies: the SSO session, and the binding of a pending interaction to the browser
-//! that started it (a leaked interaction URL is useless elsewhere). HttpOnly, SameSite=Lax, Secure and
-//! `__Secure-` prefixed when the issuer is https, scoped to the issuer's path.
+//! The browser cookies: the SSO session, the binding of a pending interaction to the browser that
+//! started it (a leaked interaction URL is useless elsewhere), and the account pages' sign-in
+//! state. HttpOnly, SameSite=Lax, Secure and `__Secure-` prefixed when the issuer is https, scoped
+//! to the issuer's path.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -11,6 +12,8 @@ use crate::config::Config;
 pub struct CookieNames {
     pub session: &'static str,
     pub interaction: &'static str,
+    /// The `state` of the account pages' own sign-in, checked when it returns (login CSRF).
+    pub account_state: &'static str,
 }
 
 pub fn names(config: &Config) -> CookieNames {
@@ -18,11 +21,13 @@ pub fn names(config: &Config) -> CookieNames {
         CookieNames {
             session: "__Secure-valet_session",
             interaction: "__Secure-valet_interaction",
+            account_state: "__Secure-valet_account_state",
         }
     } else {
         CookieNames {
             session: "valet_session",
             interaction: "valet_interaction",
+            account_state: "valet_account_state",
         }
     }
 }
@@ -65,6 +70,16 @@ pub fn interaction(config: &Config, handle: &str) -> Cookie<'static> {
         config,
         names(config).interaction,
         handle.to_owned(),
+        CookieDuration::seconds(secs),
+    )
+}
+
+pub fn account_state(config: &Config, state: &str) -> Cookie<'static> {
+    let secs = valet_core::interaction::INTERACTION_TTL.num_seconds();
+    build(
+        config,
+        names(config).account_state,
+        state.to_owned(),
         CookieDuration::seconds(secs),
     )
 }

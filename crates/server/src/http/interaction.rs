@@ -132,6 +132,7 @@ pub(super) async fn page(
                 username: prefill,
                 error: rejected.as_ref().map(|r| r.message),
                 current_user: shown.as_deref(),
+                forgot: &state.config.issuer.endpoint("account/forgot"),
             })
         }
         Stage::Consent => {

@@ -12,7 +12,7 @@ pub mod logout;
 pub mod outcome;
 pub mod second_factor;
 pub mod telemetry;
-mod throttle;
+pub(crate) mod throttle;
 pub mod token;
 pub mod userinfo;
 pub mod well_known;

@@ -108,7 +108,7 @@ pub(crate) async fn check_code(
 /// The page for a user the client requires a second factor of, who has none yet.
 pub(super) fn not_enrolled(state: &AppState, client: &Client) -> HttpResponse {
     let account = state.config.issuer.endpoint("account");
-    pages::error_with_link(
+    pages::message_with_link(
         StatusCode::FORBIDDEN,
         "Two-step verification required",
         &format!(

@@ -18,7 +18,7 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
 }
 
 /// A message with one way onward (an account page, a fresh sign-in): `link` is (label, URL).
-pub fn error_with_link(
+pub fn message_with_link(
     status: StatusCode,
     title: &str,
     message: &str,

@@ -15,6 +15,8 @@ pub struct LoginView<'a> {
     pub error: Option<&'a str>,
     /// Set when re-authenticating (`prompt=login`, `select_account`, `max_age`).
     pub current_user: Option<&'a str>,
+    /// The "forgot your password?" page.
+    pub forgot: &'a str,
 }
 
 /// 200, or 401 with the error announced to assistive technology when `error` is set.
@@ -65,7 +67,9 @@ fn body(view: &LoginView) -> String {
          <input id=\"password\" name=\"password\" type=\"password\" \
          autocomplete=\"current-password\" required{focus_password}{described_by}>\n\
          <button type=\"submit\">Sign in</button>\n\
-         </form>",
+         </form>\n\
+         <p class=\"muted\"><a href=\"{forgot}\">Forgot your password?</a></p>",
+        forgot = escape(view.forgot),
         action = escape(view.action),
         csrf = escape(view.csrf),
         username = escape(username),
@@ -85,6 +89,7 @@ mod tests {
             username: None,
             error: None,
             current_user: None,
+            forgot: "/account/forgot",
         }
     }
 
@@ -105,6 +110,7 @@ mod tests {
         assert!(body.contains("<label for=\"password\">Password</label>"));
         assert!(body.contains("autocomplete=\"current-password\""));
         assert!(body.contains("<button type=\"submit\">Sign in</button>"));
+        assert!(body.contains("<a href=\"/account/forgot\">Forgot your password?</a>"));
         assert!(!body.contains("role=\"alert\""));
         assert!(body.contains("<p class=\"brand\">Valet</p>"));
     }

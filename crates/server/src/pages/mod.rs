@@ -5,6 +5,7 @@
 //! Bodies are HTML built with `format!`: every dynamic value goes through [`escape`] exactly once,
 //! where it is written into the markup.
 
+pub mod account;
 mod consent;
 mod error;
 mod form_post;
@@ -15,7 +16,7 @@ mod scopes;
 mod second_factor;
 
 pub use consent::{ConsentView, consent};
-pub use error::{error, error_with_link};
+pub use error::{error, message_with_link};
 pub use form_post::form_post;
 pub use login::{LoginView, login};
 pub use logout::{

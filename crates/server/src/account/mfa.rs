@@ -1,0 +1,204 @@
+//! Two-step verification on the account page: `POST /account/mfa/setup` (a new secret, shown as a
+//! QR code and in text), `POST /account/mfa/confirm` (the first code proves the app has it; the
+//! recovery codes are shown once), `POST /account/mfa/recovery-codes` (a new set) and
+//! `POST /account/mfa/remove` (asks for the password).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
+use valet_core::password::Password;
+use valet_core::ports::{AccountStore, StoreError};
+use valet_core::random::OsRandom;
+use valet_core::secret::SecretHash;
+use valet_core::user::User;
+
+use super::entry::render;
+use super::security::CsrfForm;
+use super::{Signed, back, finish, require_form};
+use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::pages::{self, account::EnrolView};
+use crate::state::AppState;
+
+/// `POST /account/mfa/setup`.
+pub async fn setup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    finish(
+        async {
+            let user = &signed.user;
+            let secret = TotpSecret::generate(&OsRandom);
+            let sealed = mfa::seal_secret(state.master_key(), &OsRandom, user.id, &secret)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            if !state.db.begin_totp(user.id, &sealed).await? {
+                return Ok(back(&state, "mfa"));
+            }
+            Ok(enrol_page(&state, &signed, &secret, None))
+        }
+        .await,
+    )
+}
+
+fn enrol_page(
+    state: &AppState,
+    signed: &Signed,
+    secret: &TotpSecret,
+    error: Option<&str>,
+) -> HttpResponse {
+    let uri = otpauth_uri(secret, &state.config.issuer.host(), signed.user.username.as_str());
+    let svg = qr::svg(&uri).unwrap_or_default();
+    pages::account::enrol(&EnrolView {
+        action: &state.config.issuer.endpoint("account/mfa/confirm"),
+        csrf: &signed.csrf(),
+        qr_svg: &svg,
+        secret: &secret.to_base32(),
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// `POST /account/mfa/confirm`.
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    finish(
+        async {
+            let user = &signed.user;
+            let factor = state.db.mfa(user.id).await?;
+            let pending = factor.totp_sealed.as_deref().filter(|_| !factor.enabled());
+            let Some(sealed) = pending else {
+                return Ok(back(&state, "mfa"));
+            };
+            let secret = mfa::open_secret(state.master_key(), user.id, sealed)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let attempt = Attempt::new(&state, &req, Guarded::SecondFactor(user.id));
+            if let Some(wait) = attempt.blocked(&state, now).await? {
+                let message = "Too many wrong codes. Wait a moment, then try again.";
+                return Ok(too_many(enrol_page(&state, &signed, &secret, Some(message)), wait));
+            }
+            let Ok(step) = mfa::verify(&secret, &form.code, now, None) else {
+                attempt.failed(&state, now).await?;
+                let message = "That code is not right. Enter the code your app shows now.";
+                return Ok(enrol_page(&state, &signed, &secret, Some(message)));
+            };
+            let (codes, hashes) = new_recovery_codes(user);
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_enabled")
+                .target("user", user.id.to_string());
+            if !state.db.confirm_totp(user.id, step, &hashes, now, &event).await? {
+                return Ok(back(&state, "mfa"));
+            }
+            attempt.succeeded(&state).await?;
+            Ok(shown_once(&state, &codes))
+        }
+        .await,
+    )
+}
+
+fn new_recovery_codes(user: &User) -> (Vec<String>, Vec<SecretHash>) {
+    recovery::generate_set(&OsRandom)
+        .iter()
+        .map(|c| (c.expose(), c.hash(user.id)))
+        .unzip()
+}
+
+fn shown_once(state: &AppState, codes: &[String]) -> HttpResponse {
+    let mut response =
+        pages::account::recovery_codes(codes, &state.config.issuer.endpoint("account?done=mfa"));
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// `POST /account/mfa/recovery-codes`.
+pub async fn regenerate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    finish(
+        async {
+            let user = &signed.user;
+            if !state.db.mfa(user.id).await?.enabled() {
+                return Ok(back(&state, "mfa-removed"));
+            }
+            let (codes, hashes) = new_recovery_codes(user);
+            let now = state.clock.now();
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.recovery_codes_renewed")
+                .target("user", user.id.to_string());
+            state
+                .db
+                .replace_recovery_codes(user.id, &hashes, now, &event)
+                .await?;
+            Ok(shown_once(&state, &codes))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    csrf: String,
+    current_password: String,
+}
+
+/// `POST /account/mfa/remove`.
+pub async fn remove(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<RemoveForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    finish(
+        async {
+            let user = &signed.user;
+            let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
+            if let Some(wait) = attempt.blocked(&state, now).await? {
+                let message = "Too many wrong passwords. Wait a moment, then try again.";
+                return Ok(too_many(render(&state, &signed, None, Some(message)).await?, wait));
+            }
+            let password = Password::new(form.current_password.clone());
+            if !user.password_hash.as_ref().is_some_and(|h| h.verify(&password)) {
+                attempt.failed(&state, now).await?;
+                let mut page =
+                    render(&state, &signed, None, Some("Your password is not right.")).await?;
+                *page.status_mut() = StatusCode::UNAUTHORIZED;
+                return Ok(page);
+            }
+            attempt.succeeded(&state).await?;
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_removed")
+                .target("user", user.id.to_string());
+            state.db.remove_mfa(user.id, now, &event).await?;
+            Ok(back(&state, "mfa-removed"))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,105 @@
+//! The user's own account (`/account`): profile, email verification, password, two-step
+//! verification with recovery codes, active sessions and connected apps, plus the signed-out paths
+//! that mail a link (password reset, email verification). Server-rendered forms that work without
+//! JavaScript.
+//!
+//! The pages sign the user in through the authorization endpoint with Valet's own `valet-account`
+//! client, so login, second factor, throttling and SSO are the ones every application gets. Every
+//! POST carries a CSRF token derived from the session cookie (which only this browser holds) and acts
+//! for that session's user only.
+
+pub mod activity;
+pub mod entry;
+pub mod mfa;
+pub mod recovery;
+pub mod security;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use valet_core::flow;
+use valet_core::ports::StoreError;
+use valet_core::session::{Session, SessionToken};
+use valet_core::user::User;
+
+use crate::http::{cookies, outcome};
+use crate::pages;
+use crate::state::AppState;
+
+const FORM_PURPOSE: &str = "valet-account";
+/// Form fields longer than this are refused before anything else is looked at.
+pub(crate) const MAX_FIELD: usize = 1024;
+
+/// The browser's live session and its user.
+pub(crate) struct Signed {
+    pub session: Session,
+    pub user: User,
+    token: SessionToken,
+}
+
+impl Signed {
+    pub fn csrf(&self) -> String {
+        self.token.form_token(FORM_PURPOSE)
+    }
+}
+
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Signed>, StoreError> {
+    let Some(token) = cookies::read(req, cookies::names(&state.config).session)
+        .map(|t| SessionToken::parse(&t))
+    else {
+        return Ok(None);
+    };
+    let published = state.published();
+    let ctx = state.flow(&published.ring);
+    let current = flow::current_session(&ctx, Some(&token)).await?;
+    Ok(current.map(|(session, user)| Signed {
+        session,
+        user,
+        token,
+    }))
+}
+
+/// The signed-in user, or the response that signs the browser in first.
+pub(crate) async fn require(state: &AppState, req: &HttpRequest) -> Result<Signed, HttpResponse> {
+    match signed_in(state, req).await {
+        Ok(Some(signed)) => Ok(signed),
+        Ok(None) => Err(entry::start_sign_in(state)),
+        Err(e) => Err(outcome::unavailable(&e)),
+    }
+}
+
+/// Like [`require`] for a form post, which must also carry the session's CSRF token.
+pub(crate) async fn require_form(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &str,
+) -> Result<Signed, HttpResponse> {
+    let signed = require(state, req).await?;
+    if signed.token.form_token_matches(FORM_PURPOSE, csrf) {
+        Ok(signed)
+    } else {
+        Err(pages::message_with_link(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form was not sent from your current session. Open your account page and try again.",
+            ("Your account", &state.config.issuer.endpoint("account")),
+        ))
+    }
+}
+
+/// Back to the account page after a change, with a short notice of what happened (`?done=`).
+pub(crate) fn back(state: &AppState, done: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            state
+                .config
+                .issuer
+                .endpoint(&format!("account?done={done}")),
+        ))
+        .finish()
+}
+
+/// Maps a store failure to the 503 page; for handler bodies returning `Result<_, StoreError>`.
+pub(crate) fn finish(result: Result<HttpResponse, StoreError>) -> HttpResponse {
+    result.unwrap_or_else(|e| outcome::unavailable(&e))
+}

@@ -1,0 +1,244 @@
+//! The signed-out paths of mailed links: `GET|POST /account/forgot` (request a reset link: the same
+//! answer, in the same time, whether or not the account exists), `GET|POST /account/reset/{token}`
+//! (choose a new password: every session ends) and `GET|POST /account/verify/{token}` (confirm an
+//! address; a POST, so mail scanners opening the link do not use it up). Expired, used or unknown
+//! links get one clear page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use valet_core::account::{AccountToken, LinkPurpose};
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::password::Password;
+use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::random::OsRandom;
+use valet_core::user::{User, Username};
+use valet_mail::Template;
+
+use super::security::{check_new_password, set_password};
+use super::{MAX_FIELD, finish};
+use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::mailer;
+use crate::pages::{self, account};
+use crate::state::AppState;
+
+fn forgot_action(state: &AppState) -> String {
+    state.config.issuer.endpoint("account/forgot")
+}
+
+/// `GET /account/forgot`.
+pub async fn forgot_page(state: web::Data<AppState>) -> HttpResponse {
+    account::forgot(&forgot_action(&state), None)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    identifier: String,
+}
+
+/// `POST /account/forgot`.
+pub async fn forgot(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ForgotForm>,
+) -> HttpResponse {
+    let identifier = form.identifier.trim();
+    if identifier.is_empty() || identifier.len() > MAX_FIELD {
+        return account::forgot(&forgot_action(&state), Some("Enter your username or email."));
+    }
+    let now = state.clock.now();
+    let attempt = Attempt::new(&state, &req, Guarded::Recovery(identifier));
+    finish(
+        async {
+            if let Some(wait) = attempt.blocked(&state, now).await? {
+                let message = "Too many requests. Wait a moment, then try again.";
+                return Ok(too_many(account::forgot(&forgot_action(&state), Some(message)), wait));
+            }
+            attempt.failed(&state, now).await?;
+            // The link is made and queued after the answer, so the answer's timing says nothing.
+            let state = state.clone();
+            let identifier = identifier.to_owned();
+            actix_web::rt::spawn(async move {
+                if let Err(e) = send_reset(&state, &identifier).await {
+                    tracing::error!(error = %e, "cannot queue a password reset mail");
+                }
+            });
+            Ok(account::forgot_sent())
+        }
+        .await,
+    )
+}
+
+async fn find_account(state: &AppState, identifier: &str) -> Result<Option<User>, StoreError> {
+    let by_name = match Username::parse(identifier) {
+        Ok(name) => state.db.find_user(&name).await?,
+        Err(_) => None,
+    };
+    match by_name {
+        Some(user) => Ok(Some(user)),
+        None if identifier.contains('@') => state.db.find_user_by_email(identifier).await,
+        None => Ok(None),
+    }
+}
+
+async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError> {
+    let Some(user) = find_account(state, identifier).await?.filter(|u| !u.disabled) else {
+        return Ok(());
+    };
+    let Some(email) = user.claims.email.clone() else {
+        return Ok(());
+    };
+    let now = state.clock.now();
+    let purpose = LinkPurpose::ResetPassword;
+    let (token, link) = AccountToken::issue(user.id, purpose, None, now, &OsRandom);
+    let url = state
+        .config
+        .issuer
+        .endpoint(&format!("account/reset/{}", link.expose()));
+    let template = Template::ResetPassword {
+        name: mailer::greeting_name(&user),
+        link: &url,
+        valid_minutes: purpose.lifetime().num_minutes(),
+    };
+    let mail = mailer::prepare(state, &user, &email, &template)
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let event = AuditEvent::new(now, Actor::system(), "user.password_reset_requested")
+        .target("user", user.id.to_string());
+    state.db.issue_link(&token, &link.hash(), &mail, &event).await?;
+    state.outbox_queued.notify_one();
+    Ok(())
+}
+
+fn link_invalid(state: &AppState, purpose: LinkPurpose) -> HttpResponse {
+    let (again, href) = match purpose {
+        LinkPurpose::ResetPassword => ("Ask for a new link", forgot_action(state)),
+        LinkPurpose::VerifyEmail => ("Go to your account", state.config.issuer.endpoint("account")),
+    };
+    pages::message_with_link(
+        StatusCode::BAD_REQUEST,
+        "This link is no longer valid",
+        "The link has expired, was already used, or is not one we sent.",
+        (again, &href),
+    )
+}
+
+/// The usable link of `purpose` named by the URL, and its user.
+async fn usable_link(
+    state: &AppState,
+    token: &str,
+    purpose: LinkPurpose,
+) -> Result<Option<(AccountToken, User)>, StoreError> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = valet_core::account::AccountLink::parse(token).hash();
+    let now = state.clock.now();
+    let Some(link) = state
+        .db
+        .find_link(&hash, purpose)
+        .await?
+        .filter(|l| l.usable(now))
+    else {
+        return Ok(None);
+    };
+    let user = state
+        .db
+        .find_user_by_id(link.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    Ok(user.map(|u| (link, u)))
+}
+
+/// `GET /account/reset/{token}`.
+pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    finish(
+        async {
+            let action = state.config.issuer.endpoint(&format!("account/reset/{token}"));
+            Ok(match usable_link(&state, &token, LinkPurpose::ResetPassword).await? {
+                Some(_) => account::reset_form(&action, None),
+                None => link_invalid(&state, LinkPurpose::ResetPassword),
+            })
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    new_password: String,
+}
+
+/// `POST /account/reset/{token}`.
+pub async fn reset(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> HttpResponse {
+    finish(
+        async {
+            let Some((link, user)) =
+                usable_link(&state, &token, LinkPurpose::ResetPassword).await?
+            else {
+                return Ok(link_invalid(&state, LinkPurpose::ResetPassword));
+            };
+            let password = Password::new(form.new_password.clone());
+            if let Err(refused) = check_new_password(&state, &user, &password) {
+                let action = state.config.issuer.endpoint(&format!("account/reset/{token}"));
+                return Ok(account::reset_form(&action, Some(&refused)));
+            }
+            if !state.db.use_link(link.id, state.clock.now()).await? {
+                return Ok(link_invalid(&state, LinkPurpose::ResetPassword));
+            }
+            set_password(&state, &user, &password, None).await?;
+            Ok(pages::message_with_link(
+                StatusCode::OK,
+                "Your password is changed",
+                "Every session of your account was signed out. Sign in with your new password.",
+                ("Sign in", &state.config.issuer.endpoint("account")),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /account/verify/{token}`.
+pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    finish(
+        async {
+            let action = state.config.issuer.endpoint(&format!("account/verify/{token}"));
+            Ok(match usable_link(&state, &token, LinkPurpose::VerifyEmail).await? {
+                Some((link, _)) => account::verify_form(&action, link.email.as_deref().unwrap_or("")),
+                None => link_invalid(&state, LinkPurpose::VerifyEmail),
+            })
+        }
+        .await,
+    )
+}
+
+/// `POST /account/verify/{token}`.
+pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    finish(
+        async {
+            let Some((link, user)) = usable_link(&state, &token, LinkPurpose::VerifyEmail).await?
+            else {
+                return Ok(link_invalid(&state, LinkPurpose::VerifyEmail));
+            };
+            let now = state.clock.now();
+            let email = link.email.clone().unwrap_or_default();
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verified")
+                .target("user", user.id.to_string());
+            let verified = state.db.use_link(link.id, now).await?
+                && state.db.verify_email(user.id, &email, now, &event).await?;
+            if !verified {
+                return Ok(link_invalid(&state, LinkPurpose::VerifyEmail));
+            }
+            Ok(pages::message_with_link(
+                StatusCode::OK,
+                "Your email address is verified",
+                &format!("{email} is verified. Applications you sign in to will see it as verified."),
+                ("Go to your account", &state.config.issuer.endpoint("account")),
+            ))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,232 @@
+//! The account's profile and credentials: `POST /account/profile` (allowed claims; a new email
+//! address is unverified until its link is used), `POST /account/email/verify` (mail a link) and
+//! `POST /account/password` (NIST SP 800-63B rules; every other session ends).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use valet_core::account::{AccountToken, LinkPurpose};
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::password::{Password, PasswordHash};
+use valet_core::ports::{AccountStore, AdminStore, StoreError};
+use valet_core::random::OsRandom;
+use valet_core::revocation::Cascade;
+use valet_core::user::User;
+use valet_mail::Template;
+
+use super::entry::render;
+use super::{MAX_FIELD, back, finish, require_form};
+use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::mailer;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    csrf: String,
+    name: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    locale: String,
+    zoneinfo: String,
+}
+
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// `POST /account/profile`.
+pub async fn profile(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ProfileForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    finish(
+        async {
+            let fields = [
+                &form.name,
+                &form.given_name,
+                &form.family_name,
+                &form.email,
+                &form.locale,
+                &form.zoneinfo,
+            ];
+            if fields.iter().any(|f| f.len() > MAX_FIELD) {
+                return render(&state, &signed, None, Some("A field is too long.")).await;
+            }
+            let mut user = signed.user.clone();
+            let claims = &mut user.claims;
+            let email = optional(&form.email);
+            let email_changed = email.as_deref().map(str::to_lowercase)
+                != claims.email.as_deref().map(str::to_lowercase);
+            claims.name = optional(&form.name);
+            claims.given_name = optional(&form.given_name);
+            claims.family_name = optional(&form.family_name);
+            claims.locale = optional(&form.locale);
+            claims.zoneinfo = optional(&form.zoneinfo);
+            if email_changed {
+                claims.email = email;
+                claims.email_verified = false;
+            }
+            if let Err((field, e)) = claims.check() {
+                let message = format!("{field}: {e}");
+                return render(&state, &signed, None, Some(&message)).await;
+            }
+            let now = state.clock.now();
+            user.updated_at = now;
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.profile_updated")
+                .target("user", user.id.to_string());
+            state.db.update_user(&user, &event).await?;
+            if email_changed && user.claims.email.is_some() {
+                send_verification(&state, &user, now).await?;
+            }
+            Ok(back(&state, "profile"))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub(super) csrf: String,
+}
+
+/// `POST /account/email/verify`.
+pub async fn request_verification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    finish(
+        async {
+            send_verification(&state, &signed.user, state.clock.now()).await?;
+            Ok(back(&state, "verification"))
+        }
+        .await,
+    )
+}
+
+/// Mails a verification link for the user's current address (nothing without one).
+pub(crate) async fn send_verification(
+    state: &AppState,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(email) = user.claims.email.clone().filter(|_| !user.claims.email_verified) else {
+        return Ok(());
+    };
+    let purpose = LinkPurpose::VerifyEmail;
+    let (token, link) = AccountToken::issue(user.id, purpose, Some(email.clone()), now, &OsRandom);
+    let url = state
+        .config
+        .issuer
+        .endpoint(&format!("account/verify/{}", link.expose()));
+    let template = Template::VerifyEmail {
+        name: mailer::greeting_name(user),
+        link: &url,
+        valid_minutes: purpose.lifetime().num_minutes(),
+    };
+    let mail = mailer::prepare(state, user, &email, &template)
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verification_sent")
+        .target("user", user.id.to_string());
+    state.db.issue_link(&token, &link.hash(), &mail, &event).await?;
+    state.outbox_queued.notify_one();
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /account/password`.
+pub async fn password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> HttpResponse {
+    let signed = match require_form(&state, &req, &form.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    finish(
+        async {
+            let user = &signed.user;
+            // A borrowed session must not become a way to guess the password.
+            let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
+            if let Some(wait) = attempt.blocked(&state, now).await? {
+                let message = "Too many wrong passwords. Wait a moment, then try again.";
+                return Ok(too_many(render(&state, &signed, None, Some(message)).await?, wait));
+            }
+            let current = Password::new(form.current_password.clone());
+            if !user.password_hash.as_ref().is_some_and(|h| h.verify(&current)) {
+                attempt.failed(&state, now).await?;
+                let message = "Your current password is not right.";
+                return render(&state, &signed, None, Some(message)).await;
+            }
+            attempt.succeeded(&state).await?;
+            let new = Password::new(form.new_password.clone());
+            if let Err(refused) = check_new_password(&state, user, &new) {
+                return render(&state, &signed, None, Some(&refused)).await;
+            }
+            set_password(&state, user, &new, Some(signed.session.id)).await?;
+            Ok(back(&state, "password"))
+        }
+        .await,
+    )
+}
+
+/// The password rules (`[account]`), with the user's own names as context; the message to show.
+pub(crate) fn check_new_password(
+    state: &AppState,
+    user: &User,
+    password: &Password,
+) -> Result<(), String> {
+    let mut context = vec![user.username.as_str()];
+    if let Some(email) = &user.claims.email {
+        context.push(email);
+    }
+    state
+        .config
+        .account
+        .password
+        .check(password, &context)
+        .map_err(|e| e.to_string())
+}
+
+/// Sets the password and ends every session but `keep`, with the tokens bound to them (the
+/// revocation cascade), then tells the user by mail.
+pub(crate) async fn set_password(
+    state: &web::Data<AppState>,
+    user: &User,
+    password: &Password,
+    keep: Option<uuid::Uuid>,
+) -> Result<(), StoreError> {
+    let hash = PasswordHash::create(password).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let plan = Cascade::set_password(user.id, hash, keep);
+    crate::delivery::run_cascade(state, &plan, Actor::user(user.id), false).await?;
+    if let Some(email) = &user.claims.email {
+        let template = Template::PasswordChanged {
+            name: mailer::greeting_name(user),
+        };
+        let mail = mailer::prepare(state, user, email, &template)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let event = AuditEvent::new(state.clock.now(), Actor::system(), "mail.password_changed")
+            .target("user", user.id.to_string());
+        state.db.queue_mail(&mail, &event).await?;
+        state.outbox_queued.notify_one();
+    }
+    Ok(())
+}

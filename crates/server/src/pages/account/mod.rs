@@ -1,0 +1,40 @@
+//! The account pages: the overview with every section, the authenticator enrolment, the recovery
+//! codes shown once, and the signed-out pages of mailed links.
+
+mod overview;
+mod sections;
+mod standalone;
+
+pub use overview::{AccountView, overview};
+pub use standalone::{
+    EnrolView, enrol, forgot, forgot_sent, recovery_codes, reset_form, verify_form,
+};
+
+use super::escape;
+
+/// `<form method=post action=…>` with the CSRF field, the given inner HTML and a submit button.
+fn form(action: &str, csrf: &str, inner: &str, button: &str, class: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{}\"{}>\n<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n\
+         {inner}<button type=\"submit\">{}</button>\n</form>\n",
+        escape(action),
+        if class.is_empty() {
+            String::new()
+        } else {
+            format!(" class=\"{class}\"")
+        },
+        escape(csrf),
+        escape(button),
+    )
+}
+
+/// A labelled input; `value` is escaped here.
+fn field(name: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
+    format!(
+        "<label for=\"{name}\">{}</label>\n<input id=\"{name}\" name=\"{name}\" type=\"{kind}\" \
+         value=\"{}\" maxlength=\"{}\"{extra}>\n",
+        escape(label),
+        escape(value),
+        crate::account::MAX_FIELD,
+    )
+}

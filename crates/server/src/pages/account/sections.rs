@@ -1,0 +1,181 @@
+//! The sections of the account overview, one function each.
+
+use super::overview::AccountView;
+use super::{field, form};
+use crate::pages::{escape, scope_description};
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub(super) fn profile(view: &AccountView) -> String {
+    let c = &view.user.claims;
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let inner = [
+        field("name", "Full name", "text", &value(&c.name), " autocomplete=\"name\""),
+        field("given_name", "Given name", "text", &value(&c.given_name), " autocomplete=\"given-name\""),
+        field("family_name", "Family name", "text", &value(&c.family_name), " autocomplete=\"family-name\""),
+        field("email", "Email", "email", &value(&c.email), " autocomplete=\"email\""),
+        field("locale", "Language (e.g. en-GB)", "text", &value(&c.locale), ""),
+        field("zoneinfo", "Time zone (e.g. Europe/Paris)", "text", &value(&c.zoneinfo), ""),
+    ]
+    .concat();
+    let status = match (&c.email, c.email_verified) {
+        (None, _) => String::new(),
+        (Some(_), true) => "<p id=\"email-status\">Your email address is verified.</p>\n".into(),
+        (Some(_), false) => format!(
+            "<p id=\"email-status\">Your email address is not verified yet.</p>\n{}",
+            form(
+                &format!("{}/email/verify", view.action),
+                view.csrf,
+                "",
+                "Send a verification link",
+                "inline"
+            )
+        ),
+    };
+    format!(
+        "<h2>Profile</h2>\n{}{status}",
+        form(
+            &format!("{}/profile", view.action),
+            view.csrf,
+            &inner,
+            "Save profile",
+            ""
+        )
+    )
+}
+
+pub(super) fn password(view: &AccountView) -> String {
+    let inner = [
+        field("current_password", "Current password", "password", "", " autocomplete=\"current-password\" required"),
+        field("new_password", "New password (at least 8 characters)", "password", "", " autocomplete=\"new-password\" required"),
+    ]
+    .concat();
+    format!(
+        "<h2>Password</h2>\n{}",
+        form(
+            &format!("{}/password", view.action),
+            view.csrf,
+            &inner,
+            "Change password",
+            ""
+        )
+    )
+}
+
+pub(super) fn two_step(view: &AccountView) -> String {
+    let action = |path: &str| format!("{}/mfa/{path}", view.action);
+    if view.mfa.enabled() {
+        let password = field(
+            "current_password",
+            "Current password",
+            "password",
+            "",
+            " autocomplete=\"current-password\" required",
+        );
+        format!(
+            "<h2>Two-step verification</h2>\n<p id=\"mfa-status\">On: sign-ins ask for a code from \
+             your authenticator app. {} recovery codes left.</p>\n{}{}",
+            view.mfa.recovery_codes_left,
+            form(&action("recovery-codes"), view.csrf, "", "New recovery codes", "inline"),
+            form(&action("remove"), view.csrf, &password, "Turn off two-step verification", "")
+        )
+    } else {
+        format!(
+            "<h2>Two-step verification</h2>\n<p id=\"mfa-status\">Off. Protect your account with a \
+             code from an authenticator app at every sign-in.</p>\n{}",
+            form(&action("setup"), view.csrf, "", "Set up an authenticator app", "")
+        )
+    }
+}
+
+pub(super) fn sessions(view: &AccountView) -> String {
+    let mut rows = String::new();
+    for s in view.sessions {
+        let current = s.id == view.current_session;
+        let device = s.user_agent.as_deref().unwrap_or("Unknown device");
+        let end = if current {
+            "<td>This browser</td>".to_owned()
+        } else {
+            format!(
+                "<td>{}</td>",
+                form(
+                    &format!("{}/sessions/{}/end", view.action, s.id),
+                    view.csrf,
+                    "",
+                    "Sign out",
+                    "inline"
+                )
+            )
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{end}</tr>\n",
+            escape(device),
+            escape(s.ip.as_deref().unwrap_or("")),
+            when(s.created_at),
+            when(s.last_seen_at),
+        ));
+    }
+    let others = view.sessions.iter().any(|s| s.id != view.current_session);
+    let end_others = if others {
+        form(
+            &format!("{}/sessions/end-others", view.action),
+            view.csrf,
+            "",
+            "Sign out all other sessions",
+            "",
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<h2>Where you are signed in</h2>\n<table id=\"sessions\"><thead><tr><th>Device</th>\
+         <th>IP address</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>\n<tbody>\n\
+         {rows}</tbody></table>\n{end_others}"
+    )
+}
+
+pub(super) fn apps(view: &AccountView) -> String {
+    if view.apps.is_empty() {
+        return "<h2>Connected apps</h2>\n<p>You have not given any app access.</p>\n".into();
+    }
+    let mut items = String::new();
+    for (summary, client) in view.apps {
+        let g = &summary.grant;
+        let logo = client
+            .metadata
+            .logo_uri
+            .as_deref()
+            .filter(|u| u.starts_with("https://"))
+            .map_or_else(String::new, |u| {
+                format!(
+                    "<img class=\"logo\" src=\"{}\" alt=\"\" width=\"32\" height=\"32\"> ",
+                    escape(u)
+                )
+            });
+        let scopes: String = g
+            .scopes
+            .iter()
+            .map(|s| format!("<li>{}</li>", escape(&scope_description(s))))
+            .collect();
+        let used = g
+            .last_used_at
+            .map_or_else(|| "never".to_owned(), when);
+        items.push_str(&format!(
+            "<li class=\"app\" data-client-id=\"{client_id}\">{logo}<strong>{name}</strong>\n\
+             <p class=\"muted\">Access given {granted}; last used {used}.</p>\n<ul>{scopes}</ul>\n{revoke}</li>\n",
+            client_id = escape(client.client_id.as_str()),
+            name = escape(&client.metadata.name),
+            granted = when(g.created_at),
+            revoke = form(
+                &format!("{}/apps/{}/revoke", view.action, g.id),
+                view.csrf,
+                "",
+                &format!("Revoke access of {}", client.metadata.name),
+                ""
+            ),
+        ));
+    }
+    format!("<h2>Connected apps</h2>\n<ul id=\"apps\">\n{items}</ul>\n")
+}

@@ -1,0 +1,133 @@
+//! The account pages that stand alone: authenticator enrolment, the recovery codes (shown once),
+//! and the pages of mailed links (forgot password, reset, verify email).
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+
+use super::{field, form};
+use crate::pages::{escape, html};
+
+pub struct EnrolView<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    /// The QR code of the `otpauth://` URI, as an SVG document.
+    pub qr_svg: &'a str,
+    /// The secret in base32, for typing it in instead.
+    pub secret: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// Step one of two-step verification: scan (or type) the secret, then prove it with a code.
+pub fn enrol(view: &EnrolView) -> HttpResponse {
+    use base64::Engine;
+    let qr = base64::engine::general_purpose::STANDARD.encode(view.qr_svg);
+    let alert = view.error.map_or_else(String::new, |e| {
+        format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
+    });
+    let code = field(
+        "code",
+        "Code from the app",
+        "text",
+        "",
+        " inputmode=\"numeric\" autocomplete=\"one-time-code\" required autofocus",
+    );
+    let body = format!(
+        "<p>Scan this QR code with your authenticator app (Google Authenticator, Authy, 1Password, …).</p>\n\
+         <img class=\"qr\" src=\"data:image/svg+xml;base64,{qr}\" alt=\"QR code for your authenticator app\" width=\"220\" height=\"220\">\n\
+         <p>Or enter this key by hand: <code id=\"totp-secret\">{secret}</code></p>\n{alert}{form}",
+        secret = escape(view.secret),
+        form = form(view.action, view.csrf, &code, "Turn on two-step verification", ""),
+    );
+    let status = if view.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html(status, "Set up two-step verification", &body)
+}
+
+/// The recovery codes, shown this once.
+pub fn recovery_codes(codes: &[String], account: &str) -> HttpResponse {
+    let items: String = codes
+        .iter()
+        .map(|c| format!("<li><code>{}</code></li>", escape(c)))
+        .collect();
+    let body = format!(
+        "<p>Keep these recovery codes somewhere safe. Each one signs you in once if you lose your \
+         authenticator app. They are shown only now.</p>\n<ul id=\"recovery-codes\">{items}</ul>\n\
+         <p><a href=\"{}\">Back to your account</a></p>",
+        escape(account)
+    );
+    html(StatusCode::OK, "Your recovery codes", &body)
+}
+
+/// "Forgot your password?": asks for the username or email. No CSRF token: a forged submission
+/// can do nothing the forger could not do by submitting it themselves (it only mails the owner).
+pub fn forgot(action: &str, error: Option<&str>) -> HttpResponse {
+    let alert = error.map_or_else(String::new, |e| {
+        format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
+    });
+    let inner = field(
+        "identifier",
+        "Username or email",
+        "text",
+        "",
+        " autocomplete=\"username\" required autofocus",
+    );
+    let body = format!(
+        "<p>Enter your username or email address. If it belongs to an account with an email \
+         address, we will send a link to choose a new password.</p>\n{alert}<form method=\"post\" \
+         action=\"{}\">\n{inner}<button type=\"submit\">Send the link</button>\n</form>",
+        escape(action)
+    );
+    html(StatusCode::OK, "Reset your password", &body)
+}
+
+/// The same answer whether or not the account exists.
+pub fn forgot_sent() -> HttpResponse {
+    html(
+        StatusCode::OK,
+        "Check your email",
+        "<p id=\"forgot-sent\">If the account exists and has an email address, a link to choose a \
+         new password is on its way. It is valid for 30 minutes.</p>",
+    )
+}
+
+/// The new-password form behind a reset link.
+pub fn reset_form(action: &str, error: Option<&str>) -> HttpResponse {
+    let alert = error.map_or_else(String::new, |e| {
+        format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
+    });
+    let inner = field(
+        "new_password",
+        "New password (at least 8 characters)",
+        "password",
+        "",
+        " autocomplete=\"new-password\" required autofocus",
+    );
+    // The link's token is the form's CSRF protection: only the mailbox's owner has it.
+    let body = format!(
+        "{alert}<form method=\"post\" action=\"{}\">\n{inner}<button type=\"submit\">Set the new \
+         password</button>\n</form>\n<p class=\"muted\">Every session of your account will be signed \
+         out.</p>",
+        escape(action)
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html(status, "Choose a new password", &body)
+}
+
+/// The confirmation behind a verification link (a POST, so mail scanners that open links do not
+/// use it up).
+pub fn verify_form(action: &str, email: &str) -> HttpResponse {
+    let body = format!(
+        "<p>Confirm that <strong>{}</strong> is your email address.</p>\n<form method=\"post\" \
+         action=\"{}\">\n<button type=\"submit\">Verify my email address</button>\n</form>",
+        escape(email),
+        escape(action)
+    );
+    html(StatusCode::OK, "Verify your email address", &body)
+}
