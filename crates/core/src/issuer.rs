@@ -72,7 +72,10 @@ impl Issuer {
     /// The host (and port, when not the scheme's default): how mail and authenticator apps name this
     /// provider.
     pub fn host(&self) -> String {
-        let origin = self.url.strip_suffix(self.path.as_str()).unwrap_or(&self.url);
+        let origin = self
+            .url
+            .strip_suffix(self.path.as_str())
+            .unwrap_or(&self.url);
         origin
             .split_once("://")
             .map_or(origin, |(_, host)| host)

@@ -13,9 +13,9 @@ use actix_web::web::Data;
 use chrono::Duration;
 use uuid::Uuid;
 use valet_core::account::MAIL_KIND;
+use valet_core::audit::Actor;
 use valet_core::outbox::{DeliveryOutcome, OutboxMessage, logout_token};
 use valet_core::ports::OutboxStore;
-use valet_core::audit::Actor;
 use valet_core::ports::StoreError;
 use valet_core::revocation::{
     BACKCHANNEL_LOGOUT_KIND, Cascade, CascadeReport, LogoutPayload, cascade,

@@ -36,7 +36,7 @@ use valet_core::random::OsRandom;
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::startup::{AdminCreated, StartupError};
-use crate::state::AppState;
+use crate::state::{AppState, Senders};
 
 /// A server that is bound, migrated and keyed, ready to run.
 pub struct Application {
@@ -83,8 +83,7 @@ impl Application {
             master,
             ring,
             discovery,
-            outbound,
-            mail,
+            Senders { outbound, mail },
         ));
         spawn_maintenance(state.clone());
         delivery::spawn_worker(state.clone());

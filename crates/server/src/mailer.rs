@@ -97,7 +97,10 @@ mod tests {
     fn a_queued_mail_is_sealed_and_opens_only_as_its_own_row() {
         let key = MasterKey::generate(&OsRandom);
         let queued = seal(&key, &mail(), chrono::Utc::now()).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!queued.sealed.contains("secret"), "no link in clear at rest");
+        assert!(
+            !queued.sealed.contains("secret"),
+            "no link in clear at rest"
+        );
         assert_eq!(open(&key, queued.id, &queued.sealed), Ok(mail()));
         assert!(open(&key, Uuid::now_v7(), &queued.sealed).is_err());
         assert!(open(&MasterKey::generate(&OsRandom), queued.id, &queued.sealed).is_err());

@@ -5,11 +5,11 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
-use crate::http::{
-    authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token, userinfo,
-    well_known,
-};
 use crate::account::{activity, entry, mfa, recovery, security};
+use crate::http::{
+    authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token,
+    userinfo, well_known,
+};
 use crate::{admin, console};
 
 pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
@@ -69,7 +69,10 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     .route("/account/password", web::post().to(security::password))
                     .route("/account/mfa/setup", web::post().to(mfa::setup))
                     .route("/account/mfa/confirm", web::post().to(mfa::confirm))
-                    .route("/account/mfa/recovery-codes", web::post().to(mfa::regenerate))
+                    .route(
+                        "/account/mfa/recovery-codes",
+                        web::post().to(mfa::regenerate),
+                    )
                     .route("/account/mfa/remove", web::post().to(mfa::remove))
                     .route(
                         "/account/sessions/{id}/end",
@@ -85,9 +88,15 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     )
                     .route("/account/forgot", web::get().to(recovery::forgot_page))
                     .route("/account/forgot", web::post().to(recovery::forgot))
-                    .route("/account/reset/{token}", web::get().to(recovery::reset_page))
+                    .route(
+                        "/account/reset/{token}",
+                        web::get().to(recovery::reset_page),
+                    )
                     .route("/account/reset/{token}", web::post().to(recovery::reset))
-                    .route("/account/verify/{token}", web::get().to(recovery::verify_page))
+                    .route(
+                        "/account/verify/{token}",
+                        web::get().to(recovery::verify_page),
+                    )
                     .route("/account/verify/{token}", web::post().to(recovery::verify))
                     .route("/logout", web::get().to(logout::end_session))
                     .route("/logout", web::post().to(logout::end_session))

@@ -20,6 +20,12 @@ pub struct Published {
     pub jwks: Bytes,
 }
 
+/// What the server sends with: HTTP to relying parties, mail to users.
+pub struct Senders {
+    pub outbound: Outbound,
+    pub mail: Transport,
+}
+
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Database,
@@ -43,8 +49,7 @@ impl AppState {
         master: MasterKey,
         ring: KeyRing,
         discovery: Bytes,
-        outbound: Outbound,
-        mail: Transport,
+        senders: Senders,
     ) -> Self {
         let published = RwLock::new(Arc::new(Self::publish(ring)));
         Self {
@@ -52,8 +57,8 @@ impl AppState {
             db,
             clock,
             discovery,
-            outbound,
-            mail,
+            outbound: senders.outbound,
+            mail: senders.mail,
             outbox_queued: Notify::new(),
             master,
             published,

@@ -55,6 +55,13 @@ impl TotpSecret {
         }
     }
 
+    /// Reads the base32 form the enrolment page shows, as an authenticator app does.
+    pub fn from_base32(text: &str) -> Result<Self, InvalidTotpSecret> {
+        let secret = totp_rs::Secret::try_from_base32(text.trim().to_uppercase())
+            .map_err(|_| InvalidTotpSecret)?;
+        Self::from_bytes(secret.as_bytes())
+    }
+
     /// Unpadded RFC 4648 base32: the form authenticator apps accept typed or in a URI.
     pub fn to_base32(&self) -> String {
         self.totp().secret().to_base32()

@@ -38,7 +38,10 @@ pub(crate) fn start_sign_in(state: &AppState) -> HttpResponse {
         .append_pair("code_challenge_method", "S256")
         .finish();
     let mut response = HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, issuer.endpoint(&format!("authorize?{query}"))))
+        .insert_header((
+            header::LOCATION,
+            issuer.endpoint(&format!("authorize?{query}")),
+        ))
         .finish();
     let _ = response.add_cookie(&cookies::account_state(&state.config, &login_state));
     response

@@ -52,7 +52,11 @@ fn enrol_page(
     secret: &TotpSecret,
     error: Option<&str>,
 ) -> HttpResponse {
-    let uri = otpauth_uri(secret, &state.config.issuer.host(), signed.user.username.as_str());
+    let uri = otpauth_uri(
+        secret,
+        &state.config.issuer.host(),
+        signed.user.username.as_str(),
+    );
     let svg = qr::svg(&uri).unwrap_or_default();
     pages::account::enrol(&EnrolView {
         action: &state.config.issuer.endpoint("account/mfa/confirm"),
@@ -93,7 +97,10 @@ pub async fn confirm(
             let attempt = Attempt::new(&state, &req, Guarded::SecondFactor(user.id));
             if let Some(wait) = attempt.blocked(&state, now).await? {
                 let message = "Too many wrong codes. Wait a moment, then try again.";
-                return Ok(too_many(enrol_page(&state, &signed, &secret, Some(message)), wait));
+                return Ok(too_many(
+                    enrol_page(&state, &signed, &secret, Some(message)),
+                    wait,
+                ));
             }
             let Ok(step) = mfa::verify(&secret, &form.code, now, None) else {
                 attempt.failed(&state, now).await?;
@@ -103,7 +110,11 @@ pub async fn confirm(
             let (codes, hashes) = new_recovery_codes(user);
             let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_enabled")
                 .target("user", user.id.to_string());
-            if !state.db.confirm_totp(user.id, step, &hashes, now, &event).await? {
+            if !state
+                .db
+                .confirm_totp(user.id, step, &hashes, now, &event)
+                .await?
+            {
                 return Ok(back(&state, "mfa"));
             }
             attempt.succeeded(&state).await?;
@@ -183,10 +194,17 @@ pub async fn remove(
             let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
             if let Some(wait) = attempt.blocked(&state, now).await? {
                 let message = "Too many wrong passwords. Wait a moment, then try again.";
-                return Ok(too_many(render(&state, &signed, None, Some(message)).await?, wait));
+                return Ok(too_many(
+                    render(&state, &signed, None, Some(message)).await?,
+                    wait,
+                ));
             }
             let password = Password::new(form.current_password.clone());
-            if !user.password_hash.as_ref().is_some_and(|h| h.verify(&password)) {
+            if !user
+                .password_hash
+                .as_ref()
+                .is_some_and(|h| h.verify(&password))
+            {
                 attempt.failed(&state, now).await?;
                 let mut page =
                     render(&state, &signed, None, Some("Your password is not right.")).await?;

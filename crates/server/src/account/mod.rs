@@ -43,8 +43,8 @@ impl Signed {
 }
 
 async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Signed>, StoreError> {
-    let Some(token) = cookies::read(req, cookies::names(&state.config).session)
-        .map(|t| SessionToken::parse(&t))
+    let Some(token) =
+        cookies::read(req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t))
     else {
         return Ok(None);
     };

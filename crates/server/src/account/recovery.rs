@@ -44,7 +44,10 @@ pub async fn forgot(
 ) -> HttpResponse {
     let identifier = form.identifier.trim();
     if identifier.is_empty() || identifier.len() > MAX_FIELD {
-        return account::forgot(&forgot_action(&state), Some("Enter your username or email."));
+        return account::forgot(
+            &forgot_action(&state),
+            Some("Enter your username or email."),
+        );
     }
     let now = state.clock.now();
     let attempt = Attempt::new(&state, &req, Guarded::Recovery(identifier));
@@ -52,7 +55,10 @@ pub async fn forgot(
         async {
             if let Some(wait) = attempt.blocked(&state, now).await? {
                 let message = "Too many requests. Wait a moment, then try again.";
-                return Ok(too_many(account::forgot(&forgot_action(&state), Some(message)), wait));
+                return Ok(too_many(
+                    account::forgot(&forgot_action(&state), Some(message)),
+                    wait,
+                ));
             }
             attempt.failed(&state, now).await?;
             // The link is made and queued after the answer, so the answer's timing says nothing.
@@ -82,7 +88,10 @@ async fn find_account(state: &AppState, identifier: &str) -> Result<Option<User>
 }
 
 async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError> {
-    let Some(user) = find_account(state, identifier).await?.filter(|u| !u.disabled) else {
+    let Some(user) = find_account(state, identifier)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
         return Ok(());
     };
     let Some(email) = user.claims.email.clone() else {
@@ -104,7 +113,10 @@ async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError
         .map_err(|e| StoreError::Backend(e.to_string()))?;
     let event = AuditEvent::new(now, Actor::system(), "user.password_reset_requested")
         .target("user", user.id.to_string());
-    state.db.issue_link(&token, &link.hash(), &mail, &event).await?;
+    state
+        .db
+        .issue_link(&token, &link.hash(), &mail, &event)
+        .await?;
     state.outbox_queued.notify_one();
     Ok(())
 }
@@ -112,7 +124,10 @@ async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError
 fn link_invalid(state: &AppState, purpose: LinkPurpose) -> HttpResponse {
     let (again, href) = match purpose {
         LinkPurpose::ResetPassword => ("Ask for a new link", forgot_action(state)),
-        LinkPurpose::VerifyEmail => ("Go to your account", state.config.issuer.endpoint("account")),
+        LinkPurpose::VerifyEmail => (
+            "Go to your account",
+            state.config.issuer.endpoint("account"),
+        ),
     };
     pages::message_with_link(
         StatusCode::BAD_REQUEST,
@@ -153,11 +168,16 @@ async fn usable_link(
 pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     finish(
         async {
-            let action = state.config.issuer.endpoint(&format!("account/reset/{token}"));
-            Ok(match usable_link(&state, &token, LinkPurpose::ResetPassword).await? {
-                Some(_) => account::reset_form(&action, None),
-                None => link_invalid(&state, LinkPurpose::ResetPassword),
-            })
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("account/reset/{token}"));
+            Ok(
+                match usable_link(&state, &token, LinkPurpose::ResetPassword).await? {
+                    Some(_) => account::reset_form(&action, None),
+                    None => link_invalid(&state, LinkPurpose::ResetPassword),
+                },
+            )
         }
         .await,
     )
@@ -183,7 +203,10 @@ pub async fn reset(
             };
             let password = Password::new(form.new_password.clone());
             if let Err(refused) = check_new_password(&state, &user, &password) {
-                let action = state.config.issuer.endpoint(&format!("account/reset/{token}"));
+                let action = state
+                    .config
+                    .issuer
+                    .endpoint(&format!("account/reset/{token}"));
                 return Ok(account::reset_form(&action, Some(&refused)));
             }
             if !state.db.use_link(link.id, state.clock.now()).await? {
@@ -205,11 +228,18 @@ pub async fn reset(
 pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     finish(
         async {
-            let action = state.config.issuer.endpoint(&format!("account/verify/{token}"));
-            Ok(match usable_link(&state, &token, LinkPurpose::VerifyEmail).await? {
-                Some((link, _)) => account::verify_form(&action, link.email.as_deref().unwrap_or("")),
-                None => link_invalid(&state, LinkPurpose::VerifyEmail),
-            })
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("account/verify/{token}"));
+            Ok(
+                match usable_link(&state, &token, LinkPurpose::VerifyEmail).await? {
+                    Some((link, _)) => {
+                        account::verify_form(&action, link.email.as_deref().unwrap_or(""))
+                    }
+                    None => link_invalid(&state, LinkPurpose::VerifyEmail),
+                },
+            )
         }
         .await,
     )
@@ -235,8 +265,13 @@ pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> Htt
             Ok(pages::message_with_link(
                 StatusCode::OK,
                 "Your email address is verified",
-                &format!("{email} is verified. Applications you sign in to will see it as verified."),
-                ("Go to your account", &state.config.issuer.endpoint("account")),
+                &format!(
+                    "{email} is verified. Applications you sign in to will see it as verified."
+                ),
+                (
+                    "Go to your account",
+                    &state.config.issuer.endpoint("account"),
+                ),
             ))
         }
         .await,

@@ -120,7 +120,12 @@ pub(crate) async fn send_verification(
     user: &User,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let Some(email) = user.claims.email.clone().filter(|_| !user.claims.email_verified) else {
+    let Some(email) = user
+        .claims
+        .email
+        .clone()
+        .filter(|_| !user.claims.email_verified)
+    else {
         return Ok(());
     };
     let purpose = LinkPurpose::VerifyEmail;
@@ -138,7 +143,10 @@ pub(crate) async fn send_verification(
         .map_err(|e| StoreError::Backend(e.to_string()))?;
     let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verification_sent")
         .target("user", user.id.to_string());
-    state.db.issue_link(&token, &link.hash(), &mail, &event).await?;
+    state
+        .db
+        .issue_link(&token, &link.hash(), &mail, &event)
+        .await?;
     state.outbox_queued.notify_one();
     Ok(())
 }
@@ -168,10 +176,17 @@ pub async fn password(
             let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
             if let Some(wait) = attempt.blocked(&state, now).await? {
                 let message = "Too many wrong passwords. Wait a moment, then try again.";
-                return Ok(too_many(render(&state, &signed, None, Some(message)).await?, wait));
+                return Ok(too_many(
+                    render(&state, &signed, None, Some(message)).await?,
+                    wait,
+                ));
             }
             let current = Password::new(form.current_password.clone());
-            if !user.password_hash.as_ref().is_some_and(|h| h.verify(&current)) {
+            if !user
+                .password_hash
+                .as_ref()
+                .is_some_and(|h| h.verify(&current))
+            {
                 attempt.failed(&state, now).await?;
                 let message = "Your current password is not right.";
                 return render(&state, &signed, None, Some(message)).await;

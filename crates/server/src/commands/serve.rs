@@ -49,7 +49,9 @@ pub async fn serve(
     );
     if let Some(dir) = &mail_outbox {
         out.emit(&serde_json::json!({ "mail_outbox": dir }), |_| {
-            format!("Mail is written to {dir} (one .eml file per message); set --mail-url for SMTP.")
+            format!(
+                "Mail is written to {dir} (one .eml file per message); set --mail-url for SMTP."
+            )
         });
     }
     tracing::info!(addr = %app.addr(), %issuer, %database, "valet is serving");

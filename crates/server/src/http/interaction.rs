@@ -270,7 +270,16 @@ pub async fn login(
         if needs_mfa {
             return Ok(second_factor::not_enrolled(&state, &client));
         }
-        sign_in(&ctx, &state, &req, &handle, interaction, user, SignIn::PASSWORD).await
+        sign_in(
+            &ctx,
+            &state,
+            &req,
+            &handle,
+            interaction,
+            user,
+            SignIn::PASSWORD,
+        )
+        .await
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
 }
@@ -336,8 +345,8 @@ pub(super) async fn sign_in(
         ctx.random,
     );
     ctx.store.insert_session(&session, &token.hash()).await?;
-    let previous = cookies::read(req, cookies::names(&state.config).session)
-        .map(|t| SessionToken::parse(&t));
+    let previous =
+        cookies::read(req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));
     let old = match &previous {
         Some(token) => ctx.store.find_session(&token.hash()).await?,
         None => None,

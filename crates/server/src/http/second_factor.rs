@@ -38,7 +38,8 @@ pub async fn second_factor(
     let published = state.published();
     let ctx = state.flow(&published.ring);
     let result = async {
-        let loaded = load_form(&ctx, &req, &state, &handle, Stage::SecondFactor, &form.csrf).await?;
+        let loaded =
+            load_form(&ctx, &req, &state, &handle, Stage::SecondFactor, &form.csrf).await?;
         let Some((interaction, client)) = loaded else {
             return Ok(super::interaction::expired());
         };
@@ -70,7 +71,16 @@ pub async fn second_factor(
             return Ok(response);
         }
         attempt.succeeded(&state).await?;
-        sign_in(&ctx, &state, &req, &handle, interaction, user, SignIn::PASSWORD_AND_CODE).await
+        sign_in(
+            &ctx,
+            &state,
+            &req,
+            &handle,
+            interaction,
+            user,
+            SignIn::PASSWORD_AND_CODE,
+        )
+        .await
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
 }
@@ -90,7 +100,10 @@ pub(crate) async fn check_code(
     if let Some(hash) = recovery::typed_hash(user.id, code) {
         let event = AuditEvent::new(now, Actor::user(user.id), "user.recovery_code_used")
             .target("user", user.id.to_string());
-        return state.db.use_recovery_code(user.id, &hash, now, &event).await;
+        return state
+            .db
+            .use_recovery_code(user.id, &hash, now, &event)
+            .await;
     }
     let secret = match mfa::open_secret(state.master_key(), user.id, sealed) {
         Ok(secret) => secret,

@@ -57,10 +57,16 @@ mod tests {
             error: Some("wrong"),
         }))
         .await;
-        assert!(page.body.contains("action=\"/interaction/h/second-factor\""));
+        assert!(
+            page.body
+                .contains("action=\"/interaction/h/second-factor\"")
+        );
         assert!(page.body.contains("name=\"csrf\" value=\"t\""));
         assert!(page.body.contains("autocomplete=\"one-time-code\""));
-        assert!(page.body.contains("role=\"alert\" id=\"code-error\">wrong</p>"));
+        assert!(
+            page.body
+                .contains("role=\"alert\" id=\"code-error\">wrong</p>")
+        );
         assert!(page.body.contains(HOSTILE_ESCAPED));
         assert!(!page.body.contains("<script>"));
     }

@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a random port, on SQLite and on PostgreSQL.
 
+mod account;
 mod admin;
 mod browser;
 mod cli;

@@ -52,6 +52,10 @@ fn base32_is_unpadded_rfc_4648() {
     assert_eq!(rfc_secret().to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
     let sixteen = TotpSecret::from_bytes(&[0xff; 16]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sixteen.to_base32(), "77777777777777777777777774");
+    let read = TotpSecret::from_base32("gezdgnbvgy3tqojqgezdgnbvgy3tqojq")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code_at(&read, at(59)), "287082");
+    assert!(TotpSecret::from_base32("not base32!").is_err());
 }
 
 #[test]

@@ -12,12 +12,48 @@ pub(super) fn profile(view: &AccountView) -> String {
     let c = &view.user.claims;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let inner = [
-        field("name", "Full name", "text", &value(&c.name), " autocomplete=\"name\""),
-        field("given_name", "Given name", "text", &value(&c.given_name), " autocomplete=\"given-name\""),
-        field("family_name", "Family name", "text", &value(&c.family_name), " autocomplete=\"family-name\""),
-        field("email", "Email", "email", &value(&c.email), " autocomplete=\"email\""),
-        field("locale", "Language (e.g. en-GB)", "text", &value(&c.locale), ""),
-        field("zoneinfo", "Time zone (e.g. Europe/Paris)", "text", &value(&c.zoneinfo), ""),
+        field(
+            "name",
+            "Full name",
+            "text",
+            &value(&c.name),
+            " autocomplete=\"name\"",
+        ),
+        field(
+            "given_name",
+            "Given name",
+            "text",
+            &value(&c.given_name),
+            " autocomplete=\"given-name\"",
+        ),
+        field(
+            "family_name",
+            "Family name",
+            "text",
+            &value(&c.family_name),
+            " autocomplete=\"family-name\"",
+        ),
+        field(
+            "email",
+            "Email",
+            "email",
+            &value(&c.email),
+            " autocomplete=\"email\"",
+        ),
+        field(
+            "locale",
+            "Language (e.g. en-GB)",
+            "text",
+            &value(&c.locale),
+            "",
+        ),
+        field(
+            "zoneinfo",
+            "Time zone (e.g. Europe/Paris)",
+            "text",
+            &value(&c.zoneinfo),
+            "",
+        ),
     ]
     .concat();
     let status = match (&c.email, c.email_verified) {
@@ -48,8 +84,20 @@ pub(super) fn profile(view: &AccountView) -> String {
 
 pub(super) fn password(view: &AccountView) -> String {
     let inner = [
-        field("current_password", "Current password", "password", "", " autocomplete=\"current-password\" required"),
-        field("new_password", "New password (at least 8 characters)", "password", "", " autocomplete=\"new-password\" required"),
+        field(
+            "current_password",
+            "Current password",
+            "password",
+            "",
+            " autocomplete=\"current-password\" required",
+        ),
+        field(
+            "new_password",
+            "New password (at least 8 characters)",
+            "password",
+            "",
+            " autocomplete=\"new-password\" required",
+        ),
     ]
     .concat();
     format!(
@@ -78,14 +126,32 @@ pub(super) fn two_step(view: &AccountView) -> String {
             "<h2>Two-step verification</h2>\n<p id=\"mfa-status\">On: sign-ins ask for a code from \
              your authenticator app. {} recovery codes left.</p>\n{}{}",
             view.mfa.recovery_codes_left,
-            form(&action("recovery-codes"), view.csrf, "", "New recovery codes", "inline"),
-            form(&action("remove"), view.csrf, &password, "Turn off two-step verification", "")
+            form(
+                &action("recovery-codes"),
+                view.csrf,
+                "",
+                "New recovery codes",
+                "inline"
+            ),
+            form(
+                &action("remove"),
+                view.csrf,
+                &password,
+                "Turn off two-step verification",
+                ""
+            )
         )
     } else {
         format!(
             "<h2>Two-step verification</h2>\n<p id=\"mfa-status\">Off. Protect your account with a \
              code from an authenticator app at every sign-in.</p>\n{}",
-            form(&action("setup"), view.csrf, "", "Set up an authenticator app", "")
+            form(
+                &action("setup"),
+                view.csrf,
+                "",
+                "Set up an authenticator app",
+                ""
+            )
         )
     }
 }
@@ -159,9 +225,7 @@ pub(super) fn apps(view: &AccountView) -> String {
             .iter()
             .map(|s| format!("<li>{}</li>", escape(&scope_description(s))))
             .collect();
-        let used = g
-            .last_used_at
-            .map_or_else(|| "never".to_owned(), when);
+        let used = g.last_used_at.map_or_else(|| "never".to_owned(), when);
         items.push_str(&format!(
             "<li class=\"app\" data-client-id=\"{client_id}\">{logo}<strong>{name}</strong>\n\
              <p class=\"muted\">Access given {granted}; last used {used}.</p>\n<ul>{scopes}</ul>\n{revoke}</li>\n",

@@ -36,7 +36,13 @@ pub fn enrol(view: &EnrolView) -> HttpResponse {
          <img class=\"qr\" src=\"data:image/svg+xml;base64,{qr}\" alt=\"QR code for your authenticator app\" width=\"220\" height=\"220\">\n\
          <p>Or enter this key by hand: <code id=\"totp-secret\">{secret}</code></p>\n{alert}{form}",
         secret = escape(view.secret),
-        form = form(view.action, view.csrf, &code, "Turn on two-step verification", ""),
+        form = form(
+            view.action,
+            view.csrf,
+            &code,
+            "Turn on two-step verification",
+            ""
+        ),
     );
     let status = if view.error.is_some() {
         StatusCode::BAD_REQUEST
