@@ -30,7 +30,17 @@ button.secondary{color:var(--fg);background:transparent;border-color:var(--line)
 .actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions button{flex:1 1 8rem;white-space:nowrap}\
 a{color:var(--accent)}\
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
-.logo{display:block;width:4rem;height:4rem;margin:0 0 1rem;object-fit:contain}";
+.logo{display:block;width:4rem;height:4rem;margin:0 0 1rem;object-fit:contain}\
+.notice{padding:.75rem;border:1px solid var(--accent);border-radius:.5rem}\
+h2{margin:1.5rem 0 .75rem;padding-top:1rem;border-top:1px solid var(--line);font-size:1.125rem}\
+form{margin:0 0 1rem}\
+form.inline button{color:var(--fg);background:transparent;border-color:var(--line)}\
+ul.items{padding:0}\
+.items>li{list-style:none;margin:0 0 .75rem;padding:.75rem;border:1px solid var(--line);border-radius:.5rem}\
+.items form{margin:.5rem 0 0}\
+.app-logo{width:2rem;height:2rem;margin-right:.5rem;vertical-align:middle;object-fit:contain}\
+img.qr{display:block;margin:0 auto 1rem;background:#fff}\
+code{overflow-wrap:anywhere}";
 
 /// `title` is plain text; `lead` and `body` are trusted HTML.
 pub(super) fn document(nonce: &str, title: &str, lead: &str, body: &str) -> String {

@@ -156,29 +156,53 @@ pub(super) fn two_step(view: &AccountView) -> String {
     }
 }
 
+/// "Firefox on Linux": enough to recognise a device, from its User-Agent header.
+fn device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "Unknown device".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map_or("A browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| format!(" on {name}"))
+    .unwrap_or_default();
+    format!("{browser}{system}")
+}
+
 pub(super) fn sessions(view: &AccountView) -> String {
-    let mut rows = String::new();
+    let mut items = String::new();
     for s in view.sessions {
-        let current = s.id == view.current_session;
-        let device = s.user_agent.as_deref().unwrap_or("Unknown device");
-        let end = if current {
-            "<td>This browser</td>".to_owned()
+        let end = if s.id == view.current_session {
+            "<p class=\"muted\">This browser</p>".to_owned()
         } else {
-            format!(
-                "<td>{}</td>",
-                form(
-                    &format!("{}/sessions/{}/end", view.action, s.id),
-                    view.csrf,
-                    "",
-                    "Sign out",
-                    "inline"
-                )
+            form(
+                &format!("{}/sessions/{}/end", view.action, s.id),
+                view.csrf,
+                "",
+                "Sign out this session",
+                "inline",
             )
         };
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{end}</tr>\n",
-            escape(device),
-            escape(s.ip.as_deref().unwrap_or("")),
+        items.push_str(&format!(
+            "<li><strong>{}</strong>\n<p class=\"muted\">{} · signed in {} · last seen {}</p>\n{end}</li>\n",
+            escape(&device(s.user_agent.as_deref())),
+            escape(s.ip.as_deref().unwrap_or("unknown address")),
             when(s.created_at),
             when(s.last_seen_at),
         ));
@@ -196,9 +220,7 @@ pub(super) fn sessions(view: &AccountView) -> String {
         String::new()
     };
     format!(
-        "<h2>Where you are signed in</h2>\n<table id=\"sessions\"><thead><tr><th>Device</th>\
-         <th>IP address</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>\n<tbody>\n\
-         {rows}</tbody></table>\n{end_others}"
+        "<h2>Where you are signed in</h2>\n<ul id=\"sessions\" class=\"items\">\n{items}</ul>\n{end_others}"
     )
 }
 
@@ -216,7 +238,7 @@ pub(super) fn apps(view: &AccountView) -> String {
             .filter(|u| u.starts_with("https://"))
             .map_or_else(String::new, |u| {
                 format!(
-                    "<img class=\"logo\" src=\"{}\" alt=\"\" width=\"32\" height=\"32\"> ",
+                    "<img class=\"app-logo\" src=\"{}\" alt=\"\" width=\"32\" height=\"32\">",
                     escape(u)
                 )
             });
@@ -227,7 +249,7 @@ pub(super) fn apps(view: &AccountView) -> String {
             .collect();
         let used = g.last_used_at.map_or_else(|| "never".to_owned(), when);
         items.push_str(&format!(
-            "<li class=\"app\" data-client-id=\"{client_id}\">{logo}<strong>{name}</strong>\n\
+            "<li data-client-id=\"{client_id}\">{logo}<strong>{name}</strong>\n\
              <p class=\"muted\">Access given {granted}; last used {used}.</p>\n<ul>{scopes}</ul>\n{revoke}</li>\n",
             client_id = escape(client.client_id.as_str()),
             name = escape(&client.metadata.name),
@@ -241,5 +263,20 @@ pub(super) fn apps(view: &AccountView) -> String {
             ),
         ));
     }
-    format!("<h2>Connected apps</h2>\n<ul id=\"apps\">\n{items}</ul>\n")
+    format!("<h2>Connected apps</h2>\n<ul id=\"apps\" class=\"items\">\n{items}</ul>\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(device(Some(chrome)), "Chrome on Linux");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device(Some(safari)), "Safari on iOS");
+        assert_eq!(device(Some("curl/8.0")), "A browser");
+        assert_eq!(device(None), "Unknown device");
+    }
 }
