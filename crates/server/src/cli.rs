@@ -201,6 +201,9 @@ pub enum UserCommand {
     },
     /// Disable a user: they can no longer log in, and every grant and session of theirs is revoked.
     Disable { username: String },
+    /// Turn off a user's two-step verification (authenticator and recovery codes), e.g. after they
+    /// lost both; audited. They can enrol again on their account page.
+    ResetMfa { username: String },
     /// List users.
     List,
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use valet_core::account::{AccountToken, LinkPurpose};
 use valet_core::audit::{Actor, AuditEvent};
-use valet_core::password::{Password, PasswordHash};
+use valet_core::password::Password;
 use valet_core::ports::{AccountStore, AdminStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
@@ -82,7 +82,7 @@ pub async fn profile(
                 .target("user", user.id.to_string());
             state.db.update_user(&user, &event).await?;
             if email_changed && user.claims.email.is_some() {
-                send_verification(&state, &user, now).await?;
+                send_verification(&state, &user, Actor::user(user.id), now).await?;
             }
             Ok(back(&state, "profile"))
         }
@@ -107,17 +107,25 @@ pub async fn request_verification(
     };
     finish(
         async {
-            send_verification(&state, &signed.user, state.clock.now()).await?;
+            send_verification(
+                &state,
+                &signed.user,
+                Actor::user(signed.user.id),
+                state.clock.now(),
+            )
+            .await?;
             Ok(back(&state, "verification"))
         }
         .await,
     )
 }
 
-/// Mails a verification link for the user's current address (nothing without one).
+/// Mails a verification link for the user's current address (nothing without one), on behalf of
+/// `actor` (the user, or an administrator).
 pub(crate) async fn send_verification(
     state: &AppState,
     user: &User,
+    actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let Some(email) = user
@@ -141,7 +149,7 @@ pub(crate) async fn send_verification(
     };
     let mail = mailer::prepare(state, user, &email, &template)
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verification_sent")
+    let event = AuditEvent::new(now, actor, "user.email_verification_sent")
         .target("user", user.id.to_string());
     state
         .db
@@ -229,7 +237,9 @@ pub(crate) async fn set_password(
     password: &Password,
     keep: Option<uuid::Uuid>,
 ) -> Result<(), StoreError> {
-    let hash = PasswordHash::create(password).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let hash = crate::startup::hash_password(password.clone())
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
     let plan = Cascade::set_password(user.id, hash, keep);
     crate::delivery::run_cascade(state, &plan, Actor::user(user.id), false).await?;
     if let Some(email) = &user.claims.email {

@@ -10,6 +10,7 @@ mod grants;
 mod openapi;
 mod operations;
 mod problem;
+mod user_security;
 mod users;
 mod views;
 
@@ -165,6 +166,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
     .route("/users/{id}/disable", web::post().to(users::disable))
     .route("/users/{id}/enable", web::post().to(users::enable))
     .route("/users/{id}/password", web::post().to(users::set_password))
+    .route(
+        "/users/{id}/mfa/reset",
+        web::post().to(user_security::reset_mfa),
+    )
+    .route(
+        "/users/{id}/email/verify",
+        web::post().to(user_security::request_verification),
+    )
     .route("/users/{id}/sessions", web::get().to(users::sessions))
     .route(
         "/users/{id}/sessions/end",

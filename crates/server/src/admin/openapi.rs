@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{clients, grants, operations, users};
+use super::{clients, grants, operations, user_security, users};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -17,6 +17,7 @@ use crate::state::AppState;
         clients::disable, clients::enable, clients::rotate_secret, clients::revoke_grants,
         users::list, users::create, users::read, users::update, users::delete, users::disable,
         users::enable, users::set_password, users::sessions, users::end_sessions, users::revoke_grants,
+        user_security::reset_mfa, user_security::request_verification,
         grants::list, grants::revoke_one, grants::end_session,
         operations::notifications, operations::keys, operations::rotate_keys, operations::audit,
     ),

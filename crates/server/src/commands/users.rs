@@ -1,9 +1,9 @@
-//! `valet user add|set-password|disable|list`.
+//! `valet user add|set-password|disable|reset-mfa|list`.
 
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::clock::{Clock, SystemClock};
-use valet_core::ports::UserStore;
+use valet_core::ports::{AccountStore, UserStore};
 use valet_core::provision::UserEntry;
 use valet_core::revocation::Cascade;
 use valet_core::user::{StandardClaims, User};
@@ -115,6 +115,21 @@ pub async fn run(
                 let state = if user.disabled { "was already disabled" } else { "is disabled" };
                 format!("User `{}` {state}.\n{}", user.username.as_str(), describe(&revoked))
             });
+        }
+        UserCommand::ResetMfa { username } => {
+            let user = user_named(&db, &username).await?;
+            let event = AuditEvent::new(now, Actor::cli(), "user.mfa_reset")
+                .target("user", user.id.to_string());
+            db.remove_mfa(user.id, now, &event).await?;
+            out.emit(
+                &serde_json::json!({ "username": user.username.as_str(), "mfa": false }),
+                |_| {
+                    format!(
+                        "Two-step verification of `{}` is off.",
+                        user.username.as_str()
+                    )
+                },
+            );
         }
         UserCommand::List => {
             let rows: Vec<UserRow> = db

@@ -16,7 +16,15 @@ use crate::helpers::{Backend, TestApp, TestEnv};
 use crate::logout::{Receiver, everything_is_cut, part, provision, sign_in, token};
 
 const ALICE_PASSWORD: &str = "alice's long password";
+const ADMIN_SECRET: &str = "automation-secret-0123456789abcdef";
 const BOB: &str = r#"
+[[clients]]
+client_id = "automation"
+client_name = "Automation"
+client_secret = "automation-secret-0123456789abcdef"
+grant_types = ["client_credentials"]
+scope = "valet:admin"
+
 [[users]]
 username = "bob"
 password = "bob's long password 1"
@@ -438,7 +446,80 @@ async fn a_client_secret_guesser_is_throttled(backend: Backend) {
     assert!(blocked.headers().contains_key("retry-after"));
 }
 
+/// The admin API with a client-credentials token of the `automation` client.
+async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+    let token: Value = app
+        .http
+        .post(format!("{}/token", app.address))
+        .basic_auth("automation", Some(ADMIN_SECRET))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "valet:admin"),
+        ])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let response = app
+        .http
+        .request(method, format!("{}/admin/api/v1{path}", app.address))
+        .bearer_auth(token["access_token"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (response.status(), response.json().await.unwrap_or_default())
+}
+
+async fn an_administrator_resets_two_step_verification(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    enrol(&mut browser, &app, &page).await;
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("id=\"mfa-status\">On"));
+
+    let (_, users) = admin(&app, reqwest::Method::GET, "/users?q=bob").await;
+    let id = users["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _) = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/users/{id}/mfa/reset"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("id=\"mfa-status\">Off"), "{}", page.body);
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await;
+    assert!(notice.is_some(), "the user is told by mail");
+    let (_, audit) = admin(&app, reqwest::Method::GET, "/audit?action=user.mfa_reset").await;
+    assert_eq!(audit["items"][0]["actor"], "client:automation", "{audit}");
+
+    let (status, _) = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/users/{id}/email/verify"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "bob's address is verified already"
+    );
+}
+
 crate::on_both_backends!(
+    an_administrator_resets_two_step_verification,
     a_password_reset_from_the_mailed_link_ends_every_session,
     an_email_address_is_verified_from_its_link,
     two_step_verification_is_asked_at_every_sign_in,

@@ -1,0 +1,59 @@
+//! The argon2id ceiling of password logins: how many `PasswordHash::verify` calls one thread does per
+//! second with the production parameters (argon2id v19, m = 19456 KiB, t = 2, p = 1). A login verifies
+//! one password, so a server with one core cannot sign in more users per second than this.
+//!
+//! ```sh
+//! cargo run --release --locked -p valet-core --example argon2_ceiling -- 10   # seconds (default 10)
+//! taskset -c 0 target/release/examples/argon2_ceiling 10                     # pinned, as in bench/flows.sh
+//! ```
+//!
+//! Prints `argon2id_verifications_per_second=<float>` (for scripts) and a line for people.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use valet_core::password::{Password, PasswordHash};
+
+fn main() -> ExitCode {
+    let seconds = match std::env::args().nth(1).map(|a| a.parse::<f64>()) {
+        None => 10.0,
+        Some(Ok(s)) if s > 0.0 && s.is_finite() => s,
+        Some(_) => {
+            eprintln!("usage: argon2_ceiling [seconds > 0, default 10]");
+            return ExitCode::from(2);
+        }
+    };
+    let password = Password::new("argon2 ceiling benchmark password");
+    let hash = match PasswordHash::create(&password) {
+        Ok(hash) => hash,
+        Err(e) => {
+            eprintln!("cannot hash: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // One untimed verification: page faults of the first 19 MiB allocation, cold caches.
+    if !hash.verify(&password) {
+        eprintln!("the password does not verify against its own hash");
+        return ExitCode::FAILURE;
+    }
+    let budget = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut verified: u64 = 0;
+    while start.elapsed() < budget {
+        if !black_box(&hash).verify(black_box(&password)) {
+            eprintln!("a verification failed");
+            return ExitCode::FAILURE;
+        }
+        verified += 1;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let rate = verified as f64 / elapsed;
+    println!("argon2id_verifications_per_second={rate:.2}");
+    println!(
+        "{verified} verifications in {elapsed:.2} s on one thread: {rate:.2}/s, {:.2} ms each ({})",
+        1000.0 / rate,
+        hash.as_str().split('$').nth(3).unwrap_or("?"),
+    );
+    ExitCode::SUCCESS
+}

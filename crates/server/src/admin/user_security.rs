@@ -1,0 +1,63 @@
+//! `/users/{id}/mfa/reset` and `/users/{id}/email/verify`: an administrator turns off a user's
+//! two-step verification (they lost their authenticator and recovery codes; the user is told by
+//! mail) or sends them a new link to verify their address. Both are audited with the admin as actor.
+
+use actix_web::{HttpResponse, web};
+use valet_core::audit::AuditEvent;
+use valet_core::ports::AccountStore;
+use valet_mail::Template;
+
+use super::auth::Admin;
+use super::problem::ApiError;
+use super::users::find;
+use crate::account::security::send_verification;
+use crate::mailer;
+use crate::state::AppState;
+
+type Data = web::Data<AppState>;
+
+#[utoipa::path(post, path = "/users/{id}/mfa/reset", tag = "users",
+    responses((status = 204, description = "two-step verification is off; the user was told by mail")),
+    security(("bearer" = [])))]
+pub async fn reset_mfa(
+    state: Data,
+    admin: Admin,
+    path: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = find(&state, *path).await?;
+    let now = state.clock.now();
+    let event =
+        AuditEvent::new(now, admin.0.actor(), "user.mfa_reset").target("user", user.id.to_string());
+    state.db.remove_mfa(user.id, now, &event).await?;
+    if let Some(email) = &user.claims.email {
+        let template = Template::MfaReset {
+            name: mailer::greeting_name(&user),
+        };
+        let mail =
+            mailer::prepare(&state, &user, email, &template).map_err(|_| ApiError::Unavailable)?;
+        let notice = AuditEvent::new(now, admin.0.actor(), "mail.mfa_reset")
+            .target("user", user.id.to_string());
+        state.db.queue_mail(&mail, &notice).await?;
+        state.outbox_queued.notify_one();
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/users/{id}/email/verify", tag = "users",
+    responses((status = 202, description = "a verification link is on its way"),
+        (status = 409, body = valet_admin_api::Problem, description = "no address, or it is verified")),
+    security(("bearer" = [])))]
+pub async fn request_verification(
+    state: Data,
+    admin: Admin,
+    path: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = find(&state, *path).await?;
+    if user.claims.email.is_none() || user.claims.email_verified {
+        return Err(ApiError::Conflict(
+            "the user has no email address, or it is verified already".into(),
+        ));
+    }
+    send_verification(&state, &user, admin.0.actor(), state.clock.now()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
