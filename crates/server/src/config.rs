@@ -257,7 +257,7 @@ impl Config {
         let tokens = tokens_config(&file.tokens, &keys)?;
         let outbound = outbound_config(&file.outbound, args.outbound_allow_networks.as_deref())?;
         let mail = mail_config(&file.mail, args.mail_url.as_deref(), &data_dir, &issuer)?;
-        let account = account_config(&file.account)?;
+        let account = account_config(&file.account, args.self_registration)?;
         let throttle = throttle_config(&file.throttle)?;
         Ok(Self {
             listen,

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web::{self, ServiceConfig};
 
-use crate::account::{activity, entry, mfa, recovery, security};
+use crate::account::{activity, entry, mfa, recovery, register, security};
 use crate::http::{
     authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token,
     userinfo, well_known,
@@ -98,6 +98,16 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                         web::get().to(recovery::verify_page),
                     )
                     .route("/account/verify/{token}", web::post().to(recovery::verify))
+                    .route("/account/register", web::get().to(register::register_page))
+                    .route("/account/register", web::post().to(register::register))
+                    .route(
+                        "/account/activate/{token}",
+                        web::get().to(register::activate_page),
+                    )
+                    .route(
+                        "/account/activate/{token}",
+                        web::post().to(register::activate),
+                    )
                     .route("/logout", web::get().to(logout::end_session))
                     .route("/logout", web::post().to(logout::end_session))
                     .route("/logout/confirm", web::post().to(logout::confirm))

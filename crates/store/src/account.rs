@@ -170,6 +170,34 @@ impl AccountStore for Database {
         Ok(true)
     }
 
+    async fn activate_user(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let txn = self.write_transaction().await?;
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::Disabled, Expr::value(false))
+            .col_expr(users::Column::EmailVerified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(user_id))
+            .filter(users::Column::Disabled.eq(true))
+            .filter(
+                Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
+            )
+            .exec(&txn)
+            .await
+            .map_err(backend)?;
+        if result.rows_affected != 1 {
+            return Ok(false);
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
     async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
         insert_mail(&txn, mail).await?;

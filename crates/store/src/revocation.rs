@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
+use valet_core::account::LinkPurpose;
 use valet_core::audit::AuditEvent;
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{AuditStore, RevocationStore, StoreError};
@@ -25,7 +26,7 @@ use valet_core::revocation::{
 
 use crate::database::{Database, backend};
 use crate::entities::{
-    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions, users,
+    account_tokens, authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions, users,
 };
 
 const CHUNK: usize = 500;
@@ -126,6 +127,21 @@ impl RevocationStore for Database {
 }
 
 /// Applies the account change; false when there was nothing to change (already disabled).
+/// Deletes a user's mailed links (of one purpose, or all).
+async fn forget_links(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    purpose: Option<LinkPurpose>,
+) -> Result<(), StoreError> {
+    let mut delete = account_tokens::Entity::delete_many()
+        .filter(account_tokens::Column::UserId.eq(user_id));
+    if let Some(purpose) = purpose {
+        delete = delete.filter(account_tokens::Column::Purpose.eq(purpose.as_str()));
+    }
+    delete.exec(txn).await.map_err(backend)?;
+    Ok(())
+}
+
 async fn change_account(
     txn: &DatabaseTransaction,
     change: &AccountChange,
@@ -134,6 +150,8 @@ async fn change_account(
     let changed = match change {
         AccountChange::Nothing => return Ok(false),
         AccountChange::DisableUser(id) => {
+            // A disabled account's mailed links die with it (an unactivated sign-up stays off).
+            forget_links(txn, *id, None).await?;
             users::Entity::update_many()
                 .col_expr(users::Column::Disabled, Expr::value(true))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -152,6 +170,7 @@ async fn change_account(
                 .await
         }
         AccountChange::SetPassword { user_id, hash } => {
+            forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
             let done = users::Entity::update_many()
                 .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))

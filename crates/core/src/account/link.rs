@@ -17,18 +17,21 @@ opaque_secret!(
 pub enum LinkPurpose {
     VerifyEmail,
     ResetPassword,
+    /// The first verification of a self-registered account, which is disabled until then.
+    Activate,
 }
 
 crate::client::vocabulary_impl!(LinkPurpose {
     VerifyEmail => "verify_email",
     ResetPassword => "reset_password",
+    Activate => "activate_account",
 });
 
 impl LinkPurpose {
     /// How long a mailed link stays valid.
     pub fn lifetime(self) -> Duration {
         match self {
-            Self::VerifyEmail => Duration::hours(24),
+            Self::VerifyEmail | Self::Activate => Duration::hours(24),
             Self::ResetPassword => Duration::minutes(30),
         }
     }
@@ -100,7 +103,7 @@ mod tests {
     #[test]
     fn verification_links_live_longer_than_reset_links() {
         assert!(LinkPurpose::VerifyEmail.lifetime() > LinkPurpose::ResetPassword.lifetime());
-        for purpose in [LinkPurpose::VerifyEmail, LinkPurpose::ResetPassword] {
+        for purpose in LinkPurpose::ALL.iter().copied() {
             assert_eq!(purpose.as_str().parse::<LinkPurpose>().ok(), Some(purpose));
         }
     }

@@ -38,6 +38,15 @@ pub trait AccountStore: Send + Sync {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError>;
+    /// Enables a self-registered account and marks its address verified, only while it is still
+    /// disabled and the address is still `email`.
+    async fn activate_user(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
     /// Queues a mail that carries no link (a notice), with its event.
     async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError>;
 

@@ -1,6 +1,6 @@
 //! The user's own account (`/account`): profile, email verification, password, two-step
 //! verification with recovery codes, active sessions and connected apps, plus the signed-out paths
-//! that mail a link (password reset, email verification). Server-rendered forms that work without
+//! that mail a link (password reset, email verification, optional self-registration). Server-rendered forms that work without
 //! JavaScript.
 //!
 //! The pages sign the user in through the authorization endpoint with Valet's own `valet-account`
@@ -12,6 +12,7 @@ pub mod activity;
 pub mod entry;
 pub mod mfa;
 pub mod recovery;
+pub mod register;
 pub mod security;
 
 use actix_web::http::{StatusCode, header};

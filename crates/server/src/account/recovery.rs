@@ -50,7 +50,7 @@ pub async fn forgot(
         );
     }
     let now = state.clock.now();
-    let attempt = Attempt::new(&state, &req, Guarded::Recovery(identifier));
+    let attempt = Attempt::new(&state, &req, Guarded::MailRequest(identifier));
     finish(
         async {
             if let Some(wait) = attempt.blocked(&state, now).await? {
@@ -121,10 +121,10 @@ async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError
     Ok(())
 }
 
-fn link_invalid(state: &AppState, purpose: LinkPurpose) -> HttpResponse {
+pub(super) fn link_invalid(state: &AppState, purpose: LinkPurpose) -> HttpResponse {
     let (again, href) = match purpose {
         LinkPurpose::ResetPassword => ("Ask for a new link", forgot_action(state)),
-        LinkPurpose::VerifyEmail => (
+        LinkPurpose::VerifyEmail | LinkPurpose::Activate => (
             "Go to your account",
             state.config.issuer.endpoint("account"),
         ),
@@ -137,8 +137,9 @@ fn link_invalid(state: &AppState, purpose: LinkPurpose) -> HttpResponse {
     )
 }
 
-/// The usable link of `purpose` named by the URL, and its user.
-async fn usable_link(
+/// The usable link of `purpose` named by the URL, and its user: enabled, except for an activation,
+/// whose account is disabled until the link is used.
+pub(super) async fn usable_link(
     state: &AppState,
     token: &str,
     purpose: LinkPurpose,
@@ -160,7 +161,7 @@ async fn usable_link(
         .db
         .find_user_by_id(link.user_id)
         .await?
-        .filter(|u| !u.disabled);
+        .filter(|u| u.disabled == (purpose == LinkPurpose::Activate));
     Ok(user.map(|u| (link, u)))
 }
 

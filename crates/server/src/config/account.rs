@@ -98,7 +98,8 @@ fn absolute(path: &Path) -> String {
         .to_string()
 }
 
-pub(super) fn account_config(file: &FileAccount) -> Result<AccountConfig, ConfigError> {
+/// `flag` is `--self-registration` / `VALET_SELF_REGISTRATION`: it turns sign-up on whatever the file says.
+pub(super) fn account_config(file: &FileAccount, flag: bool) -> Result<AccountConfig, ConfigError> {
     let defaults = PasswordPolicy::default();
     let password = PasswordPolicy {
         min_length: file.password_min_length.unwrap_or(defaults.min_length),
@@ -111,7 +112,7 @@ pub(super) fn account_config(file: &FileAccount) -> Result<AccountConfig, Config
         ));
     }
     Ok(AccountConfig {
-        self_registration: file.self_registration.unwrap_or(false),
+        self_registration: flag || file.self_registration.unwrap_or(false),
         password,
     })
 }

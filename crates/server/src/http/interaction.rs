@@ -133,6 +133,12 @@ pub(super) async fn page(
                 error: rejected.as_ref().map(|r| r.message),
                 current_user: shown.as_deref(),
                 forgot: &state.config.issuer.endpoint("account/forgot"),
+                register: state
+                    .config
+                    .account
+                    .self_registration
+                    .then(|| state.config.issuer.endpoint("account/register"))
+                    .as_deref(),
             })
         }
         Stage::Consent => {

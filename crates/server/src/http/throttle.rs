@@ -1,5 +1,5 @@
 //! Brute-force throttling at every place a secret is guessed (`valet_core::throttle`): the login
-//! form, second-factor codes, password-reset requests and the token endpoint's client
+//! form, second-factor codes, requests that send mail and the token endpoint's client
 //! authentication. An attempt is refused (429 with `Retry-After`) while its subject or its client
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
 //! subject. Every failure that blocks a key is audited (`<surface>.throttled`). Policies come from
@@ -23,8 +23,8 @@ pub(crate) enum Guarded<'a> {
     Login(&'a str),
     /// A TOTP or recovery code of this user.
     SecondFactor(Uuid),
-    /// A password-reset request for what was typed (each request counts).
-    Recovery(&'a str),
+    /// A request that mails what was typed (a reset link, a sign-up's activation): each counts.
+    MailRequest(&'a str),
     /// A client's credentials at the token endpoint (and introspection, revocation).
     ClientAuth(&'a str),
 }
@@ -34,7 +34,7 @@ impl Guarded<'_> {
         match self {
             Self::Login(identifier) => account_key(identifier),
             Self::SecondFactor(user) => format!("mfa:{user}"),
-            Self::Recovery(identifier) => format!("recovery:{}", identifier.trim().to_lowercase()),
+            Self::MailRequest(identifier) => format!("mail:{}", identifier.trim().to_lowercase()),
             Self::ClientAuth(client_id) => format!("client:{client_id}"),
         }
     }
@@ -43,7 +43,7 @@ impl Guarded<'_> {
         match self {
             Self::Login(_) => "login.throttled",
             Self::SecondFactor(_) => "mfa.throttled",
-            Self::Recovery(_) => "recovery.throttled",
+            Self::MailRequest(_) => "mail_request.throttled",
             Self::ClientAuth(_) => "client_auth.throttled",
         }
     }

@@ -17,6 +17,8 @@ pub struct LoginView<'a> {
     pub current_user: Option<&'a str>,
     /// The "forgot your password?" page.
     pub forgot: &'a str,
+    /// The sign-up page, when self-registration is on.
+    pub register: Option<&'a str>,
 }
 
 /// 200, or 401 with the error announced to assistive technology when `error` is set.
@@ -68,8 +70,12 @@ fn body(view: &LoginView) -> String {
          autocomplete=\"current-password\" required{focus_password}{described_by}>\n\
          <button type=\"submit\">Sign in</button>\n\
          </form>\n\
-         <p class=\"muted\"><a href=\"{forgot}\">Forgot your password?</a></p>",
+         <p class=\"muted\"><a href=\"{forgot}\">Forgot your password?</a>{register}</p>",
         forgot = escape(view.forgot),
+        register = view.register.map_or_else(String::new, |href| format!(
+            " · <a href=\"{}\">Create an account</a>",
+            escape(href)
+        )),
         action = escape(view.action),
         csrf = escape(view.csrf),
         username = escape(username),
@@ -90,6 +96,7 @@ mod tests {
             error: None,
             current_user: None,
             forgot: "/account/forgot",
+            register: None,
         }
     }
 

@@ -32,18 +32,26 @@ claims = { email = "bob@example.com", email_verified = true, given_name = "Bob" 
 "#;
 
 async fn start(backend: Backend, sink: &MailSink, receiver: &Receiver) -> TestApp {
+    start_with(backend, sink, receiver, &[]).await
+}
+
+async fn start_with(
+    backend: Backend,
+    sink: &MailSink,
+    receiver: &Receiver,
+    extra: &[&str],
+) -> TestApp {
     let env = TestEnv::new(backend).await;
     let mail_url = sink.url();
-    env.start_as_issuer_with(
-        &format!("{}{BOB}", provision(&receiver.url)),
-        &[
-            "--outbound-allow-networks",
-            "127.0.0.0/8",
-            "--mail-url",
-            &mail_url,
-        ],
-    )
-    .await
+    let mut args = vec![
+        "--outbound-allow-networks",
+        "127.0.0.0/8",
+        "--mail-url",
+        &mail_url,
+    ];
+    args.extend_from_slice(extra);
+    env.start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
+        .await
 }
 
 /// A page without its per-response CSP nonce, to compare two answers.
@@ -518,7 +526,107 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
     );
 }
 
+async fn a_self_registered_account_works_only_once_its_address_is_verified(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let closed = start(backend, &sink, &receiver).await;
+    let off = Browser::new()
+        .get(&format!("{}/account/register", closed.address))
+        .await;
+    assert_eq!(off.status, StatusCode::NOT_FOUND, "off by default");
+
+    let app = start_with(backend, &sink, &receiver, &["--self-registration"]).await;
+    let register = format!("{}/account/register", app.address);
+    let mut browser = Browser::new();
+    assert_eq!(browser.get(&register).await.status, StatusCode::OK);
+    let form = |user: &'static str, email: &'static str, password: &'static str| {
+        [("username", user), ("email", email), ("password", password)]
+    };
+    let weak = browser
+        .post(&register, &form("carol", "carol@example.com", "12345678"))
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    let taken = browser
+        .post(
+            &register,
+            &form("bob", "other@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(taken.body.contains("username is taken"), "{}", taken.body);
+    let done = browser
+        .post(
+            &register,
+            &form("carol", "carol@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(done.body.contains("id=\"registered\""), "{}", done.body);
+    let reused = browser
+        .post(
+            &register,
+            &form("carol2", "BOB@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(
+        reused.body.contains("id=\"registered\""),
+        "an address in use is not revealed"
+    );
+
+    // Before activation the account cannot sign in.
+    let mut early = Browser::new();
+    let to_authorize = early.get(&format!("{}/account", app.address)).await;
+    let interaction = early
+        .get(&to_authorize.location.unwrap_or_default())
+        .await
+        .location
+        .unwrap_or_default();
+    let login = early.get(&interaction).await;
+    let refused = early
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "carol"),
+                ("password", "a fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let mail = sink
+        .wait_for("carol@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no activation mail"));
+    let link = mail
+        .first_link(&format!("{}/account/activate/", app.address))
+        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    assert!(
+        Browser::new()
+            .get(&link)
+            .await
+            .body
+            .contains("carol@example.com")
+    );
+    let active = Browser::new().post(&link, &[]).await;
+    assert_eq!(active.status, StatusCode::OK, "{}", active.body);
+    let page = account_sign_in(&mut Browser::new(), &app, "carol", "a fine passphrase").await;
+    assert!(page.body.contains("Your email address is verified."));
+    assert!(
+        sink.messages().iter().all(|m| !m.is_for("bob@example.com")),
+        "nothing sent for a used address"
+    );
+    assert!(
+        Browser::new()
+            .post(&link, &[])
+            .await
+            .body
+            .contains("no longer valid")
+    );
+}
+
 crate::on_both_backends!(
+    a_self_registered_account_works_only_once_its_address_is_verified,
     an_administrator_resets_two_step_verification,
     a_password_reset_from_the_mailed_link_ends_every_session,
     an_email_address_is_verified_from_its_link,

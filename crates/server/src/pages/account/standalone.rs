@@ -137,3 +137,65 @@ pub fn verify_form(action: &str, email: &str) -> HttpResponse {
     );
     html(StatusCode::OK, "Verify your email address", &body)
 }
+
+/// The sign-up form; `previous` refills what was typed (never the password).
+pub fn register(
+    action: &str,
+    previous: Option<&crate::account::register::RegisterForm>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let alert = error.map_or_else(String::new, |e| {
+        format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
+    });
+    let (username, email) = previous.map_or(("", ""), |p| (p.username(), p.email()));
+    let inner = [
+        field(
+            "username",
+            "Username",
+            "text",
+            username,
+            " autocomplete=\"username\" required autofocus",
+        ),
+        field(
+            "email",
+            "Email",
+            "email",
+            email,
+            " autocomplete=\"email\" required",
+        ),
+        field(
+            "password",
+            "Password (at least 8 characters)",
+            "password",
+            "",
+            " autocomplete=\"new-password\" required",
+        ),
+    ]
+    .concat();
+    // No CSRF token: a forged sign-up creates nothing its forger could not create directly, and
+    // the account stays off until the mailbox's owner activates it.
+    let body = format!(
+        "{alert}<form method=\"post\" action=\"{}\">\n{inner}<button type=\"submit\">Create the \
+         account</button>\n</form>",
+        escape(action)
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html(status, "Create an account", &body)
+}
+
+/// The same answer whether or not the address was new.
+pub fn registered(email: &str) -> HttpResponse {
+    html(
+        StatusCode::OK,
+        "Check your email",
+        &format!(
+            "<p id=\"registered\">We sent a link to <strong>{}</strong>. Open it within 24 hours to \
+             activate your account.</p>",
+            escape(email)
+        ),
+    )
+}

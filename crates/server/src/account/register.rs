@@ -1,0 +1,215 @@
+//! Self-registration (`[account] self_registration = true`; off by default): `GET|POST
+//! /account/register` creates a disabled account and mails an activation link; `GET|POST
+//! /account/activate/{token}` enables it and marks the address verified, so nobody signs in before
+//! proving the mailbox is theirs. A taken username is said so (usernames are shown to others
+//! anyway); an address already in use gets the same answer as a fresh one, and nothing is created.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use uuid::Uuid;
+use valet_core::account::{AccountToken, LinkPurpose};
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::password::Password;
+use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::random::OsRandom;
+use valet_core::user::{StandardClaims, User, Username};
+use valet_mail::Template;
+
+use super::recovery::{link_invalid, usable_link};
+use super::security::check_new_password;
+use super::{MAX_FIELD, finish};
+use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::mailer;
+use crate::pages::{self, account};
+use crate::startup::hash_password;
+use crate::state::AppState;
+
+fn disabled() -> HttpResponse {
+    pages::error(
+        StatusCode::NOT_FOUND,
+        "Sign-up is not available",
+        "Accounts are created by an administrator here.",
+    )
+}
+
+fn action(state: &AppState) -> String {
+    state.config.issuer.endpoint("account/register")
+}
+
+/// `GET /account/register`.
+pub async fn register_page(state: web::Data<AppState>) -> HttpResponse {
+    if !state.config.account.self_registration {
+        return disabled();
+    }
+    account::register(&action(&state), None, None)
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    username: String,
+    email: String,
+    password: String,
+}
+
+impl RegisterForm {
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
+/// `POST /account/register`.
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<RegisterForm>,
+) -> HttpResponse {
+    if !state.config.account.self_registration {
+        return disabled();
+    }
+    let action = action(&state);
+    let refuse = |message: &str| account::register(&action, Some(&form), Some(message));
+    if [&form.username, &form.email, &form.password]
+        .iter()
+        .any(|f| f.len() > MAX_FIELD)
+    {
+        return refuse("A field is too long.");
+    }
+    let Ok(username) = Username::parse(form.username.trim()) else {
+        return refuse("A username is 1 to 64 letters, digits, `.`, `_`, `-` or `@`.");
+    };
+    let email = form.email.trim().to_owned();
+    let claims = StandardClaims {
+        email: Some(email.clone()),
+        ..Default::default()
+    };
+    if claims.check().is_err() {
+        return refuse("Enter a valid email address.");
+    }
+    let now = state.clock.now();
+    let user = User {
+        id: Uuid::now_v7(),
+        username,
+        password_hash: None,
+        disabled: true,
+        claims,
+        roles: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    let password = Password::new(form.password.clone());
+    if let Err(message) = check_new_password(&state, &user, &password) {
+        return refuse(&message);
+    }
+    let attempt = Attempt::new(&state, &req, Guarded::MailRequest(&email));
+    finish(
+        async {
+            if let Some(wait) = attempt.blocked(&state, now).await? {
+                return Ok(too_many(
+                    refuse("Too many sign-ups. Wait a moment, then try again."),
+                    wait,
+                ));
+            }
+            attempt.failed(&state, now).await?;
+            if state.db.find_user(&user.username).await?.is_some() {
+                return Ok(refuse("That username is taken. Choose another one."));
+            }
+            if state.db.find_user_by_email(&email).await?.is_none() {
+                create(&state, user, password).await?;
+            }
+            Ok(account::registered(&email))
+        }
+        .await,
+    )
+}
+
+async fn create(state: &AppState, mut user: User, password: Password) -> Result<(), StoreError> {
+    user.password_hash = Some(
+        hash_password(password)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?,
+    );
+    let now = state.clock.now();
+    let event = AuditEvent::new(now, Actor::user(user.id), "user.registered")
+        .target("user", user.id.to_string());
+    match state.db.insert_user(&user, &event).await {
+        // Taken in the meantime: the answer stays the same.
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        other => other?,
+    }
+    let email = user.claims.email.clone().unwrap_or_default();
+    let purpose = LinkPurpose::Activate;
+    let (token, link) = AccountToken::issue(user.id, purpose, Some(email.clone()), now, &OsRandom);
+    let url = state
+        .config
+        .issuer
+        .endpoint(&format!("account/activate/{}", link.expose()));
+    let template = Template::VerifyEmail {
+        name: mailer::greeting_name(&user),
+        link: &url,
+        valid_minutes: purpose.lifetime().num_minutes(),
+    };
+    let mail = mailer::prepare(state, &user, &email, &template)
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let sent = AuditEvent::new(now, Actor::system(), "user.activation_sent")
+        .target("user", user.id.to_string());
+    state
+        .db
+        .issue_link(&token, &link.hash(), &mail, &sent)
+        .await?;
+    state.outbox_queued.notify_one();
+    Ok(())
+}
+
+/// `GET /account/activate/{token}`.
+pub async fn activate_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    finish(
+        async {
+            let action = state
+                .config
+                .issuer
+                .endpoint(&format!("account/activate/{token}"));
+            Ok(
+                match usable_link(&state, &token, LinkPurpose::Activate).await? {
+                    Some((link, _)) => {
+                        account::verify_form(&action, link.email.as_deref().unwrap_or(""))
+                    }
+                    None => link_invalid(&state, LinkPurpose::Activate),
+                },
+            )
+        }
+        .await,
+    )
+}
+
+/// `POST /account/activate/{token}`.
+pub async fn activate(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    finish(
+        async {
+            let Some((link, user)) = usable_link(&state, &token, LinkPurpose::Activate).await?
+            else {
+                return Ok(link_invalid(&state, LinkPurpose::Activate));
+            };
+            let now = state.clock.now();
+            let email = link.email.clone().unwrap_or_default();
+            let event = AuditEvent::new(now, Actor::user(user.id), "user.activated")
+                .target("user", user.id.to_string());
+            let done = state.db.use_link(link.id, now).await?
+                && state.db.activate_user(user.id, &email, now, &event).await?;
+            if !done {
+                return Ok(link_invalid(&state, LinkPurpose::Activate));
+            }
+            Ok(pages::message_with_link(
+                StatusCode::OK,
+                "Your account is ready",
+                "Your email address is verified and your account is active.",
+                ("Sign in", &state.config.issuer.endpoint("account")),
+            ))
+        }
+        .await,
+    )
+}
