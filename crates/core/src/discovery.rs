@@ -82,6 +82,12 @@ const ASSERTION_ALGS: [&str; 13] = [
 
 impl ProviderMetadata {
     /// `algs` are the ID-token signing algorithms the key ring holds; RS256 is listed first.
+    /// Advertises the resource owner password grant (only when the server serves it).
+    pub fn with_password_grant(mut self) -> Self {
+        self.grant_types_supported.push("password");
+        self
+    }
+
     pub fn new(issuer: &Issuer, algs: &[SigningAlg]) -> Self {
         let mut algs: Vec<SigningAlg> = algs.to_vec();
         algs.sort();

@@ -66,7 +66,10 @@ impl Application {
         }
         let admin = startup::bootstrap_admin(&config, &db, clock.as_ref()).await?;
         startup::bootstrap_own_clients(&config, &db, clock.as_ref()).await?;
-        let metadata = ProviderMetadata::new(&config.issuer, &config.keys.algorithms);
+        let mut metadata = ProviderMetadata::new(&config.issuer, &config.keys.algorithms);
+        if config.tokens.password_grant {
+            metadata = metadata.with_password_grant();
+        }
         let discovery = Bytes::from(
             serde_json::to_vec(&metadata).map_err(|e| StartupError::Io(e.to_string()))?,
         );

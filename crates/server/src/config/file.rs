@@ -75,6 +75,7 @@ pub(super) struct FileTokens {
     pub(super) refresh_token_idle_ttl: Option<String>,
     pub(super) access_token_alg: Option<String>,
     pub(super) session_ttl: Option<String>,
+    pub(super) password_grant: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

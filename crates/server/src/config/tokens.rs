@@ -1,4 +1,5 @@
-//! The `[tokens]` settings: token lifetimes and formats, and the SSO session lifetime.
+//! The `[tokens]` settings: token lifetimes and formats, the SSO session lifetime, and whether the
+//! legacy password grant is served.
 
 use chrono::Duration;
 use valet_core::keys::SigningAlg;
@@ -14,6 +15,9 @@ pub struct TokensConfig {
     /// Algorithm of JWT access tokens (RFC 9068); clients may override.
     pub access_token_alg: SigningAlg,
     pub session_ttl: Duration,
+    /// Whether the resource owner password grant (RFC 6749 §4.3) is served and advertised, for
+    /// clients that also registered it; off by default (RFC 9700 §2.4).
+    pub password_grant: bool,
 }
 
 pub(super) fn tokens_config(
@@ -89,5 +93,6 @@ pub(super) fn tokens_config(
         },
         access_token_alg,
         session_ttl: ttl("tokens.session_ttl", &file.session_ttl, Duration::days(14))?,
+        password_grant: file.password_grant.unwrap_or(false),
     })
 }

@@ -10,6 +10,7 @@ pub mod jwks;
 pub mod lifecycle;
 pub mod logout;
 pub mod outcome;
+mod password_grant;
 pub mod second_factor;
 pub mod telemetry;
 pub(crate) mod throttle;

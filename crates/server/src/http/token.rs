@@ -1,12 +1,17 @@
-//! `POST /token` (RFC 6749 §3.2): client authentication, then one grant type per core module. Responses
-//! are JSON and never cached (RFC 6749 §5.1).
+//! `POST /token` (RFC 6749 §3.2): client authentication, then one grant type per core module (the
+//! password grant only when enabled: `http::password_grant`). Responses are JSON and never cached
+//! (RFC 6749 §5.1).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use valet_core::client::Client;
 use valet_core::oauth_error::OAuthErrorCode;
-use valet_core::token::{Minter, TokenError, client_credentials, exchange_code, refresh};
+use valet_core::token::{
+    Minter, TokenError, TokenResponse, client_credentials, exchange_code, refresh,
+};
 
 use super::client_request::{authenticated_form, error};
+use super::password_grant;
 use crate::state::AppState;
 
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -28,6 +33,16 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         .metadata
         .access_token_signed_alg
         .unwrap_or(state.config.tokens.access_token_alg);
+    if state.config.tokens.password_grant
+        && matches!(params.get("grant_type"), Ok(Some("password")))
+    {
+        let issued =
+            password_grant::tokens(&state, &req, &minter, &lifetimes, alg, &client, &params).await;
+        return match issued {
+            Ok(response) => issued_response(&client, response),
+            Err(response) => response,
+        };
+    }
     let result = match params.get("grant_type") {
         Ok(Some("authorization_code")) => {
             exchange_code(&minter, &lifetimes, alg, &state.db, &client, &params).await
@@ -46,16 +61,18 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(response) => {
-            tracing::info!(client_id = %client.client_id.as_str(), "tokens issued");
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::PRAGMA, "no-cache"))
-                .json(response)
-        }
+        Ok(response) => issued_response(&client, response),
         Err(e) => {
             tracing::info!(client_id = %client.client_id.as_str(), error = %e.code, "token request refused");
             error(&e)
         }
     }
+}
+
+fn issued_response(client: &Client, response: TokenResponse) -> HttpResponse {
+    tracing::info!(client_id = %client.client_id.as_str(), "tokens issued");
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response)
 }

@@ -11,6 +11,7 @@ mod helpers;
 mod jwks;
 mod logout;
 mod operations;
+mod password_grant;
 mod replicas;
 mod secret_rotation;
 mod startup;

@@ -1,0 +1,73 @@
+//! The password grant at `POST /token` (RFC 6749 §4.3), served only with `[tokens] password_grant`
+//! and for clients that registered it (`valet_core::token::password_grant`). The user's password is
+//! checked exactly as on the login form: throttled per username and client address (429 with
+//! `Retry-After`), the same answer for unknown users and wrong passwords, an old hash upgraded.
+//! Users with a second factor are refused: this grant cannot ask for it.
+
+use actix_web::{HttpRequest, HttpResponse};
+use valet_core::client::Client;
+use valet_core::flow::{self, LoginError};
+use valet_core::keys::SigningAlg;
+use valet_core::params::Params;
+use valet_core::password::Password;
+use valet_core::ports::AccountStore;
+use valet_core::token::{Lifetimes, Minter, TokenError, TokenResponse, password_grant};
+
+use super::client_request::error;
+use super::second_factor::upgrade_hash;
+use super::throttle::{Attempt, Guarded, too_many};
+use crate::state::AppState;
+
+/// The tokens, or the error response (which may be a 429).
+pub(super) async fn tokens(
+    state: &AppState,
+    req: &HttpRequest,
+    minter: &Minter<'_>,
+    lifetimes: &Lifetimes,
+    alg: SigningAlg,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, HttpResponse> {
+    let username = params.get("username").map_err(|e| error(&e.into()))?;
+    let password = params.get("password").map_err(|e| error(&e.into()))?;
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(error(&TokenError::invalid_request(
+            "username and password are required",
+        )));
+    };
+    let unavailable = |e: valet_core::ports::StoreError| error(&e.into());
+    let attempt = Attempt::new(state, req, Guarded::Login(username));
+    if let Some(wait) = attempt
+        .blocked(state, minter.now)
+        .await
+        .map_err(unavailable)?
+    {
+        let refused =
+            TokenError::invalid_grant("too many failed sign-in attempts; try again later");
+        return Err(too_many(error(&refused), wait));
+    }
+    let user = match flow::authenticate(&state.db, username, &Password::new(password)).await {
+        Ok(user) => user,
+        Err(LoginError::Rejected) => {
+            attempt
+                .failed(state, minter.now)
+                .await
+                .map_err(unavailable)?;
+            return Err(error(&TokenError::invalid_grant(
+                "the username or password is incorrect",
+            )));
+        }
+        Err(LoginError::Store(e)) => return Err(unavailable(e)),
+    };
+    attempt.succeeded(state).await.map_err(unavailable)?;
+    upgrade_hash(state, &user, password).await;
+    if state.db.mfa(user.id).await.map_err(unavailable)?.enabled() {
+        return Err(error(&TokenError::invalid_grant(
+            "this account uses two-step verification, which the password grant cannot ask for; \
+             sign in through the authorization endpoint",
+        )));
+    }
+    password_grant(minter, lifetimes, alg, &state.db, client, params, &user)
+        .await
+        .map_err(|e| error(&e))
+}
