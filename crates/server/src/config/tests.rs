@@ -175,3 +175,64 @@ fn token_settings_come_from_the_file_and_respect_key_retention() {
     );
     let _ = std::fs::remove_file(path);
 }
+
+fn load_file(toml: &str, extra: &[&str]) -> Result<Config, ConfigError> {
+    let path = std::env::temp_dir().join(format!("valet-cfg-{}.toml", uuid::Uuid::now_v7()));
+    let _ = std::fs::write(&path, toml);
+    let path_text = path.display().to_string();
+    let mut argv = vec!["--config", path_text.as_str()];
+    argv.extend_from_slice(extra);
+    let loaded = load(&argv);
+    let _ = std::fs::remove_file(path);
+    loaded
+}
+
+#[test]
+fn mail_defaults_to_a_directory_and_smtp_passwords_never_print() {
+    let config = load(&["--data-dir", "/srv/valet"]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.mail.is_default);
+    assert_eq!(config.mail.url.expose(), "file:///srv/valet/mail");
+    assert_eq!(config.mail.from, "Valet <no-reply@localhost>");
+    let smtp = load(&["--mail-url", "smtp://user:hunter2@mail.example:587"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!format!("{:?}", smtp.mail).contains("hunter2"));
+    assert!(matches!(
+        load(&["--mail-url", "http://mail.example"]),
+        Err(ConfigError::Invalid {
+            setting: "mail.url",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn account_and_throttle_settings_come_from_the_file_within_bounds() {
+    let config = load_file(
+        "[account]\nself_registration = true\npassword_min_length = 12\n\
+         [throttle]\naccount_free_failures = 2\nip_free_failures = 50\nfirst_block = \"1s\"\nmax_block = \"10m\"\n",
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.account.self_registration);
+    assert_eq!(config.account.password.min_length, 12);
+    assert_eq!(config.throttle.account.free_failures, 2);
+    assert_eq!(config.throttle.ip.free_failures, 50);
+    assert_eq!(config.throttle.account.first_block, Duration::seconds(1));
+    assert_eq!(config.throttle.ip.max_block, Duration::minutes(10));
+    assert!(
+        !load(&[]).is_ok_and(|c| c.account.self_registration),
+        "off by default"
+    );
+    assert!(load(&["--self-registration"]).is_ok_and(|c| c.account.self_registration));
+    for bad in [
+        "[account]\npassword_min_length = 6\n",
+        "[throttle]\nfirst_block = \"0s\"\n",
+        "[throttle]\nfirst_block = \"5m\"\nmax_block = \"1m\"\n",
+        "[throttle]\nmax_block = \"2h\"\n",
+    ] {
+        assert!(
+            matches!(load_file(bad, &[]), Err(ConfigError::Invalid { .. })),
+            "{bad}"
+        );
+    }
+}

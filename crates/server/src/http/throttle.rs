@@ -124,10 +124,12 @@ impl Attempt {
     }
 }
 
-/// Turns a page into the throttled answer: 429 with `Retry-After` (RFC 6585 §4).
+/// Turns a page into the throttled answer: 429 with `Retry-After` (RFC 6585 §4), in whole seconds
+/// rounded up, so a client that waits that long is let through.
 pub(crate) fn too_many(mut response: HttpResponse, wait: Duration) -> HttpResponse {
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    if let Ok(value) = header::HeaderValue::from_str(&wait.num_seconds().max(1).to_string()) {
+    let seconds = (wait.num_milliseconds() + 999).div_euclid(1000).max(1);
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response

@@ -14,6 +14,8 @@ pub struct Browser {
 pub struct Page {
     pub status: StatusCode,
     pub location: Option<String>,
+    /// `Retry-After` in seconds, when given.
+    pub retry_after: Option<u64>,
     pub body: String,
 }
 
@@ -83,10 +85,16 @@ impl Browser {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let body = response.text().await.unwrap_or_default();
         Page {
             status,
             location,
+            retry_after,
             body,
         }
     }

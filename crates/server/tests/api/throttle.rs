@@ -106,7 +106,55 @@ async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backen
     );
 }
 
+/// `[throttle]` as an operator would set it: 2 free failures, then 1 s doubling up to 4 s.
+async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let config = env.dir.join("valet.toml");
+    std::fs::write(
+        &config,
+        "[throttle]\naccount_free_failures = 2\nfirst_block = \"1s\"\nmax_block = \"4s\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = config.display().to_string();
+    let app = env
+        .start_as_issuer_with(PROVISION, &["--config", &path])
+        .await;
+    let mut guesser = Browser::new();
+    let mut waits = Vec::new();
+    for n in 1..=5 {
+        let page = try_login(&mut guesser, &app, "alice", &format!("guess {n}")).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNAUTHORIZED,
+            "guess {n} is checked"
+        );
+        if n > 2 {
+            let blocked = try_login(&mut guesser, &app, "alice", "another guess").await;
+            assert_eq!(
+                blocked.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "after guess {n}"
+            );
+            waits.push(blocked.retry_after.unwrap_or_default());
+            actix_web::rt::time::sleep(Duration::from_millis(
+                1_000 * waits.last().copied().unwrap_or(1) + 100,
+            ))
+            .await;
+        }
+    }
+    assert_eq!(waits, [1, 2, 4], "1 s, doubling, capped at 4 s");
+    assert_eq!(throttled(&env).await, 3, "every block is audited");
+    let mut owner = Browser::from_address(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4))));
+    let done = try_login(&mut owner, &app, "alice", "alice's long password").await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "the owner gets in once the block passed"
+    );
+}
+
 crate::on_both_backends!(
+    a_scripted_guesser_is_slowed_as_configured,
     a_guesser_is_blocked_and_the_owner_gets_in_after_the_block,
     one_address_guessing_many_accounts_is_blocked_but_not_the_others
 );
