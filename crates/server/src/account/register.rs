@@ -118,10 +118,21 @@ pub async fn register(
             if state.db.find_user(&user.username).await?.is_some() {
                 return Ok(refuse("That username is taken. Choose another one."));
             }
-            if state.db.find_user_by_email(&email).await?.is_none() {
-                create(&state, user, password).await?;
-            }
-            Ok(account::registered(&email))
+            // Created after the answer (hashing takes time), so the answer's timing does not
+            // tell whether the address was in use.
+            let background = state.clone();
+            actix_web::rt::spawn(async move {
+                let fresh = background.db.find_user_by_email(&email).await;
+                let created = match fresh {
+                    Ok(None) => create(&background, user, password).await,
+                    Ok(Some(_)) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = created {
+                    tracing::error!(error = %e, "cannot create a self-registered account");
+                }
+            });
+            Ok(account::registered(&form.email))
         }
         .await,
     )

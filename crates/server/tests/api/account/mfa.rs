@@ -1,0 +1,239 @@
+//! Two-step verification: enrolment on the account page, then pwd+otp at every sign-in (acr 2,
+//! replay refused, recovery codes single-use), and an administrator's reset.
+
+use super::*;
+
+/// Enrols TOTP on the account page; returns the secret read from the page and the recovery codes.
+async fn enrol(browser: &mut Browser, app: &TestApp, page: &Page) -> (TotpSecret, Vec<String>) {
+    let setup = browser
+        .post(
+            &format!("{}/account/mfa/setup", app.address),
+            &[("csrf", &page.field("csrf"))],
+        )
+        .await;
+    assert!(
+        setup.body.contains("data:image/svg+xml;base64,"),
+        "a QR code"
+    );
+    let secret = TotpSecret::from_base32(between(&setup.body, "<code id=\"totp-secret\">", "<"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let confirm = format!("{}/account/mfa/confirm", app.address);
+    let wrong = browser
+        .post(
+            &confirm,
+            &[("csrf", &setup.field("csrf")), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    let code = code_at(&secret, chrono::Utc::now());
+    let codes = browser
+        .post(&confirm, &[("csrf", &setup.field("csrf")), ("code", &code)])
+        .await;
+    assert_eq!(codes.status, StatusCode::OK, "{}", codes.body);
+    let recovery = recovery_codes(&codes);
+    assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
+    (secret, recovery)
+}
+
+fn recovery_codes(page: &Page) -> Vec<String> {
+    page.body
+        .split("<li><code>")
+        .skip(1)
+        .map(|part| part[..part.find('<').unwrap_or(0)].to_owned())
+        .collect()
+}
+
+async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "alice", ALICE_PASSWORD).await;
+    let (secret, recovery) = enrol(&mut browser, &app, &page).await;
+
+    // A relying party asks for MFA: password, then the code page.
+    let authorize = format!(
+        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&acr_values=2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        app.address
+    );
+    let mut other = Browser::new();
+    let interaction = other.get(&authorize).await.location.unwrap_or_default();
+    let login = other.get(&interaction).await;
+    let after_password = other
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "alice"),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        after_password.location.as_deref(),
+        Some(interaction.as_str())
+    );
+    let ask = other.get(&interaction).await;
+    assert!(ask.body.contains("Two-step verification"), "{}", ask.body);
+    let post_code = format!("{interaction}/second-factor");
+    let wrong = other
+        .post(
+            &post_code,
+            &[("csrf", &ask.field("csrf")), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let replay = code_at(&secret, chrono::Utc::now());
+    let replayed = other
+        .post(
+            &post_code,
+            &[("csrf", &ask.field("csrf")), ("code", &replay)],
+        )
+        .await;
+    // The enrolment's code was this step's (or the one before): it is never accepted again.
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "replay refused");
+    let next = code_at(&secret, chrono::Utc::now() + chrono::Duration::seconds(30));
+    let mut done = other
+        .post(&post_code, &[("csrf", &ask.field("csrf")), ("code", &next)])
+        .await;
+    if done.location.as_deref() == Some(interaction.as_str()) {
+        let consent = other.get(&interaction).await;
+        done = other
+            .post(
+                &format!("{interaction}/consent"),
+                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
+            )
+            .await;
+    }
+    let code = done
+        .location_param("code")
+        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
+    let (status, tokens) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://web.example/cb"),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = part(tokens["id_token"].as_str().unwrap_or_default(), 1);
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
+    assert_eq!(claims["acr"], "2");
+
+    // A recovery code signs in once.
+    for (n, expected) in [(1, true), (2, false)] {
+        let mut fresh = Browser::new();
+        let interaction = fresh.get(&authorize).await.location.unwrap_or_default();
+        let login = fresh.get(&interaction).await;
+        fresh
+            .post(
+                &format!("{interaction}/login"),
+                &[
+                    ("csrf", &login.field("csrf")),
+                    ("username", "alice"),
+                    ("password", ALICE_PASSWORD),
+                ],
+            )
+            .await;
+        let ask = fresh.get(&interaction).await;
+        let result = fresh
+            .post(
+                &format!("{interaction}/second-factor"),
+                &[("csrf", &ask.field("csrf")), ("code", &recovery[0])],
+            )
+            .await;
+        assert_eq!(
+            result.status == StatusCode::SEE_OTHER,
+            expected,
+            "recovery use {n}: {}",
+            result.body
+        );
+    }
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+}
+
+/// The admin API with a client-credentials token of the `automation` client.
+async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+    let token: Value = app
+        .http
+        .post(format!("{}/token", app.address))
+        .basic_auth("automation", Some(ADMIN_SECRET))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "valet:admin"),
+        ])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let response = app
+        .http
+        .request(method, format!("{}/admin/api/v1{path}", app.address))
+        .bearer_auth(token["access_token"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (response.status(), response.json().await.unwrap_or_default())
+}
+
+async fn an_administrator_resets_two_step_verification(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    enrol(&mut browser, &app, &page).await;
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("id=\"mfa-status\">On"));
+
+    let (_, users) = admin(&app, reqwest::Method::GET, "/users?q=bob").await;
+    let id = users["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _) = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/users/{id}/mfa/reset"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("id=\"mfa-status\">Off"), "{}", page.body);
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await;
+    assert!(notice.is_some(), "the user is told by mail");
+    let (_, audit) = admin(&app, reqwest::Method::GET, "/audit?action=user.mfa_reset").await;
+    assert_eq!(audit["items"][0]["actor"], "client:automation", "{audit}");
+
+    let (status, _) = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/users/{id}/email/verify"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "bob's address is verified already"
+    );
+}
+
+crate::on_both_backends!(
+    two_step_verification_is_asked_at_every_sign_in,
+    an_administrator_resets_two_step_verification,
+);

@@ -1,0 +1,229 @@
+//! Mailed links: a password reset ends every session and answers alike for unknown accounts, an
+//! address is verified from its link, and a self-registered account works only once activated.
+
+use super::*;
+
+async fn a_password_reset_from_the_mailed_link_ends_every_session(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut laptop = Browser::new();
+    account_sign_in(&mut laptop, &app, "bob", "bob's long password 1").await;
+
+    let mut phone = Browser::new();
+    let forgot = format!("{}/account/forgot", app.address);
+    assert_eq!(phone.get(&forgot).await.status, StatusCode::OK);
+    let known = phone
+        .post(&forgot, &[("identifier", "Bob@Example.com")])
+        .await;
+    let unknown = phone
+        .post(&forgot, &[("identifier", "nobody@example.com")])
+        .await;
+    assert_eq!(
+        (known.status, without_nonce(&known)),
+        (unknown.status, without_nonce(&unknown)),
+        "no enumeration"
+    );
+
+    let mail = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no reset mail"));
+    let link = mail
+        .first_link(&format!("{}/account/reset/", app.address))
+        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    assert!(
+        mail.html.contains(&link),
+        "the HTML part carries the link too"
+    );
+    assert_eq!(phone.get(&link).await.status, StatusCode::OK);
+    let weak = phone.post(&link, &[("new_password", "password1")]).await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("too common"), "{}", weak.body);
+    let done = phone
+        .post(&link, &[("new_password", "a brand new passphrase")])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let reused = phone
+        .post(&link, &[("new_password", "another new passphrase")])
+        .await;
+    assert!(reused.body.contains("no longer valid"), "a link works once");
+
+    let laptop_again = laptop.get(&format!("{}/account", app.address)).await;
+    assert_eq!(
+        laptop_again.status,
+        StatusCode::SEE_OTHER,
+        "the laptop's session ended"
+    );
+    assert!(
+        laptop_again
+            .location
+            .is_some_and(|l| l.contains("/authorize?"))
+    );
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await;
+    assert!(notice.is_some_and(|m| m.subject.to_lowercase().contains("password")));
+    account_sign_in(&mut Browser::new(), &app, "bob", "a brand new passphrase").await;
+}
+
+async fn an_email_address_is_verified_from_its_link(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    assert!(page.body.contains("Your email address is verified."));
+    let profile = [
+        ("csrf", page.field("csrf")),
+        ("name", "Bob Builder".to_owned()),
+        ("given_name", "Bob".to_owned()),
+        ("family_name", String::new()),
+        ("email", "bob@new.example".to_owned()),
+        ("locale", "en".to_owned()),
+        ("zoneinfo", String::new()),
+    ];
+    let pairs: Vec<(&str, &str)> = profile.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = browser
+        .post(&format!("{}/account/profile", app.address), &pairs)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(
+        page.body.contains("not verified yet"),
+        "a new address starts unverified"
+    );
+
+    let mail = sink
+        .wait_for("bob@new.example", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no verification mail"));
+    let link = mail
+        .first_link(&format!("{}/account/verify/", app.address))
+        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    let confirm = Browser::new().get(&link).await;
+    assert!(
+        confirm.body.contains("bob@new.example"),
+        "a GET only shows the confirmation"
+    );
+    let done = Browser::new().post(&link, &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("Your email address is verified."));
+    assert!(
+        Browser::new()
+            .post(&link, &[])
+            .await
+            .body
+            .contains("no longer valid")
+    );
+}
+
+async fn a_self_registered_account_works_only_once_its_address_is_verified(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let closed = start(backend, &sink, &receiver).await;
+    let off = Browser::new()
+        .get(&format!("{}/account/register", closed.address))
+        .await;
+    assert_eq!(off.status, StatusCode::NOT_FOUND, "off by default");
+
+    let app = start_with(backend, &sink, &receiver, &["--self-registration"]).await;
+    let register = format!("{}/account/register", app.address);
+    let mut browser = Browser::new();
+    assert_eq!(browser.get(&register).await.status, StatusCode::OK);
+    let form = |user: &'static str, email: &'static str, password: &'static str| {
+        [("username", user), ("email", email), ("password", password)]
+    };
+    let weak = browser
+        .post(&register, &form("carol", "carol@example.com", "12345678"))
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    let taken = browser
+        .post(
+            &register,
+            &form("bob", "other@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(taken.body.contains("username is taken"), "{}", taken.body);
+    let done = browser
+        .post(
+            &register,
+            &form("carol", "carol@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(done.body.contains("id=\"registered\""), "{}", done.body);
+    let reused = browser
+        .post(
+            &register,
+            &form("carol2", "BOB@example.com", "a fine passphrase"),
+        )
+        .await;
+    assert!(
+        reused.body.contains("id=\"registered\""),
+        "an address in use is not revealed"
+    );
+
+    // Before activation the account cannot sign in.
+    let mut early = Browser::new();
+    let to_authorize = early.get(&format!("{}/account", app.address)).await;
+    let interaction = early
+        .get(&to_authorize.location.unwrap_or_default())
+        .await
+        .location
+        .unwrap_or_default();
+    let login = early.get(&interaction).await;
+    let refused = early
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "carol"),
+                ("password", "a fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let mail = sink
+        .wait_for("carol@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no activation mail"));
+    let link = mail
+        .first_link(&format!("{}/account/activate/", app.address))
+        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    assert!(
+        Browser::new()
+            .get(&link)
+            .await
+            .body
+            .contains("carol@example.com")
+    );
+    let active = Browser::new().post(&link, &[]).await;
+    assert_eq!(active.status, StatusCode::OK, "{}", active.body);
+    let page = account_sign_in(&mut Browser::new(), &app, "carol", "a fine passphrase").await;
+    assert!(page.body.contains("Your email address is verified."));
+    assert!(
+        sink.messages().iter().all(|m| !m.is_for("bob@example.com")),
+        "nothing sent for a used address"
+    );
+    assert!(
+        Browser::new()
+            .post(&link, &[])
+            .await
+            .body
+            .contains("no longer valid")
+    );
+}
+
+crate::on_both_backends!(
+    a_password_reset_from_the_mailed_link_ends_every_session,
+    an_email_address_is_verified_from_its_link,
+    a_self_registered_account_works_only_once_its_address_is_verified,
+);
