@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::mint::{Minter, TokenResponse};
-use super::user_tokens::{self, UserTokens, live_user};
+use super::user_tokens::{self, NewChain, UserTokens, live_user};
 use super::{Lifetimes, TokenError};
 use crate::authorize::{ClaimsRequest, CodeChallenge, CodeVerifier};
 use crate::claims::release;
@@ -16,7 +16,7 @@ use crate::code::{AuthorizationCode, CodeValue, Redemption};
 use crate::keys::SigningAlg;
 use crate::params::Params;
 use crate::ports::OidcStore;
-use crate::refresh::{RefreshToken, RefreshTokenValue};
+use crate::refresh::RefreshTokenValue;
 
 pub async fn exchange_code(
     minter: &Minter<'_>,
@@ -172,25 +172,16 @@ async fn issue_refresh_token(
     if !allowed || !(offline || client.metadata.always_issue_refresh_token) {
         return Ok(None);
     }
-    let value = RefreshTokenValue::generate(minter.random);
-    let token = RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
+    let chain = NewChain {
         grant_id: code.grant_id,
-        client: client.id,
         user_id: code.user_id,
         session_id: if offline { None } else { code.session_id },
-        scopes: code.scopes.clone(),
+        scopes: &code.scopes,
         auth_time: code.auth_time,
-        created_at: minter.now,
-        expires_at: minter.now + lifetimes.refresh_token,
-        idle_expires_at: lifetimes.refresh_token_idle.map(|idle| minter.now + idle),
-        rotated_at: None,
-        revoked_at: None,
     };
-    store.insert_refresh_token(&token, &value.hash()).await?;
-    Ok(Some((value, token.chain_id)))
+    user_tokens::start_chain(store, minter, lifetimes, client, chain)
+        .await
+        .map(Some)
 }
 
 /// A replayed code: revoke what its redemption issued and refuse.

@@ -5,10 +5,8 @@
 //! factor, which this grant cannot ask for. The tokens hang on the user's grant to the client like
 //! any other (so revocation and "connected apps" see them), bound to no browser session.
 
-use uuid::Uuid;
-
 use super::mint::{Minter, TokenResponse};
-use super::user_tokens::{self, UserTokens, require_grant_type};
+use super::user_tokens::{self, NewChain, UserTokens, require_grant_type};
 use super::{Lifetimes, TokenError};
 use crate::account::methods;
 use crate::claims::release;
@@ -18,7 +16,6 @@ use crate::keys::SigningAlg;
 use crate::oauth_error::OAuthErrorCode;
 use crate::params::Params;
 use crate::ports::OidcStore;
-use crate::refresh::{RefreshToken, RefreshTokenValue};
 use crate::user::User;
 
 /// The scopes asked for (`scope`, or all the client may have), each one the client may have.
@@ -72,25 +69,19 @@ pub async fn password_grant(
     };
     let (access_token, access, id_token) =
         user_tokens::mint(minter, lifetimes, access_token_alg, tokens)?;
-    let refresh = if client.metadata.grant_types.contains(&GrantType::RefreshToken) {
-        let value = RefreshTokenValue::generate(minter.random);
-        let token = RefreshToken {
-            id: Uuid::now_v7(),
-            chain_id: Uuid::now_v7(),
-            parent_id: None,
+    let refresh = if client
+        .metadata
+        .grant_types
+        .contains(&GrantType::RefreshToken)
+    {
+        let chain = NewChain {
             grant_id: grant.id,
-            client: client.id,
             user_id: user.id,
             session_id: None,
-            scopes: scopes.clone(),
+            scopes: &scopes,
             auth_time: minter.now,
-            created_at: minter.now,
-            expires_at: minter.now + lifetimes.refresh_token,
-            idle_expires_at: lifetimes.refresh_token_idle.map(|idle| minter.now + idle),
-            rotated_at: None,
-            revoked_at: None,
         };
-        store.insert_refresh_token(&token, &value.hash()).await?;
+        let (value, _) = user_tokens::start_chain(store, minter, lifetimes, client, chain).await?;
         Some(value.expose().to_owned())
     } else {
         None

@@ -12,6 +12,7 @@ use crate::client::{Client, GrantType};
 use crate::keys::SigningAlg;
 use crate::oauth_error::OAuthErrorCode;
 use crate::ports::OidcStore;
+use crate::refresh::{RefreshToken, RefreshTokenValue};
 use crate::user::User;
 
 /// RFC 6749 §5.2 `unauthorized_client` unless the client registered `grant`.
@@ -117,4 +118,43 @@ pub(super) fn mint(
     };
     let id_token = minter.id_token(alg, id, lifetimes.id_token)?;
     Ok((access_token, access, Some(id_token)))
+}
+
+/// What a new refresh token chain is bound to.
+pub(super) struct NewChain<'a> {
+    pub grant_id: Uuid,
+    pub user_id: Uuid,
+    /// Set when the tokens must die with a browser session (no `offline_access`).
+    pub session_id: Option<Uuid>,
+    pub scopes: &'a [String],
+    pub auth_time: DateTime<Utc>,
+}
+
+/// Stores the first refresh token of a new chain; returns its value and the chain's id.
+pub(super) async fn start_chain(
+    store: &dyn OidcStore,
+    minter: &Minter<'_>,
+    lifetimes: &Lifetimes,
+    client: &Client,
+    chain: NewChain<'_>,
+) -> Result<(RefreshTokenValue, Uuid), TokenError> {
+    let value = RefreshTokenValue::generate(minter.random);
+    let token = RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: chain.grant_id,
+        client: client.id,
+        user_id: chain.user_id,
+        session_id: chain.session_id,
+        scopes: chain.scopes.to_vec(),
+        auth_time: chain.auth_time,
+        created_at: minter.now,
+        expires_at: minter.now + lifetimes.refresh_token,
+        idle_expires_at: lifetimes.refresh_token_idle.map(|idle| minter.now + idle),
+        rotated_at: None,
+        revoked_at: None,
+    };
+    store.insert_refresh_token(&token, &value.hash()).await?;
+    Ok((value, token.chain_id))
 }
