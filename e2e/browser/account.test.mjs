@@ -197,6 +197,7 @@ let secret; // base32, read from the enrolment page
 
 test('the user enrols an authenticator app, reading the secret from the page', { timeout: TEST_TIMEOUT }, async () => {
   const page = accountPage;
+  await page.locator('#setup_password').fill(USER.password); // a borrowed session cannot do this
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
   secret = (await page.locator('#totp-secret').innerText()).trim();

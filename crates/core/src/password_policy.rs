@@ -19,8 +19,7 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 const MIN_CONTEXT_CHARS: usize = 4;
 
 /// Length limits in characters. §5.1.1.2: at least 8, and at least 64 allowed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PasswordPolicy {
     pub min_length: usize,
     pub max_length: usize,

@@ -142,7 +142,9 @@ impl StandardClaims {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-            }) && !email.chars().any(char::is_whitespace);
+            }) && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c));
             if !valid {
                 return Err(("email", ClaimError::Email(email.clone())));
             }
@@ -243,11 +245,17 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(no_year.check(), Ok(()));
-        let bad_email = StandardClaims {
-            email: Some("not-an-email".into()),
-            ..Default::default()
-        };
-        assert_eq!(bad_email.check().map_err(|(f, _)| f), Err("email"));
+        for bad in [
+            "not-an-email",
+            "\"victim@corp.example\"<attacker@evil.example>",
+            "a@b.example,c@d.example",
+        ] {
+            let bad_email = StandardClaims {
+                email: Some(bad.into()),
+                ..Default::default()
+            };
+            assert_eq!(bad_email.check().map_err(|(f, _)| f), Err("email"), "{bad}");
+        }
         let bad_date = StandardClaims {
             birthdate: Some("1990-13-01".into()),
             ..Default::default()

@@ -98,6 +98,13 @@ impl AccountStore for Database {
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
+        // A new link supersedes the user's older ones of the same purpose.
+        account_tokens::Entity::delete_many()
+            .filter(account_tokens::Column::UserId.eq(token.user_id))
+            .filter(account_tokens::Column::Purpose.eq(token.purpose.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(backend)?;
         account_tokens::Model {
             id: token.id,
             user_id: token.user_id,
@@ -152,13 +159,21 @@ impl AccountStore for Database {
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let txn = self.write_transaction().await?;
+        let lower = || Expr::expr(Func::lower(Expr::col(users::Column::Email)));
+        let others = users::Entity::find()
+            .filter(lower().eq(email.to_lowercase()))
+            .filter(users::Column::Id.ne(user_id))
+            .count(&txn)
+            .await
+            .map_err(backend)?;
+        if others > 0 {
+            return Ok(false);
+        }
         let result = users::Entity::update_many()
+            .col_expr(users::Column::Email, Expr::value(email))
             .col_expr(users::Column::EmailVerified, Expr::value(true))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(user_id))
-            .filter(
-                Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
-            )
             .exec(&txn)
             .await
             .map_err(backend)?;
@@ -245,6 +260,7 @@ impl AccountStore for Database {
     async fn confirm_totp(
         &self,
         user_id: Uuid,
+        sealed: &str,
         step: i64,
         recovery: &[SecretHash],
         at: DateTime<Utc>,
@@ -256,7 +272,7 @@ impl AccountStore for Database {
             .col_expr(users::Column::TotpLastStep, Expr::value(step))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(user_id))
-            .filter(users::Column::TotpSecretSealed.is_not_null())
+            .filter(users::Column::TotpSecretSealed.eq(sealed))
             .filter(users::Column::TotpConfirmedAt.is_null())
             .exec(&txn)
             .await

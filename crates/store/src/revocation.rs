@@ -26,7 +26,8 @@ use valet_core::revocation::{
 
 use crate::database::{Database, backend};
 use crate::entities::{
-    account_tokens, authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions, users,
+    account_tokens, authorization_codes, clients, grants, outbox, refresh_tokens, session_grants,
+    sessions, users,
 };
 
 const CHUNK: usize = 500;
@@ -133,8 +134,8 @@ async fn forget_links(
     user_id: Uuid,
     purpose: Option<LinkPurpose>,
 ) -> Result<(), StoreError> {
-    let mut delete = account_tokens::Entity::delete_many()
-        .filter(account_tokens::Column::UserId.eq(user_id));
+    let mut delete =
+        account_tokens::Entity::delete_many().filter(account_tokens::Column::UserId.eq(user_id));
     if let Some(purpose) = purpose {
         delete = delete.filter(account_tokens::Column::Purpose.eq(purpose.as_str()));
     }

@@ -80,28 +80,29 @@ async fn links_are_single_use_purpose_bound_and_queue_their_mail(postgres: bool)
     assert_eq!(used, 1, "exactly one of five concurrent uses wins");
 }
 
-async fn an_address_is_verified_only_while_it_is_the_users(postgres: bool) {
+async fn a_verified_address_becomes_the_users_unless_another_account_has_it(postgres: bool) {
     let db = fresh(postgres).await;
     let mut alice = user(&db, "alice").await;
     alice.claims.email = Some("Alice@Example.com".into());
     ok(db.update_user(&alice, &event("user.updated")).await);
-    assert!(!ok(db
-        .verify_email(
-            alice.id,
-            "old@example.com",
-            now(),
-            &event("user.email_verified")
-        )
-        .await));
-    assert!(ok(db
-        .verify_email(
-            alice.id,
-            "alice@example.com",
-            now(),
-            &event("user.email_verified")
-        )
-        .await));
+    let mut bob = user(&db, "bob").await;
+    bob.claims.email = Some("bob@example.com".into());
+    ok(db.update_user(&bob, &event("user.updated")).await);
+    let verify = |email: &'static str| {
+        let db = &db;
+        async move {
+            ok(db
+                .verify_email(alice.id, email, now(), &event("user.email_verified"))
+                .await)
+        }
+    };
+    assert!(
+        !verify("BOB@example.com").await,
+        "bob's address stays bob's"
+    );
+    assert!(verify("alice@new.example").await);
     let stored = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
+    assert_eq!(stored.claims.email.as_deref(), Some("alice@new.example"));
     assert!(stored.claims.email_verified);
 }
 
@@ -122,8 +123,28 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
     let codes: Vec<SecretHash> = (0..10)
         .map(|i| SecretHash::of(format!("code-{i}").as_bytes()))
         .collect();
+    assert!(
+        !ok(db
+            .confirm_totp(
+                alice.id,
+                "v1.first",
+                100,
+                &codes,
+                now(),
+                &event("user.mfa_enabled")
+            )
+            .await),
+        "only the secret the code was checked against"
+    );
     assert!(ok(db
-        .confirm_totp(alice.id, 100, &codes, now(), &event("user.mfa_enabled"))
+        .confirm_totp(
+            alice.id,
+            "v1.second",
+            100,
+            &codes,
+            now(),
+            &event("user.mfa_enabled")
+        )
         .await));
     let state = ok(db.mfa(alice.id).await);
     assert!(state.enabled());
@@ -140,7 +161,14 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
         "a confirmed factor is removed first"
     );
     assert!(!ok(db
-        .confirm_totp(alice.id, 101, &codes, now(), &event("user.mfa_enabled"))
+        .confirm_totp(
+            alice.id,
+            "v1.second",
+            101,
+            &codes,
+            now(),
+            &event("user.mfa_enabled")
+        )
         .await));
 
     assert!(
@@ -239,7 +267,7 @@ macro_rules! on_both {
 
 on_both!(
     links_are_single_use_purpose_bound_and_queue_their_mail,
-    an_address_is_verified_only_while_it_is_the_users,
+    a_verified_address_becomes_the_users_unless_another_account_has_it,
     totp_steps_and_recovery_codes_are_accepted_once,
     a_hash_upgrade_loses_to_a_password_change
 );

@@ -120,17 +120,3 @@ fn refusals_read_as_advice() {
             .contains("username or email")
     );
 }
-
-#[test]
-fn limits_load_from_configuration_with_defaults() {
-    let policy: PasswordPolicy =
-        toml::from_str("min_length = 12").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        policy,
-        PasswordPolicy {
-            min_length: 12,
-            max_length: 256
-        }
-    );
-    assert!(toml::from_str::<PasswordPolicy>("minimum = 3").is_err());
-}

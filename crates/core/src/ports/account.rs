@@ -14,7 +14,8 @@ use crate::secret::SecretHash;
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Stores a link and queues the mail that carries it, with the event, atomically.
+    /// Stores a link (deleting the user's older ones of the same purpose) and queues the mail that
+    /// carries it, with the event, atomically.
     async fn issue_link(
         &self,
         token: &AccountToken,
@@ -30,7 +31,7 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<AccountToken>, StoreError>;
     /// Marks the link used if it is still usable at `now`; false when it was not (used, expired).
     async fn use_link(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Marks the address verified, only if it is still the user's address.
+    /// Makes `email` the user's address, verified; refused (false) while another account uses it.
     async fn verify_email(
         &self,
         user_id: Uuid,
@@ -54,10 +55,13 @@ pub trait AccountStore: Send + Sync {
     /// Starts (or restarts) an enrolment: a new secret, not yet confirmed. Refused (false) while a
     /// confirmed factor exists; it must be removed first.
     async fn begin_totp(&self, user_id: Uuid, sealed: &str) -> Result<bool, StoreError>;
-    /// Confirms the pending secret whose first code matched `step`, replacing the recovery codes.
+    /// Confirms the pending secret `sealed` (the one the code was checked against: a restarted
+    /// enrolment is not confirmed by mistake) whose first code matched `step`, replacing the
+    /// recovery codes.
     async fn confirm_totp(
         &self,
         user_id: Uuid,
+        sealed: &str,
         step: i64,
         recovery: &[SecretHash],
         at: DateTime<Utc>,

@@ -141,6 +141,7 @@ pub(crate) async fn render(
         user,
         current_session: signed.session.id,
         mfa: &mfa,
+        password_min: state.config.account.password.min_length,
         sessions: &sessions,
         apps: &apps,
         done,

@@ -3,34 +3,42 @@
 //! recovery codes are shown once), `POST /account/mfa/recovery-codes` (a new set) and
 //! `POST /account/mfa/remove` (asks for the password).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
-use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::random::OsRandom;
+use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
 use valet_core::user::User;
 
-use super::entry::render;
-use super::security::CsrfForm;
-use super::{Signed, back, finish, require_form};
+use super::{Signed, back, confirm_password, finish, require_form};
+use crate::delivery::run_cascade;
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::pages::{self, account::EnrolView};
 use crate::state::AppState;
 
-/// `POST /account/mfa/setup`.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+}
+
+/// `POST /account/mfa/setup`: asks for the password, so a borrowed session cannot put its own
+/// authenticator on the account.
 pub async fn setup(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    form: web::Form<PasswordForm>,
 ) -> HttpResponse {
     let signed = match require_form(&state, &req, &form.csrf).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
+        return page;
+    }
     finish(
         async {
             let user = &signed.user;
@@ -112,12 +120,19 @@ pub async fn confirm(
                 .target("user", user.id.to_string());
             if !state
                 .db
-                .confirm_totp(user.id, step, &hashes, now, &event)
+                .confirm_totp(user.id, sealed, step, &hashes, now, &event)
                 .await?
             {
                 return Ok(back(&state, "mfa"));
             }
             attempt.succeeded(&state).await?;
+            // Sessions signed in with the password alone, elsewhere, must sign in again with it.
+            let others = Cascade::end_user_sessions(
+                user.id,
+                Some(signed.session.id),
+                "two-step verification turned on",
+            );
+            run_cascade(&state, &others, Actor::user(user.id), false).await?;
             Ok(shown_once(&state, &codes))
         }
         .await,
@@ -141,16 +156,19 @@ fn shown_once(state: &AppState, codes: &[String]) -> HttpResponse {
     response
 }
 
-/// `POST /account/mfa/recovery-codes`.
+/// `POST /account/mfa/recovery-codes` (asks for the password).
 pub async fn regenerate(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    form: web::Form<PasswordForm>,
 ) -> HttpResponse {
     let signed = match require_form(&state, &req, &form.csrf).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
+        return page;
+    }
     finish(
         async {
             let user = &signed.user;
@@ -171,47 +189,23 @@ pub async fn regenerate(
     )
 }
 
-#[derive(Deserialize)]
-pub struct RemoveForm {
-    csrf: String,
-    current_password: String,
-}
-
-/// `POST /account/mfa/remove`.
+/// `POST /account/mfa/remove` (asks for the password).
 pub async fn remove(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<RemoveForm>,
+    form: web::Form<PasswordForm>,
 ) -> HttpResponse {
     let signed = match require_form(&state, &req, &form.csrf).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let now = state.clock.now();
+    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
+        return page;
+    }
     finish(
         async {
             let user = &signed.user;
-            let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
-            if let Some(wait) = attempt.blocked(&state, now).await? {
-                let message = "Too many wrong passwords. Wait a moment, then try again.";
-                return Ok(too_many(
-                    render(&state, &signed, None, Some(message)).await?,
-                    wait,
-                ));
-            }
-            let password = Password::new(form.current_password.clone());
-            if !user
-                .password_hash
-                .as_ref()
-                .is_some_and(|h| h.verify(&password))
-            {
-                attempt.failed(&state, now).await?;
-                let mut page =
-                    render(&state, &signed, None, Some("Your password is not right.")).await?;
-                *page.status_mut() = StatusCode::UNAUTHORIZED;
-                return Ok(page);
-            }
-            attempt.succeeded(&state).await?;
+            let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_removed")
                 .target("user", user.id.to_string());
             state.db.remove_mfa(user.id, now, &event).await?;

@@ -16,12 +16,14 @@ pub mod register;
 pub mod security;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use valet_core::flow;
+use valet_core::password::Password;
 use valet_core::ports::StoreError;
 use valet_core::session::{Session, SessionToken};
 use valet_core::user::User;
 
+use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::http::{cookies, outcome};
 use crate::pages;
 use crate::state::AppState;
@@ -84,6 +86,44 @@ pub(crate) async fn require_form(
             "The form was not sent from your current session. Open your account page and try again.",
             ("Your account", &state.config.issuer.endpoint("account")),
         ))
+    }
+}
+
+/// Checks the password typed to confirm a sensitive change, throttled like the login form (a
+/// borrowed session must not become a way to guess it); `Err` is the page to answer with.
+pub(crate) async fn confirm_password(
+    state: &AppState,
+    req: &HttpRequest,
+    signed: &Signed,
+    typed: &str,
+) -> Result<(), HttpResponse> {
+    let now = state.clock.now();
+    let attempt = Attempt::new(state, req, Guarded::Login(signed.user.username.as_str()));
+    let refusal = async {
+        if let Some(wait) = attempt.blocked(state, now).await? {
+            let message = "Too many wrong passwords. Wait a moment, then try again.";
+            let page = entry::render(state, signed, None, Some(message)).await?;
+            return Ok(Some(too_many(page, wait)));
+        }
+        let hash = signed.user.password_hash.clone();
+        let password = Password::new(typed);
+        let verified = web::block(move || hash.is_some_and(|h| h.verify(&password)))
+            .await
+            .unwrap_or(false);
+        if !verified {
+            attempt.failed(state, now).await?;
+            let message = "Your current password is not right.";
+            let mut page = entry::render(state, signed, None, Some(message)).await?;
+            *page.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(Some(page));
+        }
+        attempt.succeeded(state).await?;
+        Ok::<_, StoreError>(None)
+    };
+    match refusal.await {
+        Ok(None) => Ok(()),
+        Ok(Some(page)) => Err(page),
+        Err(e) => Err(outcome::unavailable(&e)),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The signed-out paths of mailed links: `GET|POST /account/forgot` (request a reset link: the same
-//! answer, in the same time, whether or not the account exists), `GET|POST /account/reset/{token}`
+//! The signed-out paths of mailed links: `GET|POST /account/forgot` (request a reset link, sent only
+//! to a verified address: the same answer, in the same time, whether or not the account exists), `GET|POST /account/reset/{token}`
 //! (choose a new password: every session ends) and `GET|POST /account/verify/{token}` (confirm an
 //! address; a POST, so mail scanners opening the link do not use it up). Expired, used or unknown
 //! links get one clear page.
@@ -94,7 +94,13 @@ async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError
     else {
         return Ok(());
     };
-    let Some(email) = user.claims.email.clone() else {
+    // Only to a verified address: an address typed into a borrowed session must not receive it.
+    let Some(email) = user
+        .claims
+        .email
+        .clone()
+        .filter(|_| user.claims.email_verified)
+    else {
         return Ok(());
     };
     let now = state.clock.now();

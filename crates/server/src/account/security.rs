@@ -8,15 +8,14 @@ use serde::Deserialize;
 use valet_core::account::{AccountToken, LinkPurpose};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, AdminStore, StoreError};
+use valet_core::ports::{AccountStore, AdminStore, StoreError, UserStore};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
-use valet_core::user::User;
+use valet_core::user::{StandardClaims, User};
 use valet_mail::Template;
 
 use super::entry::render;
-use super::{MAX_FIELD, back, finish, require_form};
-use crate::http::throttle::{Attempt, Guarded, too_many};
+use super::{MAX_FIELD, back, confirm_password, finish, require_form};
 use crate::mailer;
 use crate::state::AppState;
 
@@ -29,6 +28,9 @@ pub struct ProfileForm {
     email: String,
     locale: String,
     zoneinfo: String,
+    /// Needed only to change the email address.
+    #[serde(default)]
+    current_password: String,
 }
 
 fn optional(text: &str) -> Option<String> {
@@ -61,28 +63,47 @@ pub async fn profile(
             let mut user = signed.user.clone();
             let claims = &mut user.claims;
             let email = optional(&form.email);
-            let email_changed = email.as_deref().map(str::to_lowercase)
-                != claims.email.as_deref().map(str::to_lowercase);
+            let new_email = email.filter(|e| {
+                Some(e.to_lowercase()) != claims.email.as_deref().map(str::to_lowercase)
+            });
             claims.name = optional(&form.name);
             claims.given_name = optional(&form.given_name);
             claims.family_name = optional(&form.family_name);
             claims.locale = optional(&form.locale);
             claims.zoneinfo = optional(&form.zoneinfo);
-            if email_changed {
-                claims.email = email;
-                claims.email_verified = false;
-            }
-            if let Err((field, e)) = claims.check() {
+            let candidate = StandardClaims {
+                email: new_email.clone(),
+                ..claims.clone()
+            };
+            if let Err((field, e)) = candidate.check() {
                 let message = format!("{field}: {e}");
                 return render(&state, &signed, None, Some(&message)).await;
+            }
+            if let Some(address) = &new_email {
+                if let Err(page) =
+                    confirm_password(&state, &req, &signed, &form.current_password).await
+                {
+                    return Ok(page);
+                }
+                if state
+                    .db
+                    .find_user_by_email(address)
+                    .await?
+                    .is_some_and(|u| u.id != user.id)
+                {
+                    let message = "That email address belongs to another account.";
+                    return render(&state, &signed, None, Some(message)).await;
+                }
             }
             let now = state.clock.now();
             user.updated_at = now;
             let event = AuditEvent::new(now, Actor::user(user.id), "user.profile_updated")
                 .target("user", user.id.to_string());
             state.db.update_user(&user, &event).await?;
-            if email_changed && user.claims.email.is_some() {
-                send_verification(&state, &user, Actor::user(user.id), now).await?;
+            // The new address replaces the current one once its owner confirms it.
+            if let Some(address) = new_email {
+                send_verification(&state, &user, &address, Actor::user(user.id), now).await?;
+                return Ok(back(&state, "email-pending"));
             }
             Ok(back(&state, "profile"))
         }
@@ -105,39 +126,37 @@ pub async fn request_verification(
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    let user = &signed.user;
+    let Some(email) = user
+        .claims
+        .email
+        .as_deref()
+        .filter(|_| !user.claims.email_verified)
+    else {
+        return back(&state, "verification");
+    };
     finish(
         async {
-            send_verification(
-                &state,
-                &signed.user,
-                Actor::user(signed.user.id),
-                state.clock.now(),
-            )
-            .await?;
+            let actor = Actor::user(user.id);
+            send_verification(&state, user, email, actor, state.clock.now()).await?;
             Ok(back(&state, "verification"))
         }
         .await,
     )
 }
 
-/// Mails a verification link for the user's current address (nothing without one), on behalf of
-/// `actor` (the user, or an administrator).
+/// Mails a link that makes `email` the user's verified address, on behalf of `actor` (the user,
+/// or an administrator).
 pub(crate) async fn send_verification(
     state: &AppState,
     user: &User,
+    email: &str,
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let Some(email) = user
-        .claims
-        .email
-        .clone()
-        .filter(|_| !user.claims.email_verified)
-    else {
-        return Ok(());
-    };
     let purpose = LinkPurpose::VerifyEmail;
-    let (token, link) = AccountToken::issue(user.id, purpose, Some(email.clone()), now, &OsRandom);
+    let (token, link) =
+        AccountToken::issue(user.id, purpose, Some(email.to_owned()), now, &OsRandom);
     let url = state
         .config
         .issuer
@@ -147,7 +166,7 @@ pub(crate) async fn send_verification(
         link: &url,
         valid_minutes: purpose.lifetime().num_minutes(),
     };
-    let mail = mailer::prepare(state, user, &email, &template)
+    let mail = mailer::prepare(state, user, email, &template)
         .map_err(|e| StoreError::Backend(e.to_string()))?;
     let event = AuditEvent::new(now, actor, "user.email_verification_sent")
         .target("user", user.id.to_string());
@@ -176,35 +195,16 @@ pub async fn password(
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let now = state.clock.now();
+    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
+        return page;
+    }
     finish(
         async {
-            let user = &signed.user;
-            // A borrowed session must not become a way to guess the password.
-            let attempt = Attempt::new(&state, &req, Guarded::Login(user.username.as_str()));
-            if let Some(wait) = attempt.blocked(&state, now).await? {
-                let message = "Too many wrong passwords. Wait a moment, then try again.";
-                return Ok(too_many(
-                    render(&state, &signed, None, Some(message)).await?,
-                    wait,
-                ));
-            }
-            let current = Password::new(form.current_password.clone());
-            if !user
-                .password_hash
-                .as_ref()
-                .is_some_and(|h| h.verify(&current))
-            {
-                attempt.failed(&state, now).await?;
-                let message = "Your current password is not right.";
-                return render(&state, &signed, None, Some(message)).await;
-            }
-            attempt.succeeded(&state).await?;
             let new = Password::new(form.new_password.clone());
-            if let Err(refused) = check_new_password(&state, user, &new) {
+            if let Err(refused) = check_new_password(&state, &signed.user, &new) {
                 return render(&state, &signed, None, Some(&refused)).await;
             }
-            set_password(&state, user, &new, Some(signed.session.id)).await?;
+            set_password(&state, &signed.user, &new, Some(signed.session.id)).await?;
             Ok(back(&state, "password"))
         }
         .await,

@@ -26,18 +26,24 @@ pub async fn reset_mfa(
 ) -> Result<HttpResponse, ApiError> {
     let user = find(&state, *path).await?;
     let now = state.clock.now();
+    // The notice is rendered first: nothing changes when it cannot be.
+    let notice = match &user.claims.email {
+        Some(email) => {
+            let template = Template::MfaReset {
+                name: mailer::greeting_name(&user),
+            };
+            let mail = mailer::prepare(&state, &user, email, &template);
+            Some(mail.map_err(|_| ApiError::Unavailable)?)
+        }
+        None => None,
+    };
     let event =
         AuditEvent::new(now, admin.0.actor(), "user.mfa_reset").target("user", user.id.to_string());
     state.db.remove_mfa(user.id, now, &event).await?;
-    if let Some(email) = &user.claims.email {
-        let template = Template::MfaReset {
-            name: mailer::greeting_name(&user),
-        };
-        let mail =
-            mailer::prepare(&state, &user, email, &template).map_err(|_| ApiError::Unavailable)?;
-        let notice = AuditEvent::new(now, admin.0.actor(), "mail.mfa_reset")
+    if let Some(mail) = notice {
+        let queued = AuditEvent::new(now, admin.0.actor(), "mail.mfa_reset")
             .target("user", user.id.to_string());
-        state.db.queue_mail(&mail, &notice).await?;
+        state.db.queue_mail(&mail, &queued).await?;
         state.outbox_queued.notify_one();
     }
     Ok(HttpResponse::NoContent().finish())
@@ -53,11 +59,16 @@ pub async fn request_verification(
     path: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let user = find(&state, *path).await?;
-    if user.claims.email.is_none() || user.claims.email_verified {
+    let Some(email) = user
+        .claims
+        .email
+        .as_deref()
+        .filter(|_| !user.claims.email_verified)
+    else {
         return Err(ApiError::Conflict(
             "the user has no email address, or it is verified already".into(),
         ));
-    }
-    send_verification(&state, &user, admin.0.actor(), state.clock.now()).await?;
+    };
+    send_verification(&state, &user, email, admin.0.actor(), state.clock.now()).await?;
     Ok(HttpResponse::Accepted().finish())
 }

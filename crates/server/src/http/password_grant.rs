@@ -5,9 +5,10 @@
 //! Users with a second factor are refused: this grant cannot ask for it.
 
 use actix_web::{HttpRequest, HttpResponse};
-use valet_core::client::Client;
+use valet_core::client::{Client, GrantType};
 use valet_core::flow::{self, LoginError};
 use valet_core::keys::SigningAlg;
+use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
 use valet_core::password::Password;
 use valet_core::ports::AccountStore;
@@ -28,6 +29,13 @@ pub(super) async fn tokens(
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, HttpResponse> {
+    // Before any password is looked at: otherwise every client could test passwords.
+    if !client.metadata.grant_types.contains(&GrantType::Password) {
+        return Err(error(&TokenError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "this client may not use the password grant",
+        )));
+    }
     let username = params.get("username").map_err(|e| error(&e.into()))?;
     let password = params.get("password").map_err(|e| error(&e.into()))?;
     let (Some(username), Some(password)) = (username, password) else {

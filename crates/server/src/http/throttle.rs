@@ -30,12 +30,28 @@ pub(crate) enum Guarded<'a> {
 }
 
 impl Guarded<'_> {
-    fn subject_key(self) -> String {
+    /// The subject's key and its kind in audit events. A client is counted per address too: its
+    /// `client_id` is public, so a key on it alone would let anyone lock it out.
+    fn subject(self, ip: &str) -> (String, &'static str) {
         match self {
-            Self::Login(identifier) => account_key(identifier),
-            Self::SecondFactor(user) => format!("mfa:{user}"),
-            Self::MailRequest(identifier) => format!("mail:{}", identifier.trim().to_lowercase()),
-            Self::ClientAuth(client_id) => format!("client:{client_id}"),
+            Self::Login(identifier) => (account_key(identifier), "account"),
+            Self::SecondFactor(user) => (format!("mfa:{user}"), "user"),
+            Self::MailRequest(identifier) => (
+                format!("mail:{}", identifier.trim().to_lowercase()),
+                "address",
+            ),
+            Self::ClientAuth(client_id) => (format!("client:{client_id}@{ip}"), "client"),
+        }
+    }
+
+    /// The address's key: password guessing shares one per address (wherever the password is
+    /// typed); every other surface has its own, so requests of one kind never block another.
+    fn address_key(self, ip: &str) -> String {
+        match self {
+            Self::Login(_) => ip_key(ip),
+            Self::SecondFactor(_) => format!("mfa-ip:{ip}"),
+            Self::MailRequest(_) => format!("mail-ip:{ip}"),
+            Self::ClientAuth(_) => format!("client-ip:{ip}"),
         }
     }
 
@@ -62,11 +78,12 @@ impl Attempt {
             .peer_addr()
             .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
         let policies = &state.config.throttle;
+        let (subject, kind) = guarded.subject(&ip);
         Self {
             action: guarded.action(),
             keys: [
-                (guarded.subject_key(), policies.account, "subject"),
-                (ip_key(&ip), policies.ip, "ip"),
+                (subject, policies.account, kind),
+                (guarded.address_key(&ip), policies.ip, "ip"),
             ],
         }
     }

@@ -132,7 +132,7 @@ async fn a_user_with_a_second_factor_is_refused(backend: Backend) {
     let event = AuditEvent::new(now, Actor::cli(), "user.mfa_enabled");
     assert!(db.begin_totp(alice.id, "v1.sealed").await.unwrap_or(false));
     assert!(
-        db.confirm_totp(alice.id, 1, &[], now, &event)
+        db.confirm_totp(alice.id, "v1.sealed", 1, &[], now, &event)
             .await
             .unwrap_or(false)
     );

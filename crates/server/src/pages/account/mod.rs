@@ -29,10 +29,16 @@ fn form(action: &str, csrf: &str, inner: &str, button: &str, class: &str) -> Str
     )
 }
 
-/// A labelled input; `value` is escaped here.
-fn field(name: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
+/// A labelled input named `id`, unless `extra` names it (several forms on a page post a field of
+/// one name); `value` is escaped here.
+fn field(id: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
+    let name = if extra.contains(" name=") {
+        String::new()
+    } else {
+        format!(" name=\"{id}\"")
+    };
     format!(
-        "<label for=\"{name}\">{}</label>\n<input id=\"{name}\" name=\"{name}\" type=\"{kind}\" \
+        "<label for=\"{id}\">{}</label>\n<input id=\"{id}\"{name} type=\"{kind}\" \
          value=\"{}\" maxlength=\"{}\"{extra}>\n",
         escape(label),
         escape(value),

@@ -19,6 +19,8 @@ pub struct AccountView<'a> {
     pub user: &'a User,
     pub current_session: Uuid,
     pub mfa: &'a MfaState,
+    /// The password rules' minimum length, for the form's hint.
+    pub password_min: usize,
     pub sessions: &'a [Session],
     pub apps: &'a [(&'a GrantSummary, &'a Client)],
     /// What the last action did (`?done=`), shown as a notice.
@@ -32,6 +34,9 @@ fn notice(done: &str) -> Option<&'static str> {
         "profile" => "Your profile is saved.",
         "password" => "Your password is changed. Your other sessions were signed out.",
         "verification" => "We sent a verification link to your email address.",
+        "email-pending" => {
+            "We sent a link to your new address. It replaces the current one once you open it."
+        }
         "mfa" => "Two-step verification is on.",
         "mfa-removed" => "Two-step verification is off.",
         "session" => "The session was signed out.",

@@ -112,16 +112,20 @@ pub(super) fn password(view: &AccountView) -> String {
     )
 }
 
+/// The password field of a form that changes how the account is protected.
+fn password_field(id: &str) -> String {
+    field(
+        id,
+        "Current password",
+        "password",
+        "",
+        " name=\"current_password\" autocomplete=\"current-password\" required",
+    )
+}
+
 pub(super) fn two_step(view: &AccountView) -> String {
     let action = |path: &str| format!("{}/mfa/{path}", view.action);
     if view.mfa.enabled() {
-        let password = field(
-            "current_password",
-            "Current password",
-            "password",
-            "",
-            " autocomplete=\"current-password\" required",
-        );
         format!(
             "<h2>Two-step verification</h2>\n<p id=\"mfa-status\">On: sign-ins ask for a code from \
              your authenticator app. {} recovery codes left.</p>\n{}{}",
@@ -129,14 +133,14 @@ pub(super) fn two_step(view: &AccountView) -> String {
             form(
                 &action("recovery-codes"),
                 view.csrf,
-                "",
+                &password_field("codes_password"),
                 "New recovery codes",
                 "inline"
             ),
             form(
                 &action("remove"),
                 view.csrf,
-                &password,
+                &password_field("remove_password"),
                 "Turn off two-step verification",
                 ""
             )
@@ -148,7 +152,7 @@ pub(super) fn two_step(view: &AccountView) -> String {
             form(
                 &action("setup"),
                 view.csrf,
-                "",
+                &password_field("setup_password"),
                 "Set up an authenticator app",
                 ""
             )

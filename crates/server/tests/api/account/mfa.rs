@@ -4,11 +4,19 @@
 use super::*;
 
 /// Enrols TOTP on the account page; returns the secret read from the page and the recovery codes.
-async fn enrol(browser: &mut Browser, app: &TestApp, page: &Page) -> (TotpSecret, Vec<String>) {
+async fn enrol(
+    browser: &mut Browser,
+    app: &TestApp,
+    page: &Page,
+    password: &str,
+) -> (TotpSecret, Vec<String>) {
     let setup = browser
         .post(
             &format!("{}/account/mfa/setup", app.address),
-            &[("csrf", &page.field("csrf"))],
+            &[
+                ("csrf", &page.field("csrf")),
+                ("current_password", password),
+            ],
         )
         .await;
     assert!(
@@ -51,7 +59,7 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     let app = start(backend, &sink, &receiver).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "alice", ALICE_PASSWORD).await;
-    let (secret, recovery) = enrol(&mut browser, &app, &page).await;
+    let (secret, recovery) = enrol(&mut browser, &app, &page, ALICE_PASSWORD).await;
 
     // A relying party asks for MFA: password, then the code page.
     let authorize = format!(
@@ -195,7 +203,7 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
     let app = start(backend, &sink, &receiver).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
-    enrol(&mut browser, &app, &page).await;
+    enrol(&mut browser, &app, &page, "bob's long password 1").await;
     let page = browser.get(&format!("{}/account", app.address)).await;
     assert!(page.body.contains("id=\"mfa-status\">On"));
 

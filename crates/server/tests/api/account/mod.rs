@@ -60,12 +60,7 @@ fn without_nonce(page: &Page) -> String {
 
 /// Follows the account pages' own sign-in (authorization endpoint, login form, callback), unless
 /// the browser is signed in already, and returns the account page.
-async fn account_sign_in(
-    browser: &mut Browser,
-    app: &TestApp,
-    user: &str,
-    password: &str,
-) -> Page {
+async fn account_sign_in(browser: &mut Browser, app: &TestApp, user: &str, password: &str) -> Page {
     let account = format!("{}/account", app.address);
     let to_authorize = browser.get(&account).await;
     if to_authorize.status == StatusCode::OK {

@@ -69,6 +69,10 @@ async fn a_password_reset_from_the_mailed_link_ends_every_session(backend: Backe
     account_sign_in(&mut Browser::new(), &app, "bob", "a brand new passphrase").await;
 }
 
+fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 async fn an_email_address_is_verified_from_its_link(backend: Backend) {
     let (sink, receiver) = (
         MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
@@ -78,7 +82,7 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     assert!(page.body.contains("Your email address is verified."));
-    let profile = [
+    let mut form = vec![
         ("csrf", page.field("csrf")),
         ("name", "Bob Builder".to_owned()),
         ("given_name", "Bob".to_owned()),
@@ -86,16 +90,30 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
         ("email", "bob@new.example".to_owned()),
         ("locale", "en".to_owned()),
         ("zoneinfo", String::new()),
+        ("current_password", "not bob's password".to_owned()),
     ];
-    let pairs: Vec<(&str, &str)> = profile.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let saved = browser
-        .post(&format!("{}/account/profile", app.address), &pairs)
-        .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let url = format!("{}/account/profile", app.address);
+    let wrong = browser.post(&url, &pairs(&form)).await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNAUTHORIZED,
+        "a new address needs the password"
+    );
+    form[7].1 = "bob's long password 1".to_owned();
+    let saved = browser.post(&url, &pairs(&form)).await;
+    assert!(
+        saved
+            .location
+            .as_deref()
+            .is_some_and(|l| l.ends_with("done=email-pending")),
+        "{:?} {}",
+        saved.location,
+        saved.body
+    );
     let page = browser.get(&format!("{}/account", app.address)).await;
     assert!(
-        page.body.contains("not verified yet"),
-        "a new address starts unverified"
+        page.body.contains("value=\"bob@example.com\""),
+        "the current address stays until the new one is confirmed"
     );
 
     let mail = sink
@@ -113,6 +131,10 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
     let done = Browser::new().post(&link, &[]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(
+        page.body.contains("value=\"bob@new.example\""),
+        "the new address replaced the old"
+    );
     assert!(page.body.contains("Your email address is verified."));
     assert!(
         Browser::new()
