@@ -34,13 +34,13 @@ pub const STANDARD_CLAIMS: [&str; 19] = [
 /// The role that may use the admin API and console.
 pub const ADMIN_ROLE: &str = "admin";
 
-/// A login name: 1–64 characters of letters, digits and `.`, `_`, `-`, `@`. Lowercased on parsing, so
-/// `Alice` and `alice` are one account.
+/// A login name: 1–64 characters of letters, digits and `.`, `_`, `-`, `+`, `@` (so an email address
+/// can be one). Lowercased on parsing, so `Alice` and `alice` are one account.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Username(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("a username is 1 to 64 characters: letters, digits, `.`, `_`, `-` or `@`")]
+#[error("a username is 1 to 64 characters: letters, digits, `.`, `_`, `-`, `+` or `@`")]
 pub struct InvalidUsername;
 
 impl Username {
@@ -48,7 +48,7 @@ impl Username {
         let ok = (1..=64).contains(&text.chars().count())
             && text
                 .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@'));
         if ok {
             Ok(Self(text.to_lowercase()))
         } else {
@@ -209,6 +209,7 @@ mod tests {
     fn usernames_allow_email_shapes_and_refuse_spaces() {
         assert!(Username::parse("alice").is_ok());
         assert!(Username::parse("alice.smith@example.com").is_ok());
+        assert!(Username::parse("alice+work@example.com").is_ok());
         assert!(Username::parse("zoë").is_ok());
         assert_eq!(
             Username::parse("Alice").map(|u| u.as_str().to_owned()),

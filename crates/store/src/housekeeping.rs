@@ -2,15 +2,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use valet_core::account::LinkPurpose;
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{HousekeepingStore, OUTBOX_RETENTION, Purged, StoreError};
 use valet_core::throttle::ThrottlePolicy;
 
 use crate::database::{Database, backend};
 use crate::entities::{
-    authorization_codes, interactions, login_throttles, outbox, revoked_access_tokens,
-    used_assertions,
+    account_tokens, authorization_codes, interactions, login_throttles, outbox,
+    revoked_access_tokens, used_assertions, users,
 };
 
 #[async_trait]
@@ -60,7 +61,37 @@ impl HousekeepingStore for Database {
             .await
             .map_err(backend)?
             .rows_affected;
+        // An activation link expired unused: the account never worked; free its name and address.
+        let abandoned: Vec<uuid::Uuid> = account_tokens::Entity::find()
+            .select_only()
+            .column(account_tokens::Column::UserId)
+            .filter(account_tokens::Column::Purpose.eq(LinkPurpose::Activate.as_str()))
+            .filter(account_tokens::Column::UsedAt.is_null())
+            .filter(account_tokens::Column::ExpiresAt.lt(now))
+            .into_tuple()
+            .all(&self.conn)
+            .await
+            .map_err(backend)?;
+        let abandoned_signups = if abandoned.is_empty() {
+            0
+        } else {
+            users::Entity::delete_many()
+                .filter(users::Column::Id.is_in(abandoned))
+                .filter(users::Column::Disabled.eq(true))
+                .exec(&self.conn)
+                .await
+                .map_err(backend)?
+                .rows_affected
+        };
+        let account_links = account_tokens::Entity::delete_many()
+            .filter(account_tokens::Column::ExpiresAt.lt(now))
+            .exec(&self.conn)
+            .await
+            .map_err(backend)?
+            .rows_affected;
         Ok(Purged {
+            abandoned_signups,
+            account_links,
             interactions,
             codes,
             assertions,

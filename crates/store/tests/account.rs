@@ -10,7 +10,7 @@ use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::outbox::OutboxStatus;
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{AccountStore, AdminStore, OutboxStore, UserStore};
+use valet_core::ports::{AccountStore, AdminStore, HousekeepingStore, OutboxStore, UserStore};
 use valet_core::random::OsRandom;
 use valet_core::secret::SecretHash;
 use valet_core::user::StandardClaims;
@@ -258,6 +258,65 @@ async fn a_hash_upgrade_loses_to_a_password_change(postgres: bool) {
     assert_eq!(stored, Some(upgraded));
 }
 
+async fn housekeeping_frees_abandoned_signups_and_expired_links(postgres: bool) {
+    let db = fresh(postgres).await;
+    let t = now();
+    let long_ago = t - chrono::Duration::days(2);
+    let mail = |to: &str| QueuedMail {
+        id: Uuid::now_v7(),
+        to: to.into(),
+        sealed: "v1.x".into(),
+        queued_at: long_ago,
+    };
+    let squatter = user(&db, "squatter").await;
+    ok(db
+        .set_disabled(squatter.id, true, t, &event("user.registered"))
+        .await);
+    let (activation, link) = AccountToken::issue(
+        squatter.id,
+        LinkPurpose::Activate,
+        Some("v@example.com".into()),
+        long_ago,
+        &OsRandom,
+    );
+    ok(db
+        .issue_link(
+            &activation,
+            &link.hash(),
+            &mail("v@example.com"),
+            &event("user.activation_sent"),
+        )
+        .await);
+    let alice = user(&db, "alice").await;
+    let (old, link) = AccountToken::issue(
+        alice.id,
+        LinkPurpose::VerifyEmail,
+        Some("a@example.com".into()),
+        long_ago,
+        &OsRandom,
+    );
+    ok(db
+        .issue_link(
+            &old,
+            &link.hash(),
+            &mail("a@example.com"),
+            &event("user.email_verification_sent"),
+        )
+        .await);
+
+    let purged = ok(db.purge_expired(t, t).await);
+    assert_eq!((purged.abandoned_signups, purged.account_links), (1, 1));
+    assert_eq!(
+        ok(db.find_user_by_id(squatter.id).await),
+        None,
+        "the unactivated account is gone"
+    );
+    assert!(
+        ok(db.find_user_by_id(alice.id).await).is_some(),
+        "an enabled account stays"
+    );
+}
+
 macro_rules! on_both {
     ($($name:ident),+) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
@@ -266,6 +325,7 @@ macro_rules! on_both {
 }
 
 on_both!(
+    housekeeping_frees_abandoned_signups_and_expired_links,
     links_are_single_use_purpose_bound_and_queue_their_mail,
     a_verified_address_becomes_the_users_unless_another_account_has_it,
     totp_steps_and_recovery_codes_are_accepted_once,

@@ -16,6 +16,10 @@ pub struct Purged {
     pub deliveries: u64,
     /// Sign-in throttle counters whose window has passed.
     pub throttles: u64,
+    /// Self-registered accounts whose activation link expired unused (they never signed in).
+    pub abandoned_signups: u64,
+    /// Mailed links past their expiry.
+    pub account_links: u64,
 }
 
 /// How long finished deliveries stay visible (the admin console shows their status).

@@ -1,8 +1,9 @@
 //! Self-registration (`[account] self_registration = true`; off by default): `GET|POST
-//! /account/register` creates a disabled account and mails an activation link; `GET|POST
-//! /account/activate/{token}` enables it and marks the address verified, so nobody signs in before
-//! proving the mailbox is theirs. A taken username is said so (usernames are shown to others
-//! anyway); an address already in use gets the same answer as a fresh one, and nothing is created.
+//! /account/register` creates a disabled account whose username is its email address and mails an
+//! activation link; `GET|POST /account/activate/{token}` enables it and marks the address
+//! verified, so nobody signs in before proving the mailbox is theirs. An address already in use
+//! gets the same answer, in the same time, as a fresh one, and nothing is created; an activation
+//! left unused frees the address after 24 hours (housekeeping).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -47,16 +48,11 @@ pub async fn register_page(state: web::Data<AppState>) -> HttpResponse {
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
-    username: String,
     email: String,
     password: String,
 }
 
 impl RegisterForm {
-    pub fn username(&self) -> &str {
-        &self.username
-    }
-
     pub fn email(&self) -> &str {
         &self.email
     }
@@ -73,23 +69,21 @@ pub async fn register(
     }
     let action = action(&state);
     let refuse = |message: &str| account::register(&action, Some(&form), Some(message));
-    if [&form.username, &form.email, &form.password]
+    if [&form.email, &form.password]
         .iter()
         .any(|f| f.len() > MAX_FIELD)
     {
         return refuse("A field is too long.");
     }
-    let Ok(username) = Username::parse(form.username.trim()) else {
-        return refuse("A username is 1 to 64 letters, digits, `.`, `_`, `-` or `@`.");
-    };
-    let email = form.email.trim().to_owned();
+    let email = form.email.trim().to_lowercase();
     let claims = StandardClaims {
         email: Some(email.clone()),
         ..Default::default()
     };
-    if claims.check().is_err() {
-        return refuse("Enter a valid email address.");
-    }
+    let username = Username::parse(&email);
+    let (Ok(username), Ok(())) = (username, claims.check()) else {
+        return refuse("Enter a valid email address (at most 64 characters).");
+    };
     let now = state.clock.now();
     let user = User {
         id: Uuid::now_v7(),
@@ -115,17 +109,13 @@ pub async fn register(
                 ));
             }
             attempt.failed(&state, now).await?;
-            if state.db.find_user(&user.username).await?.is_some() {
-                return Ok(refuse("That username is taken. Choose another one."));
-            }
             // Created after the answer (hashing takes time), so the answer's timing does not
             // tell whether the address was in use.
             let background = state.clone();
             actix_web::rt::spawn(async move {
-                let fresh = background.db.find_user_by_email(&email).await;
-                let created = match fresh {
-                    Ok(None) => create(&background, user, password).await,
-                    Ok(Some(_)) => Ok(()),
+                let created = match in_use(&background, &user).await {
+                    Ok(false) => create(&background, user, password).await,
+                    Ok(true) => Ok(()),
                     Err(e) => Err(e),
                 };
                 if let Err(e) = created {
@@ -136,6 +126,13 @@ pub async fn register(
         }
         .await,
     )
+}
+
+/// Whether the address is someone's username or email already.
+async fn in_use(state: &AppState, user: &User) -> Result<bool, StoreError> {
+    let email = user.claims.email.as_deref().unwrap_or_default();
+    Ok(state.db.find_user(&user.username).await?.is_some()
+        || state.db.find_user_by_email(email).await?.is_some())
 }
 
 async fn create(state: &AppState, mut user: User, password: Password) -> Result<(), StoreError> {

@@ -147,21 +147,14 @@ pub fn register(
     let alert = error.map_or_else(String::new, |e| {
         format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
     });
-    let (username, email) = previous.map_or(("", ""), |p| (p.username(), p.email()));
+    let email = previous.map_or("", |p| p.email());
     let inner = [
         field(
-            "username",
-            "Username",
-            "text",
-            username,
-            " autocomplete=\"username\" required autofocus",
-        ),
-        field(
             "email",
-            "Email",
+            "Email (you sign in with it)",
             "email",
             email,
-            " autocomplete=\"email\" required",
+            " autocomplete=\"email\" required autofocus",
         ),
         field(
             "password",

@@ -160,36 +160,28 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
     let register = format!("{}/account/register", app.address);
     let mut browser = Browser::new();
     assert_eq!(browser.get(&register).await.status, StatusCode::OK);
-    let form = |user: &'static str, email: &'static str, password: &'static str| {
-        [("username", user), ("email", email), ("password", password)]
-    };
+    let form =
+        |email: &'static str, password: &'static str| [("email", email), ("password", password)];
     let weak = browser
-        .post(&register, &form("carol", "carol@example.com", "12345678"))
+        .post(&register, &form("carol@example.com", "12345678"))
         .await;
     assert_eq!(weak.status, StatusCode::BAD_REQUEST);
-    let taken = browser
-        .post(
-            &register,
-            &form("bob", "other@example.com", "a fine passphrase"),
-        )
-        .await;
-    assert!(taken.body.contains("username is taken"), "{}", taken.body);
     let done = browser
-        .post(
-            &register,
-            &form("carol", "carol@example.com", "a fine passphrase"),
-        )
+        .post(&register, &form("Carol@Example.com", "a fine passphrase"))
         .await;
-    assert!(done.body.contains("id=\"registered\""), "{}", done.body);
     let reused = browser
-        .post(
-            &register,
-            &form("carol2", "BOB@example.com", "a fine passphrase"),
-        )
+        .post(&register, &form("BOB@example.com", "a fine passphrase"))
         .await;
-    assert!(
-        reused.body.contains("id=\"registered\""),
-        "an address in use is not revealed"
+    assert_eq!(
+        (
+            done.status,
+            without_nonce(&done).replace("Carol@Example.com", "X")
+        ),
+        (
+            reused.status,
+            without_nonce(&reused).replace("BOB@example.com", "X")
+        ),
+        "an address in use gets the same answer"
     );
 
     // Before activation the account cannot sign in.
@@ -206,7 +198,7 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
             &format!("{interaction}/login"),
             &[
                 ("csrf", &login.field("csrf")),
-                ("username", "carol"),
+                ("username", "carol@example.com"),
                 ("password", "a fine passphrase"),
             ],
         )
@@ -229,7 +221,13 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
     );
     let active = Browser::new().post(&link, &[]).await;
     assert_eq!(active.status, StatusCode::OK, "{}", active.body);
-    let page = account_sign_in(&mut Browser::new(), &app, "carol", "a fine passphrase").await;
+    let page = account_sign_in(
+        &mut Browser::new(),
+        &app,
+        "carol@example.com",
+        "a fine passphrase",
+    )
+    .await;
     assert!(page.body.contains("Your email address is verified."));
     assert!(
         sink.messages().iter().all(|m| !m.is_for("bob@example.com")),
