@@ -49,6 +49,9 @@ async fn each_message_becomes_one_parsable_eml_file() -> TestResult {
     let files = eml_files(&dir)?;
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].extension().is_some_and(|ext| ext == "eml"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&files[0])?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a reset link is readable by the owner only");
     let raw = std::fs::read(&files[0])?;
     let message = MessageParser::default()
         .parse(&raw)

@@ -5,6 +5,7 @@
 //! converted to `StoreError` here and never leave this crate.
 
 mod account;
+mod account_change;
 mod admin;
 mod assertions;
 mod audit;

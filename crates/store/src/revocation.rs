@@ -15,7 +15,6 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
-use valet_core::account::LinkPurpose;
 use valet_core::audit::AuditEvent;
 use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{AuditStore, RevocationStore, StoreError};
@@ -24,10 +23,10 @@ use valet_core::revocation::{
     logout_notifications,
 };
 
+use crate::account_change::change_account;
 use crate::database::{Database, backend};
 use crate::entities::{
-    account_tokens, authorization_codes, clients, grants, outbox, refresh_tokens, session_grants,
-    sessions, users,
+    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
 };
 
 const CHUNK: usize = 500;
@@ -125,67 +124,6 @@ impl RevocationStore for Database {
         }
         Ok(report)
     }
-}
-
-/// Applies the account change; false when there was nothing to change (already disabled).
-/// Deletes a user's mailed links (of one purpose, or all).
-async fn forget_links(
-    txn: &DatabaseTransaction,
-    user_id: Uuid,
-    purpose: Option<LinkPurpose>,
-) -> Result<(), StoreError> {
-    let mut delete =
-        account_tokens::Entity::delete_many().filter(account_tokens::Column::UserId.eq(user_id));
-    if let Some(purpose) = purpose {
-        delete = delete.filter(account_tokens::Column::Purpose.eq(purpose.as_str()));
-    }
-    delete.exec(txn).await.map_err(backend)?;
-    Ok(())
-}
-
-async fn change_account(
-    txn: &DatabaseTransaction,
-    change: &AccountChange,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let changed = match change {
-        AccountChange::Nothing => return Ok(false),
-        AccountChange::DisableUser(id) => {
-            // A disabled account's mailed links die with it (an unactivated sign-up stays off).
-            forget_links(txn, *id, None).await?;
-            users::Entity::update_many()
-                .col_expr(users::Column::Disabled, Expr::value(true))
-                .col_expr(users::Column::UpdatedAt, Expr::value(at))
-                .filter(users::Column::Id.eq(*id))
-                .filter(users::Column::Disabled.eq(false))
-                .exec(txn)
-                .await
-        }
-        AccountChange::DisableClient(id) => {
-            clients::Entity::update_many()
-                .col_expr(clients::Column::Disabled, Expr::value(true))
-                .col_expr(clients::Column::UpdatedAt, Expr::value(at))
-                .filter(clients::Column::Id.eq(*id))
-                .filter(clients::Column::Disabled.eq(false))
-                .exec(txn)
-                .await
-        }
-        AccountChange::SetPassword { user_id, hash } => {
-            forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
-            let done = users::Entity::update_many()
-                .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
-                .col_expr(users::Column::UpdatedAt, Expr::value(at))
-                .filter(users::Column::Id.eq(*user_id))
-                .exec(txn)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected != 1 {
-                return Err(StoreError::NotFound(format!("user {user_id}")));
-            }
-            return Ok(true);
-        }
-    };
-    Ok(changed.map_err(backend)?.rows_affected == 1)
 }
 
 /// Revokes the selected live grants and everything issued under them; records which (client, user,

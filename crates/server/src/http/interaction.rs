@@ -2,20 +2,19 @@
 //! without JavaScript. Every POST must carry the interaction's CSRF token and come from the browser that
 //! started the interaction (its binding cookie).
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use valet_core::account::methods;
 use valet_core::client::Client;
 use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, LoginError, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError};
-use valet_core::session::{LoginOrigin, Session, SessionToken};
-use valet_core::user::User;
+use valet_core::session::SessionToken;
 
 use super::second_factor;
+use super::sign_in::{SignIn, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
@@ -288,94 +287,6 @@ pub async fn login(
         .await
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
-}
-
-/// How the user authenticated: RFC 8176 `amr` values and the `acr` they add up to.
-pub(super) struct SignIn {
-    amr: &'static [&'static str],
-    acr: &'static str,
-}
-
-impl SignIn {
-    pub(super) const PASSWORD: Self = Self {
-        amr: &[methods::PWD],
-        acr: methods::ACR_SINGLE,
-    };
-    pub(super) const PASSWORD_AND_CODE: Self = Self {
-        amr: &[methods::PWD, methods::OTP],
-        acr: methods::ACR_MFA,
-    };
-}
-
-fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            state
-                .config
-                .issuer
-                .endpoint(&format!("interaction/{handle}")),
-        ))
-        .finish()
-}
-
-/// The user is authenticated: start their SSO session (ending the browser's previous one) and
-/// carry on with the authorization request.
-pub(super) async fn sign_in(
-    ctx: &FlowContext<'_>,
-    state: &AppState,
-    req: &HttpRequest,
-    handle: &str,
-    interaction: Interaction,
-    user: User,
-    how: SignIn,
-) -> Result<HttpResponse, StoreError> {
-    let origin = LoginOrigin {
-        ip: req
-            .connection_info()
-            .realip_remote_addr()
-            .map(str::to_owned),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
-    let (session, token) = Session::start(
-        user.id,
-        how.amr.iter().map(|m| (*m).to_owned()).collect(),
-        Some(how.acr.to_owned()),
-        origin,
-        ctx.now,
-        ctx.session_ttl,
-        ctx.random,
-    );
-    ctx.store.insert_session(&session, &token.hash()).await?;
-    let previous =
-        cookies::read(req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));
-    let old = match &previous {
-        Some(token) => ctx.store.find_session(&token.hash()).await?,
-        None => None,
-    };
-    if let Some(old) = old {
-        ctx.store
-            .end_session(old.id, ctx.now, "replaced by a new login")
-            .await?;
-    }
-    tracing::info!(sid = %session.id, acr = how.acr, "user logged in");
-    let result = flow::resume(
-        ctx,
-        interaction,
-        Some((session, user)),
-        Progress {
-            just_logged_in: true,
-            just_consented: false,
-        },
-    )
-    .await?;
-    let mut response = next(state, handle, result);
-    let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
-    Ok(response)
 }
 
 /// `POST /interaction/{handle}/consent`.

@@ -12,6 +12,7 @@ pub mod logout;
 pub mod outcome;
 mod password_grant;
 pub mod second_factor;
+mod sign_in;
 pub mod telemetry;
 pub(crate) mod throttle;
 pub mod token;

@@ -12,12 +12,13 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
-use valet_core::password::{Password, PasswordHash};
+use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError, UserStore};
 use valet_core::user::User;
 
-use super::interaction::{Rejected, SignIn, load_form, page, sign_in};
+use super::interaction::{Rejected, load_form, page};
 use super::outcome;
+use super::sign_in::{SignIn, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use crate::pages;
 use crate::state::AppState;
@@ -138,7 +139,7 @@ pub(super) async fn upgrade_hash(state: &AppState, user: &User, password: &str) 
     let Some(old) = user.password_hash.as_ref().filter(|h| h.needs_rehash()) else {
         return;
     };
-    let upgraded = match PasswordHash::create(&Password::new(password)) {
+    let upgraded = match crate::startup::hash_password(Password::new(password)).await {
         Ok(hash) => state.db.upgrade_password_hash(user.id, old, &hash).await,
         Err(e) => Err(StoreError::Backend(e.to_string())),
     };

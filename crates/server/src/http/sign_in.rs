@@ -1,0 +1,104 @@
+//! The moment a user is authenticated at an interaction (after the password, or the password and a
+//! second factor): the SSO session starts, with the RFC 8176 `amr` and the `acr` of how it
+//! happened, the browser's previous session ends, and the authorization request carries on.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use valet_core::account::methods;
+use valet_core::flow::{self, FlowContext, Progress};
+use valet_core::interaction::Interaction;
+use valet_core::ports::StoreError;
+use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::user::User;
+
+use super::cookies;
+use super::interaction::next;
+use crate::state::AppState;
+
+/// How the user authenticated: RFC 8176 `amr` values and the `acr` they add up to.
+pub(crate) struct SignIn {
+    amr: &'static [&'static str],
+    acr: &'static str,
+}
+
+impl SignIn {
+    pub(super) const PASSWORD: Self = Self {
+        amr: &[methods::PWD],
+        acr: methods::ACR_SINGLE,
+    };
+    pub(super) const PASSWORD_AND_CODE: Self = Self {
+        amr: &[methods::PWD, methods::OTP],
+        acr: methods::ACR_MFA,
+    };
+}
+
+pub(super) fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            state
+                .config
+                .issuer
+                .endpoint(&format!("interaction/{handle}")),
+        ))
+        .finish()
+}
+
+/// The user is authenticated: start their SSO session (ending the browser's previous one) and
+/// carry on with the authorization request.
+pub(super) async fn sign_in(
+    ctx: &FlowContext<'_>,
+    state: &AppState,
+    req: &HttpRequest,
+    handle: &str,
+    interaction: Interaction,
+    user: User,
+    how: SignIn,
+) -> Result<HttpResponse, StoreError> {
+    let origin = LoginOrigin {
+        ip: req
+            .connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let (session, token) = Session::start(
+        user.id,
+        how.amr.iter().map(|m| (*m).to_owned()).collect(),
+        Some(how.acr.to_owned()),
+        origin,
+        ctx.now,
+        ctx.session_ttl,
+        ctx.random,
+    );
+    ctx.store.insert_session(&session, &token.hash()).await?;
+    let previous =
+        cookies::read(req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));
+    let old = match &previous {
+        Some(token) => ctx.store.find_session(&token.hash()).await?,
+        None => None,
+    };
+    if let Some(old) = old {
+        ctx.store
+            .end_session(old.id, ctx.now, "replaced by a new login")
+            .await?;
+    }
+    tracing::info!(client = %interaction.client, sid = %session.id, acr = how.acr, "user logged in");
+    let result = flow::resume(
+        ctx,
+        interaction,
+        Some((session, user)),
+        Progress {
+            just_logged_in: true,
+            just_consented: false,
+        },
+    )
+    .await?;
+    let mut response = next(state, handle, result);
+    let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
+    Ok(response)
+}
