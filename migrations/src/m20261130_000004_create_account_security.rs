@@ -47,7 +47,12 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for mut column in user_columns() {
             manager
-                .alter_table(Table::alter().table(USERS).add_column(&mut column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(USERS)
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager
