@@ -9,7 +9,7 @@ use valet_core::ports::{GrantStore, SessionStore};
 use valet_core::revocation::{Cascade, Grants};
 
 use super::security::CsrfForm;
-use super::{back, finish, require_form};
+use super::{back, finish};
 use crate::delivery::run_cascade;
 use crate::state::AppState;
 
@@ -20,10 +20,7 @@ pub async fn end_session(
     id: web::Path<Uuid>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     finish(
         async {
             let theirs = state
@@ -47,10 +44,7 @@ pub async fn end_others(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     finish(
         async {
             let plan = Cascade::end_user_sessions(
@@ -72,10 +66,7 @@ pub async fn revoke_app(
     grant: web::Path<Uuid>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     finish(
         async {
             let theirs = state

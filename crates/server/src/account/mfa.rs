@@ -13,7 +13,7 @@ use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
 use valet_core::user::User;
 
-use super::{Signed, back, confirm_password, finish, require_form};
+use super::{Signed, back, confirm_password, finish};
 use crate::delivery::run_cascade;
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::pages::{self, account::EnrolView};
@@ -32,10 +32,7 @@ pub async fn setup(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
         return page;
     }
@@ -87,10 +84,7 @@ pub async fn confirm(
     req: HttpRequest,
     form: web::Form<CodeForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     let now = state.clock.now();
     finish(
         async {
@@ -162,10 +156,7 @@ pub async fn regenerate(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
         return page;
     }
@@ -195,10 +186,7 @@ pub async fn remove(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
         return page;
     }

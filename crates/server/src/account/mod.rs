@@ -8,6 +8,17 @@
 //! POST carries a CSRF token derived from the session cookie (which only this browser holds) and acts
 //! for that session's user only.
 
+/// The signed-in user of a form post (its CSRF token checked), or `return`s the response that
+/// signs the browser in first (or refuses a forged form).
+macro_rules! signed_form {
+    ($state:expr, $req:expr, $csrf:expr) => {
+        match $crate::account::require_form($state, $req, $csrf).await {
+            Ok(signed) => signed,
+            Err(response) => return response,
+        }
+    };
+}
+
 pub mod activity;
 pub mod entry;
 pub mod mfa;

@@ -15,7 +15,7 @@ use valet_core::user::{StandardClaims, User};
 use valet_mail::Template;
 
 use super::entry::render;
-use super::{MAX_FIELD, back, confirm_password, finish, require_form};
+use super::{MAX_FIELD, back, confirm_password, finish};
 use crate::mailer;
 use crate::state::AppState;
 
@@ -43,10 +43,7 @@ pub async fn profile(
     req: HttpRequest,
     form: web::Form<ProfileForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     finish(
         async {
             let fields = [
@@ -122,10 +119,7 @@ pub async fn request_verification(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     let user = &signed.user;
     let Some(email) = user
         .claims
@@ -191,10 +185,7 @@ pub async fn password(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = match require_form(&state, &req, &form.csrf).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+    let signed = signed_form!(&state, &req, &form.csrf);
     if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
         return page;
     }
