@@ -50,6 +50,8 @@ impl Browser {
     pub fn from_address(ip: Option<std::net::IpAddr>) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Below actix's 5 s keep-alive, so a connection the server is closing is never reused.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .local_address(ip)
             .build()
             .unwrap_or_else(|e| panic!("{e}"));

@@ -92,7 +92,7 @@ impl TestEnv {
         TestApp {
             address,
             admin_created,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 }
@@ -180,4 +180,13 @@ macro_rules! on_both_backends {
             $(#[actix_web::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await })+
         }
     };
+}
+
+/// An HTTP client that never reuses a connection the server may be closing: actix closes idle
+/// keep-alive connections after 5 s, so pooled ones are dropped after 2 s.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
 }

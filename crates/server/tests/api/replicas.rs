@@ -57,7 +57,7 @@ async fn replica(env: &TestEnv, issuer: &str, port: u16, provision_file: Option<
     let app = TestApp {
         address: format!("http://{listen}"),
         admin_created: false,
-        http: reqwest::Client::new(),
+        http: crate::helpers::http_client(),
     };
     // Owned by `Replica` from the start, so that it is killed and reaped on every path.
     let replica = Replica {
