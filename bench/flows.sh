@@ -2,7 +2,9 @@
 # Load benchmark of the protocol endpoints (not a test: prints figures, never fails on a threshold).
 # The server is pinned to CPU 0 and wrk to CPU 1; every scenario is bounded in time and targets
 # 127.0.0.1 only. Reports requests/s, p50/p99 latency and requests per server CPU-second.
-# Scenarios: discovery jwks client_credentials userinfo code_flow refresh introspection.
+# Scenarios: discovery jwks client_credentials userinfo code_flow refresh introspection login.
+# `login` also measures the argon2id ceiling (the `argon2_ceiling` example of valet-core, pinned to
+# CPU 0 like the server) right before each run, and prints logins/s against it.
 #
 #   bench/flows.sh                 # SQLite and PostgreSQL, 16 and 64 connections, 10 s per run
 #   DURATION=5s BACKENDS=sqlite bench/flows.sh
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 CONNECTIONS="${CONNECTIONS:-16 64}"
-ALL_SCENARIOS="discovery jwks client_credentials userinfo code_flow refresh introspection"
+ALL_SCENARIOS="discovery jwks client_credentials userinfo code_flow refresh introspection login"
 SCENARIOS="${SCENARIOS:-$ALL_SCENARIOS}"
 for s in $SCENARIOS; do
   [[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "unknown scenario $s (known: $ALL_SCENARIOS)" >&2; exit 2; }
@@ -23,7 +25,17 @@ PG_ADMIN_URL="${VALET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/post
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/valet-target}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+BIN_ORIGIN="built from the working tree at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+[ -z "${VALET_BIN:-}" ] || BIN_ORIGIN="given by VALET_BIN; the working tree is at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 [ -n "${VALET_BIN:-}" ] || { cargo build --release --locked -q -p valet-server --bin valet; VALET_BIN="$CARGO_TARGET_DIR/release/valet"; }
+LOGIN_USERS="${LOGIN_USERS:-64}"       # login: provisioned users, one password shared by all
+CEILING_SECONDS="${CEILING_SECONDS:-10}" # login: how long the argon2 ceiling is measured before each run
+LOGIN_DURATION="${LOGIN_DURATION:-30s}"  # login: longer than DURATION, so that the logins still under way
+                                         # when wrk stops (up to one per connection) weigh less
+if want login && [ -z "${CEILING_BIN:-}" ]; then
+  cargo build --release --locked -q -p valet-core --example argon2_ceiling
+  CEILING_BIN="$CARGO_TARGET_DIR/release/examples/argon2_ceiling"
+fi
 
 work="$(mktemp -d)"
 server_pid=""
@@ -72,6 +84,12 @@ username = "bench"
 password = "bench user password"
 claims = { name = "Bench User", email = "bench@example.com", email_verified = true }
 TOML
+LOGIN_PASSWORD="bench login password"
+if want login; then # hashed by the server as it starts: about 40 ms each on one core
+  for i in $(seq 0 $((LOGIN_USERS - 1))); do
+    printf '\n[[users]]\nusername = "bench-login-%d"\npassword = "%s"\n' "$i" "$LOGIN_PASSWORD" >>"$work/provision.toml"
+  done
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
@@ -79,10 +97,11 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
 }
 
 start_server() { # $1 = database url
-  "$VALET_BIN" --listen "127.0.0.1:$port" --issuer "$ISS" --data-dir "$work/data-$2" --database-url "$1" \
+  # Started under taskset, so every thread it ever has (actix worker, sqlx, blocking pool) is on CPU 0
+  # and actix sees one CPU (one worker).
+  taskset -c 0 "$VALET_BIN" --listen "127.0.0.1:$port" --issuer "$ISS" --data-dir "$work/data-$2" --database-url "$1" \
     --log-level error serve --provision "$work/provision.toml" >"$work/server.log" 2>&1 &
   server_pid=$!
-  taskset -pc 0 "$server_pid" >/dev/null
   for _ in $(seq 1 200); do curl -fs "$ISS/readyz" >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "valet did not start:" >&2; cat "$work/server.log" >&2; exit 1
 }
@@ -150,7 +169,7 @@ run() { # name connections [wrk args...]
   local before after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
   [ "$name" = refresh ] && reuse_before=$(reuse_events)
   before=$(cpu_ticks "$server_pid")
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency "$@" 2>&1)
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${RUN_DURATION:-$DURATION}" --latency "$@" 2>&1)
   after=$(cpu_ticks "$server_pid")
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   total=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -164,6 +183,21 @@ run() { # name connections [wrk args...]
     secs=$(awk -v d="$DURATION" 'BEGIN { print d + 0 }')
     extra=" | flows/s $(awk -v f="$flows" -v s="$secs" 'BEGIN { printf "%.0f", f / s }'), flows per CPU-s $(awk -v f="$flows" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", f / c; else print "-" }'), errors $errors"
   fi
+  if grep -q '^logins ' <<<"$out"; then
+    local logins errors secs rate steady="-" ratio_cpu
+    logins=$(awk '/^logins / {print $2}' <<<"$out"); errors=$(awk '/^login_errors / {print $2}' <<<"$out")
+    secs=$(awk -v d="$RUN_DURATION" 'BEGIN { print d + 0 }')
+    rate=$(awk -v n="$logins" -v s="$secs" 'BEGIN { printf "%.2f", n / s }')
+    if grep -q '^steady_logins ' <<<"$out"; then
+      steady=$(awk '/^steady_logins / {n = $2} /^steady_seconds / {s = $2} END { printf "%.2f", n / s }' <<<"$out")
+    fi
+    # Per CPU-second on both sides: other processes on CPU 0 slow the wall clock of both, not this.
+    ratio_cpu=$(awk -v n="$logins" -v c="$cpu" -v k="$CEILING_CPU" 'BEGIN { if (c > 0 && k > 0) printf "%.3f", n / c / k; else print "-" }')
+    extra=" | logins/s $rate (steady $steady), ceiling $CEILING/s, ratio $(awk -v r="$rate" -v c="$CEILING" 'BEGIN { printf "%.3f", r / c }')"
+    extra="$extra (steady $(awk -v r="$steady" -v c="$CEILING" 'BEGIN { if (r == "-") print "-"; else printf "%.3f", r / c }'))"
+    extra="$extra | server CPU ms per login $(awk -v n="$logins" -v c="$cpu" 'BEGIN { if (n > 0) printf "%.1f", c * 1000 / n; else print "-" }')"
+    extra="$extra, argon2 CPU ms per verification $(awk -v c="$CEILING_CPU" 'BEGIN { if (c > 0) printf "%.1f", 1000 / c; else print "-" }'), CPU ratio $ratio_cpu, errors $errors"
+  fi
   if grep -q '^check ' <<<"$out"; then extra="$extra | $(sed -n 's/^check //p' <<<"$out")"; fi
   if [ -n "$reuse_before" ]; then extra="$extra, reuse events on the server $(($(reuse_events) - reuse_before))"; fi
   if grep -q 'Non-2xx' <<<"$out" && [ "$name" != "code flow" ]; then extra="$extra | $(grep 'Non-2xx' <<<"$out" | xargs)"; fi
@@ -174,9 +208,10 @@ run() { # name connections [wrk args...]
 
 echo "== machine"
 echo "cpus: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); memory: $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo)"
-echo "valet: $VALET_BIN (release), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
+echo "valet: $VALET_BIN (release, $BIN_ORIGIN); wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
 echo "server pinned to CPU 0 (one actix worker), wrk to CPU 1 (1 thread); $DURATION per run"
 echo "scenarios: $SCENARIOS"
+want login && echo "login: $LOGIN_USERS users, $LOGIN_DURATION per run; argon2id ceiling measured for $CEILING_SECONDS s pinned to CPU 0 before each run"
 if want refresh && [[ " $BACKENDS " == *" sqlite "* ]] && ! command -v sqlite3 >/dev/null; then
   apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null
 fi
@@ -217,6 +252,19 @@ for backend in $BACKENDS; do
       ACCESS_TOKEN=$(fresh_access_token)
       run "introspection" "$conns" -s bench/lua/introspection.lua "$ISS/introspect" -- \
         "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)" "$ACCESS_TOKEN"
+    fi
+    if want login; then
+      # The ceiling right before the load, on the server's (idle) CPU: the VM's speed drifts.
+      ceiling_out=$(taskset -c 0 "$CEILING_BIN" "$CEILING_SECONDS")
+      CEILING=$(sed -n 's/^argon2id_verifications_per_second=//p' <<<"$ceiling_out")
+      CEILING_CPU=$(sed -n 's/^argon2id_verifications_per_cpu_second=//p' <<<"$ceiling_out")
+      [ -n "$CEILING" ] || { echo "the argon2 ceiling example printed no figure" >&2; exit 1; }
+      echo "argon2id ceiling (CPU 0, ${CEILING_SECONDS} s): $(tail -n1 <<<"$ceiling_out")" >&2
+      # A login costs tens of ms on one core: at 64 connections an answer waits seconds, so wrk's
+      # 2 s default timeout would count most as timeouts.
+      RUN_DURATION="$LOGIN_DURATION" run "login" "$conns" -s bench/lua/login.lua --timeout 60s "$ISS" -- \
+        "/authorize?client_id=bench-rp&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid&code_challenge=$CHALLENGE&code_challenge_method=S256" \
+        "bench-login-" "$LOGIN_USERS" "$LOGIN_PASSWORD"
     fi
   done
   stop_server
