@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, MfaState, QueuedMail};
@@ -55,6 +55,21 @@ async fn insert_mail(conn: &impl ConnectionTrait, mail: &QueuedMail) -> Result<(
     .await
     .map_err(backend)?;
     Ok(())
+}
+
+/// Ends a guarded change: when its conditional update `changed` a row, records `event` and commits
+/// (true); otherwise the transaction is dropped, rolling back, and the answer is false.
+async fn audited_if(
+    txn: DatabaseTransaction,
+    changed: bool,
+    event: &AuditEvent,
+) -> Result<bool, StoreError> {
+    if !changed {
+        return Ok(false);
+    }
+    audit::insert(&txn, event).await?;
+    txn.commit().await.map_err(backend)?;
+    Ok(true)
 }
 
 async fn insert_codes(
@@ -177,12 +192,7 @@ impl AccountStore for Database {
             .exec(&txn)
             .await
             .map_err(backend)?;
-        if result.rows_affected != 1 {
-            return Ok(false);
-        }
-        audit::insert(&txn, event).await?;
-        txn.commit().await.map_err(backend)?;
-        Ok(true)
+        audited_if(txn, result.rows_affected == 1, event).await
     }
 
     async fn activate_user(
@@ -205,12 +215,7 @@ impl AccountStore for Database {
             .exec(&txn)
             .await
             .map_err(backend)?;
-        if result.rows_affected != 1 {
-            return Ok(false);
-        }
-        audit::insert(&txn, event).await?;
-        txn.commit().await.map_err(backend)?;
-        Ok(true)
+        audited_if(txn, result.rows_affected == 1, event).await
     }
 
     async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError> {
@@ -281,9 +286,7 @@ impl AccountStore for Database {
             return Ok(false);
         }
         insert_codes(&txn, user_id, recovery, at).await?;
-        audit::insert(&txn, event).await?;
-        txn.commit().await.map_err(backend)?;
-        Ok(true)
+        audited_if(txn, true, event).await
     }
 
     async fn advance_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
@@ -317,12 +320,7 @@ impl AccountStore for Database {
             .exec(&txn)
             .await
             .map_err(backend)?;
-        if result.rows_affected == 0 {
-            return Ok(false);
-        }
-        audit::insert(&txn, event).await?;
-        txn.commit().await.map_err(backend)?;
-        Ok(true)
+        audited_if(txn, result.rows_affected > 0, event).await
     }
 
     async fn replace_recovery_codes(

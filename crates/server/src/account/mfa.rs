@@ -13,7 +13,7 @@ use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
 use valet_core::user::User;
 
-use super::{Signed, back, confirm_password, finish};
+use super::{Signed, back, finish};
 use crate::delivery::run_cascade;
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::pages::{self, account::EnrolView};
@@ -32,10 +32,7 @@ pub async fn setup(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = signed_form!(&state, &req, &form.csrf);
-    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
-        return page;
-    }
+    let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
     finish(
         async {
             let user = &signed.user;
@@ -156,10 +153,7 @@ pub async fn regenerate(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = signed_form!(&state, &req, &form.csrf);
-    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
-        return page;
-    }
+    let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
     finish(
         async {
             let user = &signed.user;
@@ -186,10 +180,7 @@ pub async fn remove(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = signed_form!(&state, &req, &form.csrf);
-    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
-        return page;
-    }
+    let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
     finish(
         async {
             let user = &signed.user;

@@ -9,7 +9,8 @@
 //! for that session's user only.
 
 /// The signed-in user of a form post (its CSRF token checked), or `return`s the response that
-/// signs the browser in first (or refuses a forged form).
+/// signs the browser in first (or refuses a forged form). With `password:`, the form's current
+/// password must be right too (`confirm_password`), else its refusal is returned.
 macro_rules! signed_form {
     ($state:expr, $req:expr, $csrf:expr) => {
         match $crate::account::require_form($state, $req, $csrf).await {
@@ -17,6 +18,14 @@ macro_rules! signed_form {
             Err(response) => return response,
         }
     };
+    ($state:expr, $req:expr, $csrf:expr, password: $password:expr) => {{
+        let signed = signed_form!($state, $req, $csrf);
+        let confirmed = $crate::account::confirm_password($state, $req, &signed, $password);
+        if let Err(page) = confirmed.await {
+            return page;
+        }
+        signed
+    }};
 }
 
 pub mod activity;

@@ -185,10 +185,7 @@ pub async fn password(
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> HttpResponse {
-    let signed = signed_form!(&state, &req, &form.csrf);
-    if let Err(page) = confirm_password(&state, &req, &signed, &form.current_password).await {
-        return page;
-    }
+    let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
     finish(
         async {
             let new = Password::new(form.new_password.clone());
