@@ -13,6 +13,7 @@ pub mod logging;
 pub mod mailer;
 pub mod outbound;
 pub mod pages;
+pub mod password_work;
 pub mod routes;
 pub mod startup;
 pub mod state;

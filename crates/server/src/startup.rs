@@ -296,11 +296,10 @@ pub fn generate_password(random: &dyn Random) -> Password {
     Password::new(opaque_token(random, 15))
 }
 
-/// argon2id off the async threads.
+/// argon2id off the async threads (`crate::password_work`).
 pub async fn hash_password(password: Password) -> Result<PasswordHash, StartupError> {
-    tokio::task::spawn_blocking(move || PasswordHash::create(&password))
+    crate::password_work::hash(password)
         .await
-        .map_err(|e| StartupError::Io(e.to_string()))?
         .map_err(|e| StartupError::Io(e.to_string()))
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect,
@@ -130,38 +130,39 @@ impl GrantStore for Database {
             revoked_by: None,
             revoke_reason: None,
         };
-        let exists = grants::Entity::find_by_id(grant.id)
-            .one(&txn)
+        // One statement each, whether the grant and its binding to the session are new or not.
+        grants::Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::column(grants::Column::Id)
+                    .update_columns([
+                        grants::Column::Scopes,
+                        grants::Column::Claims,
+                        grants::Column::LastUsedAt,
+                        grants::Column::RevokedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
             .await
-            .map_err(backend)?
-            .is_some();
-        if exists {
-            let mut update = row.into_active_model().reset_all();
-            update.revoked_by = sea_orm::ActiveValue::NotSet;
-            update.revoke_reason = sea_orm::ActiveValue::NotSet;
-            update.update(&txn).await.map_err(backend)?;
-        } else {
-            row.into_active_model()
-                .insert(&txn)
-                .await
-                .map_err(backend)?;
-        }
+            .map_err(backend)?;
         if let Some(session_id) = session_id {
-            let bound = session_grants::Entity::find_by_id((session_id, grant.id))
-                .one(&txn)
+            let binding = session_grants::Model {
+                session_id,
+                grant_id: grant.id,
+                created_at: at,
+            };
+            session_grants::Entity::insert(binding.into_active_model())
+                .on_conflict(
+                    OnConflict::columns([
+                        session_grants::Column::SessionId,
+                        session_grants::Column::GrantId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
                 .await
                 .map_err(backend)?;
-            if bound.is_none() {
-                session_grants::Model {
-                    session_id,
-                    grant_id: grant.id,
-                    created_at: at,
-                }
-                .into_active_model()
-                .insert(&txn)
-                .await
-                .map_err(backend)?;
-            }
         }
         txn.commit().await.map_err(backend)
     }

@@ -2,11 +2,13 @@
 //! transaction (IMMEDIATE on SQLite; on PostgreSQL the row is made to exist, then locked), so
 //! concurrent failures all count.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, EntityTrait, QuerySelect};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use valet_core::ports::{StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, ThrottleState};
 
@@ -23,12 +25,18 @@ fn state_from(row: login_throttles::Model) -> ThrottleState {
 
 #[async_trait]
 impl ThrottleStore for Database {
-    async fn throttle_state(&self, key: &str) -> Result<Option<ThrottleState>, StoreError> {
-        Ok(login_throttles::Entity::find_by_id(key.to_owned())
-            .one(&self.conn)
+    async fn throttle_states(
+        &self,
+        keys: &[&str],
+    ) -> Result<BTreeMap<String, ThrottleState>, StoreError> {
+        Ok(login_throttles::Entity::find()
+            .filter(login_throttles::Column::Key.is_in(keys.iter().copied()))
+            .all(&self.conn)
             .await
             .map_err(backend)?
-            .map(state_from))
+            .into_iter()
+            .map(|row| (row.key.clone(), state_from(row)))
+            .collect())
     }
 
     async fn record_failure(

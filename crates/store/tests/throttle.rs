@@ -26,11 +26,14 @@ async fn concurrent_failures_all_count_and_block_by_the_policy(postgres: bool) {
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let state = db
-        .throttle_state(&key)
+    let states = db
+        .throttle_states(&[&key, "ip:192.0.2.1"])
         .await
-        .ok()
-        .flatten()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(states.len(), 1, "only the counted key: {states:?}");
+    let state = states
+        .get(&key)
+        .cloned()
         .unwrap_or_else(|| panic!("counted"));
     assert_eq!(state.failures, 10, "no failure lost to a race");
     assert_eq!(
@@ -47,7 +50,10 @@ async fn concurrent_failures_all_count_and_block_by_the_policy(postgres: bool) {
     db.clear_throttle(&key)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(db.throttle_state(&key).await.ok().flatten(), None);
+    assert_eq!(
+        db.throttle_states(&[&key]).await.ok().map(|s| s.len()),
+        Some(0)
+    );
 
     db.record_failure(&key, t, &ThrottlePolicy::ACCOUNT)
         .await

@@ -41,14 +41,26 @@ async fn parse(
             "The application that sent you here (its client_id) is not registered with this sign-in service.",
         ))));
     };
-    let target = match target_of(params, &client) {
-        Ok(target) => target,
-        Err(e) => return Ok(Err(Outcome::Page(e))),
-    };
-    Ok(match validate(params, &client, target) {
-        Ok(request) => Ok(Flow { client, request }),
-        Err(e) => Err(respond_error(ctx, &e)),
-    })
+    Ok(validated(params, client).map_err(|e| respond_error(ctx, &e)))
+}
+
+fn validated(params: &Params, client: Client) -> Result<Flow, AuthorizeError> {
+    let target = target_of(params, &client)?;
+    let request = validate(params, &client, target)?;
+    Ok(Flow { client, request })
+}
+
+/// An interaction's stored request, validated again against its client as read for this request
+/// (`client` must be the interaction's: the caller looked it up by `interaction.client`).
+fn stored(interaction: &Interaction, client: Client) -> Result<Flow, AuthorizeError> {
+    if client.id != interaction.client {
+        return Err(AuthorizeError::page(
+            OAuthErrorCode::InvalidRequest,
+            "this sign-in belongs to another application",
+        ));
+    }
+    let params = Params::new(interaction.params.clone().into_iter().collect());
+    validated(&params, client)
 }
 
 fn respond_error(ctx: &FlowContext<'_>, error: &AuthorizeError) -> Outcome {
@@ -102,19 +114,20 @@ pub async fn begin(
     .await
 }
 
-/// Continues a stored interaction after the user logged in or consented.
+/// Continues a stored interaction after the user logged in or consented. `client` is the
+/// interaction's, as read for this request.
 pub async fn resume(
     ctx: &FlowContext<'_>,
     interaction: Interaction,
+    client: Client,
     browser: Option<(Session, User)>,
     progress: Progress,
 ) -> Result<Outcome, StoreError> {
-    let params = Params::new(interaction.params.clone().into_iter().collect());
-    let flow = match parse(ctx, &params).await? {
+    let flow = match stored(&interaction, client) {
         Ok(flow) => flow,
-        Err(outcome) => {
+        Err(e) => {
             ctx.store.delete_interaction(interaction.id).await?;
-            return Ok(outcome);
+            return Ok(respond_error(ctx, &e));
         }
     };
     let map = interaction.params.clone();
@@ -217,27 +230,25 @@ async fn proceed(
 }
 
 /// The user pressed "Deny" on the consent page: `access_denied` goes back to the client.
-pub async fn deny(ctx: &FlowContext<'_>, interaction: Interaction) -> Result<Outcome, StoreError> {
+pub async fn deny(
+    ctx: &FlowContext<'_>,
+    interaction: Interaction,
+    client: Client,
+) -> Result<Outcome, StoreError> {
     ctx.store.delete_interaction(interaction.id).await?;
-    let params = Params::new(interaction.params.into_iter().collect());
-    Ok(match parse(ctx, &params).await? {
-        Ok(flow) => respond_error(
-            ctx,
-            &AuthorizeError::redirect(
-                &flow.request.target,
-                OAuthErrorCode::AccessDenied,
-                "the user denied access",
-            ),
+    let error = match stored(&interaction, client) {
+        Ok(flow) => AuthorizeError::redirect(
+            &flow.request.target,
+            OAuthErrorCode::AccessDenied,
+            "the user denied access",
         ),
-        Err(outcome) => outcome,
-    })
+        Err(e) => e,
+    };
+    Ok(respond_error(ctx, &error))
 }
 
-/// The stored request of an interaction, validated again (None if it no longer is valid).
-pub async fn flow_of(
-    ctx: &FlowContext<'_>,
-    interaction: &Interaction,
-) -> Result<Option<Flow>, StoreError> {
-    let params = Params::new(interaction.params.clone().into_iter().collect());
-    Ok(parse(ctx, &params).await?.ok())
+/// The stored request of an interaction, validated again against its client as read for this
+/// request (None if it no longer is valid).
+pub fn flow_of(interaction: &Interaction, client: &Client) -> Option<Flow> {
+    stored(interaction, client.clone()).ok()
 }

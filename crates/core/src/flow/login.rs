@@ -7,34 +7,31 @@ use crate::password::{Password, PasswordHash};
 use crate::ports::{OidcStore, StoreError};
 use crate::user::{User, Username};
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// Unknown user, wrong password, disabled account or no password: one answer for all.
-    #[error("the username or password is incorrect")]
-    Rejected,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Verified against when the user does not exist, to spend the same time.
 static DECOY: LazyLock<Option<PasswordHash>> =
     LazyLock::new(|| PasswordHash::create(&Password::new("valet decoy password")).ok());
 
-pub async fn authenticate(
+/// The account a sign-in names: by username, else by email. Then `check_password`.
+pub async fn find_account(
     store: &dyn OidcStore,
     identifier: &str,
-    password: &Password,
-) -> Result<User, LoginError> {
+) -> Result<Option<User>, StoreError> {
     let identifier = identifier.trim();
-    let mut user = match Username::parse(identifier) {
+    let user = match Username::parse(identifier) {
         Ok(name) => store.find_user(&name).await?,
         Err(_) => None,
     };
-    if user.is_none() && identifier.contains('@') {
-        user = store.find_user_by_email(identifier).await?;
+    match user {
+        None if identifier.contains('@') => store.find_user_by_email(identifier).await,
+        found => Ok(found),
     }
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = match &hash {
+}
+
+/// The account, if `password` signs it in: it exists, is enabled and has this password (one answer
+/// for every refusal). One argon2id verification, tens of milliseconds of CPU, whatever the answer:
+/// callers on an async runtime run it off their workers.
+pub fn check_password(account: Option<User>, password: &Password) -> Option<User> {
+    let verified = match account.as_ref().and_then(|u| u.password_hash.as_ref()) {
         Some(hash) => hash.verify(password),
         None => {
             if let Some(decoy) = DECOY.as_ref() {
@@ -43,8 +40,50 @@ pub async fn authenticate(
             false
         }
     };
-    match user {
-        Some(user) if verified && !user.disabled => Ok(user),
-        _ => Err(LoginError::Rejected),
+    account.filter(|user| verified && !user.disabled)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::user::StandardClaims;
+
+    fn account(password: Option<&str>, disabled: bool) -> User {
+        User {
+            id: Uuid::now_v7(),
+            username: Username::parse("alice").unwrap_or_else(|e| panic!("{e}")),
+            password_hash: password
+                .map(|p| PasswordHash::create(&Password::new(p)).unwrap_or_else(|e| panic!("{e}"))),
+            disabled,
+            claims: StandardClaims::default(),
+            roles: BTreeSet::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_the_right_password_of_an_enabled_account_signs_in() {
+        let right = Password::new("correct horse");
+        let alice = account(Some("correct horse"), false);
+        assert_eq!(check_password(Some(alice.clone()), &right), Some(alice));
+        assert_eq!(
+            check_password(
+                Some(account(Some("correct horse"), false)),
+                &Password::new("wrong")
+            ),
+            None
+        );
+        assert_eq!(
+            check_password(Some(account(Some("correct horse"), true)), &right),
+            None
+        );
+        assert_eq!(check_password(Some(account(None, false)), &right), None);
+        assert_eq!(check_password(None, &right), None);
     }
 }

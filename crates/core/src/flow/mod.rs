@@ -7,7 +7,7 @@ mod issue;
 mod login;
 
 pub use begin::{Flow, Progress, begin, current_session, deny, flow_of, resume};
-pub use login::{LoginError, authenticate};
+pub use login::{check_password, find_account};
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -36,7 +36,7 @@ pub mod register;
 pub mod security;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use valet_core::flow;
 use valet_core::password::Password;
 use valet_core::ports::StoreError;
@@ -46,6 +46,7 @@ use valet_core::user::User;
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::http::{cookies, outcome};
 use crate::pages;
+use crate::password_work;
 use crate::state::AppState;
 
 const FORM_PURPOSE: &str = "valet-account";
@@ -126,10 +127,7 @@ pub(crate) async fn confirm_password(
             return Ok(Some(too_many(page, wait)));
         }
         let hash = signed.user.password_hash.clone();
-        let password = Password::new(typed);
-        let verified = web::block(move || hash.is_some_and(|h| h.verify(&password)))
-            .await
-            .unwrap_or(false);
+        let verified = password_work::verify(hash, Password::new(typed)).await?;
         if !verified {
             attempt.failed(state, now).await?;
             let message = "Your current password is not right.";

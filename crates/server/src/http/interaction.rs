@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use valet_core::client::Client;
 use valet_core::decision::requires_mfa;
-use valet_core::flow::{self, FlowContext, LoginError, Outcome, Progress};
+use valet_core::flow::{self, FlowContext, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError};
@@ -18,6 +18,7 @@ use super::sign_in::{SignIn, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
+use crate::password_work;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -99,7 +100,7 @@ pub(super) async fn page(
     client: &Client,
     rejected: Option<Rejected<'_>>,
 ) -> Result<HttpResponse, StoreError> {
-    let Some(flow) = flow::flow_of(ctx, interaction).await? else {
+    let Some(flow) = flow::flow_of(interaction, client) else {
         return Ok(expired());
     };
     let user = match interaction.user_id {
@@ -233,15 +234,11 @@ pub async fn login(
             let response = page(&ctx, &state, &handle, &interaction, &client, Some(rejected));
             return Ok(too_many(response.await?, wait));
         }
-        let user = match flow::authenticate(
-            ctx.store,
-            &form.username,
-            &Password::new(form.password.clone()),
-        )
-        .await
-        {
-            Ok(user) => user,
-            Err(LoginError::Rejected) => {
+        let account = flow::find_account(ctx.store, &form.username).await?;
+        let password = Password::new(form.password.clone());
+        let user = match password_work::check_login(account, password).await? {
+            Some(user) => user,
+            None => {
                 tracing::info!(client_id = %client.client_id.as_str(), "login rejected");
                 attempt.failed(&state, ctx.now).await?;
                 return page(
@@ -257,7 +254,6 @@ pub async fn login(
                 )
                 .await;
             }
-            Err(LoginError::Store(e)) => return Err(e),
         };
         attempt.succeeded(&state).await?;
         second_factor::upgrade_hash(&state, &user, &form.password).await;
@@ -269,8 +265,7 @@ pub async fn login(
             ctx.store.update_interaction(&interaction).await?;
             return Ok(see_interaction(&state, &handle));
         }
-        let needs_mfa = flow::flow_of(&ctx, &interaction)
-            .await?
+        let needs_mfa = flow::flow_of(&interaction, &client)
             .is_some_and(|f| requires_mfa(&f.request, &f.client));
         if needs_mfa {
             return Ok(second_factor::not_enrolled(&state, &client));
@@ -280,7 +275,7 @@ pub async fn login(
             &state,
             &req,
             &handle,
-            interaction,
+            (interaction, client),
             user,
             SignIn::PASSWORD,
         )
@@ -299,7 +294,7 @@ pub async fn consent(
     let published = state.published();
     let ctx = state.flow(&published.ring);
     let result = async {
-        let Some((interaction, _client)) =
+        let Some((interaction, client)) =
             load_form(&ctx, &req, &state, &handle, Stage::Consent, &form.csrf).await?
         else {
             return Ok(expired());
@@ -318,6 +313,7 @@ pub async fn consent(
                 flow::resume(
                     &ctx,
                     interaction,
+                    client,
                     browser,
                     Progress {
                         just_logged_in: false,
@@ -326,7 +322,7 @@ pub async fn consent(
                 )
                 .await?
             }
-            _ => flow::deny(&ctx, interaction).await?,
+            _ => flow::deny(&ctx, interaction, client).await?,
         };
         Ok(next(&state, &handle, result))
     };

@@ -6,7 +6,7 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::client::{Client, GrantType};
-use valet_core::flow::{self, LoginError};
+use valet_core::flow;
 use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
@@ -17,6 +17,7 @@ use valet_core::token::{Lifetimes, Minter, TokenError, TokenResponse, password_g
 use super::client_request::error;
 use super::second_factor::upgrade_hash;
 use super::throttle::{Attempt, Guarded, too_many};
+use crate::password_work;
 use crate::state::AppState;
 
 /// The tokens, or the error response (which may be a 429).
@@ -54,9 +55,13 @@ pub(super) async fn tokens(
             TokenError::invalid_grant("too many failed sign-in attempts; try again later");
         return Err(too_many(error(&refused), wait));
     }
-    let user = match flow::authenticate(&state.db, username, &Password::new(password)).await {
-        Ok(user) => user,
-        Err(LoginError::Rejected) => {
+    let account = flow::find_account(&state.db, username)
+        .await
+        .map_err(unavailable)?;
+    let checked = password_work::check_login(account, Password::new(password)).await;
+    let user = match checked.map_err(|e| unavailable(e.into()))? {
+        Some(user) => user,
+        None => {
             attempt
                 .failed(state, minter.now)
                 .await
@@ -65,7 +70,6 @@ pub(super) async fn tokens(
                 "the username or password is incorrect",
             )));
         }
-        Err(LoginError::Store(e)) => return Err(unavailable(e)),
     };
     attempt.succeeded(state).await.map_err(unavailable)?;
     upgrade_hash(state, &user, password).await;

@@ -77,7 +77,7 @@ pub async fn second_factor(
             &state,
             &req,
             &handle,
-            interaction,
+            (interaction, client),
             user,
             SignIn::PASSWORD_AND_CODE,
         )

@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::account::methods;
+use valet_core::client::Client;
 use valet_core::flow::{self, FlowContext, Progress};
 use valet_core::interaction::Interaction;
 use valet_core::ports::StoreError;
@@ -45,13 +46,13 @@ pub(super) fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
 }
 
 /// The user is authenticated: start their SSO session (ending the browser's previous one) and
-/// carry on with the authorization request.
+/// carry on with the authorization request (of `client`, the interaction's).
 pub(super) async fn sign_in(
     ctx: &FlowContext<'_>,
     state: &AppState,
     req: &HttpRequest,
     handle: &str,
-    interaction: Interaction,
+    (interaction, client): (Interaction, Client),
     user: User,
     how: SignIn,
 ) -> Result<HttpResponse, StoreError> {
@@ -91,6 +92,7 @@ pub(super) async fn sign_in(
     let result = flow::resume(
         ctx,
         interaction,
+        client,
         Some((session, user)),
         Progress {
             just_logged_in: true,

@@ -5,6 +5,8 @@
 //! subject. Every failure that blocks a key is audited (`<surface>.throttled`). Policies come from
 //! `[throttle]`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
@@ -69,6 +71,9 @@ impl Guarded<'_> {
 pub(crate) struct Attempt {
     action: &'static str,
     keys: [(String, ThrottlePolicy, &'static str); 2],
+    /// Whether the subject had a counter when `blocked` looked (a success clears only then: most
+    /// successes have nothing to clear, and skip the write).
+    subject_counted: AtomicBool,
 }
 
 impl Attempt {
@@ -85,6 +90,7 @@ impl Attempt {
                 (subject, policies.account, kind),
                 (guarded.address_key(&ip), policies.ip, "ip"),
             ],
+            subject_counted: AtomicBool::new(true),
         }
     }
 
@@ -94,18 +100,11 @@ impl Attempt {
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
-        let mut wait: Option<Duration> = None;
-        for (key, _, _) in &self.keys {
-            if let Some(left) = state
-                .db
-                .throttle_state(key)
-                .await?
-                .and_then(|s| s.retry_after(now))
-            {
-                wait = Some(wait.map_or(left, |w| w.max(left)));
-            }
-        }
-        Ok(wait)
+        let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
+        let states = state.db.throttle_states(&keys).await?;
+        self.subject_counted
+            .store(states.contains_key(keys[0]), Ordering::Relaxed);
+        Ok(states.values().filter_map(|s| s.retry_after(now)).max())
     }
 
     pub(crate) async fn failed(
@@ -137,6 +136,9 @@ impl Attempt {
     }
 
     pub(crate) async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
+        if !self.subject_counted.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         state.db.clear_throttle(&self.keys[0].0).await
     }
 }
