@@ -2,24 +2,51 @@
 //! milliseconds of CPU and 19 MiB of memory: run inline, it stalls every other request of its actix
 //! worker (and that worker's database round trips); run on an unbounded pool, a burst of logins
 //! hashes dozens at once, each evicting the others' memory from the CPU caches, and all finish late
-//! together. So the work goes to tokio's blocking pool, at most one run per CPU the process may use
-//! (`available_parallelism`, which honours CPU affinity and cgroup quotas); the rest wait their turn
-//! in order while the workers go on serving.
+//! together. So the work goes to a few dedicated threads, one per CPU the process may use
+//! (`available_parallelism`, which honours CPU affinity and cgroup quotas), started on first use.
+//! They take jobs in order from one queue while the workers go on serving, and each keeps its
+//! argon2 memory warm from one run to the next (`valet_core::password`).
 
 use std::num::NonZeroUsize;
-use std::sync::LazyLock;
-use std::thread::available_parallelism;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::thread::{self, available_parallelism};
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use valet_core::flow;
 use valet_core::password::{Password, PasswordError, PasswordHash};
 use valet_core::ports::StoreError;
 use valet_core::user::User;
 
-static RUNS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(available_parallelism().map_or(1, NonZeroUsize::get)));
+type Job = Box<dyn FnOnce() + Send>;
 
-/// The work could not run to its end (it panicked, or the runtime is shutting down).
+/// The queue of the hashing threads (none could be started: every job fails, nothing hangs).
+static QUEUE: LazyLock<Sender<Job>> = LazyLock::new(|| {
+    let (queue, jobs) = channel::<Job>();
+    let jobs = Arc::new(Mutex::new(jobs));
+    for n in 0..available_parallelism().map_or(1, NonZeroUsize::get) {
+        let jobs = Arc::clone(&jobs);
+        let started = thread::Builder::new()
+            .name(format!("valet-argon2-{n}"))
+            .spawn(move || {
+                loop {
+                    // The lock is held only while waiting: one idle thread takes the next job.
+                    let next = jobs.lock().map(|jobs| jobs.recv());
+                    match next {
+                        Ok(Ok(job)) => job(),
+                        _ => return,
+                    }
+                }
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start a password hashing thread");
+        }
+    }
+    queue
+});
+
+/// The work could not run to its end (it panicked, or no hashing thread could be started).
 #[derive(Debug, thiserror::Error)]
 #[error("password work did not finish: {0}")]
 pub struct Interrupted(String);
@@ -33,13 +60,18 @@ impl From<Interrupted> for StoreError {
 async fn run<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Interrupted> {
-    let _permit = RUNS
-        .acquire()
-        .await
-        .map_err(|e| Interrupted(e.to_string()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Interrupted(e.to_string()))
+    let (done, result) = oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(catch_unwind(AssertUnwindSafe(work)));
+    });
+    QUEUE
+        .send(job)
+        .map_err(|_| Interrupted("no hashing thread is running".to_owned()))?;
+    match result.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) => Err(Interrupted("the work panicked".to_owned())),
+        Err(_) => Err(Interrupted("the hashing thread stopped".to_owned())),
+    }
 }
 
 /// A new argon2id hash of `password`.
