@@ -1,9 +1,10 @@
 //! What the authorization endpoint does with a valid request: ask the user to log in, ask for consent, or
 //! issue a code (OIDC Core §3.1.2.3, §3.1.2.4; `prompt`, `max_age`, `id_token_hint` of §3.1.2.1).
 //!
-//! Multi-factor authentication is required when the request's `acr_values` (or, without any, the
-//! client's registered `default_acr_values`) ask for `2` and do not also accept `1`; a session whose
-//! `acr` is lower is then re-authenticated, and the login step asks for the second factor.
+//! Multi-factor authentication is required when the request's essential `acr` claim (or, without
+//! one, its `acr_values`, or without any, the client's registered `default_acr_values`) asks for `2`
+//! and does not also accept `1`; a session whose `acr` is lower is then re-authenticated, and the
+//! login step asks for the second factor.
 //!
 //! With `prompt=none` nothing may be shown, so every "ask" becomes the matching error, sent to the client.
 
@@ -111,15 +112,37 @@ pub fn decide(
     Decision::Issue
 }
 
-/// Whether only a multi-factor authentication satisfies the request (OIDC Core §3.1.2.1 `acr_values`,
-/// OIDC Registration §2 `default_acr_values`).
+/// Whether only a multi-factor authentication satisfies the request: an essential `acr` in the
+/// `claims` parameter's `id_token` member (OIDC Core §5.5.1.1, whose `value` or `values` then bind),
+/// else `acr_values` (§3.1.2.1), else the client's registered `default_acr_values` (OIDC
+/// Registration §2).
 pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
-    let asked = if request.acr_values.is_empty() {
-        &client.metadata.default_acr_values
+    let essential: Vec<&str> = request
+        .claims
+        .as_ref()
+        .and_then(|claims| claims.id_token.get("acr"))
+        .filter(|acr| acr.essential)
+        .map(|acr| {
+            acr.value
+                .iter()
+                .chain(acr.values.iter().flatten())
+                .filter_map(|v| v.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let asked: Vec<&str> = if !essential.is_empty() {
+        essential
+    } else if !request.acr_values.is_empty() {
+        request.acr_values.iter().map(String::as_str).collect()
     } else {
-        &request.acr_values
+        client
+            .metadata
+            .default_acr_values
+            .iter()
+            .map(String::as_str)
+            .collect()
     };
-    asked.iter().any(|v| v == methods::ACR_MFA) && !asked.iter().any(|v| v == methods::ACR_SINGLE)
+    asked.contains(&methods::ACR_MFA) && !asked.contains(&methods::ACR_SINGLE)
 }
 
 #[cfg(test)]

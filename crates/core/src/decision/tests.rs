@@ -2,7 +2,7 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::*;
-use crate::authorize::{RedirectTarget, ResponseMode};
+use crate::authorize::{ClaimRequest, ClaimsRequest, RedirectTarget, ResponseMode};
 use crate::client::{ClientId, RedirectUri, ResponseType};
 use crate::provision::ClientEntry;
 use crate::random::OsRandom;
@@ -333,4 +333,41 @@ fn multi_factor_is_required_by_acr_values_or_the_clients_default() {
     };
     assert_eq!(decide(&request(&[], None), &c, ctx, t0()), Decision::Issue);
     assert_eq!(decide(&asking, &c, ctx, t0()), Decision::Issue);
+}
+
+#[test]
+fn an_essential_acr_claim_binds_and_overrides_acr_values() {
+    let c = client(true);
+    let with_acr = |acr: ClaimRequest| {
+        let mut r = request(&[], None);
+        r.acr_values = vec!["1".into()];
+        r.claims = Some(ClaimsRequest {
+            id_token: [("acr".to_owned(), acr)].into_iter().collect(),
+            ..Default::default()
+        });
+        r
+    };
+    let essential = |value: Option<&str>, values: Option<&[&str]>| ClaimRequest {
+        essential: true,
+        value: value.map(Into::into),
+        values: values.map(|vs| vs.iter().map(|v| (*v).into()).collect()),
+    };
+    assert!(requires_mfa(&with_acr(essential(Some("2"), None)), &c));
+    assert!(requires_mfa(&with_acr(essential(None, Some(&["2"]))), &c));
+    assert!(
+        !requires_mfa(&with_acr(essential(None, Some(&["2", "1"]))), &c),
+        "1 accepted"
+    );
+    let voluntary = ClaimRequest {
+        essential: false,
+        ..essential(Some("2"), None)
+    };
+    assert!(
+        !requires_mfa(&with_acr(voluntary), &c),
+        "voluntary: acr_values=1 decide"
+    );
+    assert!(
+        !requires_mfa(&with_acr(essential(None, None)), &c),
+        "no value: acr_values decide"
+    );
 }
