@@ -206,7 +206,8 @@ pub enum UserCommand {
     /// Disable a user: they can no longer log in, and every grant and session of theirs is revoked.
     Disable { username: String },
     /// Turn off a user's two-step verification (authenticator and recovery codes), e.g. after they
-    /// lost both; audited. They can enrol again on their account page.
+    /// lost both; audited. They can enrol again on their account page. A user with an email address
+    /// is told by mail, sent by a running `valet serve`.
     ResetMfa { username: String },
     /// List users.
     List,

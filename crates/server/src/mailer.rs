@@ -5,8 +5,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use valet_core::account::QueuedMail;
+use valet_core::issuer::Issuer;
 use valet_core::keys::{KeyError, MasterKey, SealedKey};
 use valet_core::random::OsRandom;
 use valet_core::user::User;
@@ -26,10 +28,22 @@ pub fn prepare(
     to: &str,
     template: &Template<'_>,
 ) -> Result<QueuedMail, KeyError> {
+    let (master, issuer, now) = (state.master_key(), &state.config.issuer, state.clock.now());
+    compose(master, issuer, now, user, to, template)
+}
+
+/// `prepare` for code without an `AppState` (the command line).
+pub fn compose(
+    master: &MasterKey,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
+    user: &User,
+    to: &str,
+    template: &Template<'_>,
+) -> Result<QueuedMail, KeyError> {
     let locale = Locale::negotiate(user.claims.locale.as_deref());
-    let brand = state.config.issuer.host();
-    let mail = render(template, locale, &brand, to);
-    seal(state.master_key(), &mail, state.clock.now())
+    let mail = render(template, locale, &issuer.host(), to);
+    seal(master, &mail, now)
 }
 
 /// The name a message greets the user by.
@@ -41,11 +55,7 @@ pub fn greeting_name(user: &User) -> &str {
         .unwrap_or(user.username.as_str())
 }
 
-fn seal(
-    master: &MasterKey,
-    mail: &Mail,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<QueuedMail, KeyError> {
+fn seal(master: &MasterKey, mail: &Mail, now: DateTime<Utc>) -> Result<QueuedMail, KeyError> {
     let id = Uuid::now_v7();
     let json = serde_json::to_vec(mail).map_err(|e| KeyError::Crypto(e.to_string()))?;
     let sealed = master.seal(&OsRandom, &aad(id), &json)?;

@@ -7,11 +7,13 @@ use valet_core::ports::{AccountStore, UserStore};
 use valet_core::provision::UserEntry;
 use valet_core::revocation::Cascade;
 use valet_core::user::{StandardClaims, User};
+use valet_mail::Template;
 
 use super::grants::{describe, run_cascade, user_named};
 use super::{Failure, Output, password_from};
 use crate::cli::UserCommand;
 use crate::config::Config;
+use crate::mailer;
 use crate::startup::{self, hash_password};
 
 #[derive(Serialize)]
@@ -118,14 +120,52 @@ pub async fn run(
         }
         UserCommand::ResetMfa { username } => {
             let user = user_named(&db, &username).await?;
+            // The notice is rendered first: nothing changes when it cannot be. Without a master key
+            // no server has run yet, and there is nothing to seal it with.
+            let master = startup::existing_master_key(config)?;
+            let notice = match (&user.claims.email, &master) {
+                (Some(email), Some(master)) => {
+                    let template = Template::MfaReset {
+                        name: mailer::greeting_name(&user),
+                    };
+                    Some(mailer::compose(
+                        master,
+                        &config.issuer,
+                        now,
+                        &user,
+                        email,
+                        &template,
+                    )?)
+                }
+                _ => None,
+            };
             let event = AuditEvent::new(now, Actor::cli(), "user.mfa_reset")
                 .target("user", user.id.to_string());
             db.remove_mfa(user.id, now, &event).await?;
+            let told = match notice {
+                Some(mail) => {
+                    let queued = AuditEvent::new(now, Actor::cli(), "mail.mfa_reset")
+                        .target("user", user.id.to_string());
+                    db.queue_mail(&mail, &queued).await?;
+                    user.claims.email.clone()
+                }
+                None => None,
+            };
             out.emit(
-                &serde_json::json!({ "username": user.username.as_str(), "mfa": false }),
+                &serde_json::json!({
+                    "username": user.username.as_str(),
+                    "mfa": false,
+                    "notice_to": told,
+                }),
                 |_| {
+                    let notice = match &told {
+                        Some(to) => format!(
+                            "\nA notice to {to} is queued; a running `valet serve` sends it."
+                        ),
+                        None => String::new(),
+                    };
                     format!(
-                        "Two-step verification of `{}` is off.",
+                        "Two-step verification of `{}` is off.{notice}",
                         user.username.as_str()
                     )
                 },

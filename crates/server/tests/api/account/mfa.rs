@@ -241,7 +241,54 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
     );
 }
 
+/// `valet user reset-mfa` against a running server's database: the factor is off at once, and the
+/// server's outbox worker sends the notice the command queued.
+async fn the_command_line_resets_two_step_verification_and_tells_the_user(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let env = TestEnv::new(backend).await;
+    let mail_url = sink.url();
+    let args = [
+        "--outbound-allow-networks",
+        "127.0.0.0/8",
+        "--mail-url",
+        &mail_url,
+    ];
+    let app = env
+        .start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
+        .await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    enrol(&mut browser, &app, &page, "bob's long password 1").await;
+
+    let reset = crate::cli::json(&crate::cli::valet(
+        &env,
+        &["--json", "user", "reset-mfa", "bob"],
+        None,
+    ));
+    assert_eq!(reset["mfa"], false);
+    assert_eq!(reset["notice_to"], "bob@example.com");
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(page.body.contains("id=\"mfa-status\">Off"), "{}", page.body);
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("the queued notice was sent"));
+    assert!(
+        notice
+            .subject
+            .starts_with("Two-step verification was reset"),
+        "{}",
+        notice.subject
+    );
+    let (_, audit) = admin(&app, reqwest::Method::GET, "/audit?action=user.mfa_reset").await;
+    assert_eq!(audit["items"][0]["actor"], "cli", "{audit}");
+}
+
 crate::on_both_backends!(
     two_step_verification_is_asked_at_every_sign_in,
     an_administrator_resets_two_step_verification,
+    the_command_line_resets_two_step_verification_and_tells_the_user,
 );
