@@ -17,7 +17,8 @@ use crate::state::AppState;
 type Data = web::Data<AppState>;
 
 #[utoipa::path(post, path = "/users/{id}/mfa/reset", tag = "users",
-    responses((status = 204, description = "two-step verification is off; the user was told by mail")),
+    responses((status = 204, description = "two-step verification is off; the user was told by mail"),
+        (status = 409, body = valet_admin_api::Problem, description = "two-step verification is not on")),
     security(("bearer" = [])))]
 pub async fn reset_mfa(
     state: Data,
@@ -25,6 +26,11 @@ pub async fn reset_mfa(
     path: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let user = find(&state, *path).await?;
+    if !state.db.mfa(user.id).await?.enabled() {
+        return Err(ApiError::Conflict(
+            "two-step verification is not on for this user".into(),
+        ));
+    }
     let now = state.clock.now();
     // The notice is rendered first: nothing changes when it cannot be.
     let notice = match &user.claims.email {

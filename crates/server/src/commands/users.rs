@@ -120,6 +120,12 @@ pub async fn run(
         }
         UserCommand::ResetMfa { username } => {
             let user = user_named(&db, &username).await?;
+            if !db.mfa(user.id).await?.enabled() {
+                return Err(Failure::new(format!(
+                    "two-step verification is not on for `{}`",
+                    user.username.as_str()
+                )));
+            }
             // The notice is rendered first: nothing changes when it cannot be. Without a master key
             // no server has run yet, and there is nothing to seal it with.
             let master = startup::existing_master_key(config)?;

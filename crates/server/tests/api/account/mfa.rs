@@ -227,6 +227,17 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
     assert!(notice.is_some(), "the user is told by mail");
     let (_, audit) = admin(&app, reqwest::Method::GET, "/audit?action=user.mfa_reset").await;
     assert_eq!(audit["items"][0]["actor"], "client:automation", "{audit}");
+    let (again, problem) = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/users/{id}/mfa/reset"),
+    )
+    .await;
+    assert_eq!(
+        again,
+        StatusCode::CONFLICT,
+        "nothing left to reset: {problem}"
+    );
 
     let (status, _) = admin(
         &app,
@@ -285,6 +296,19 @@ async fn the_command_line_resets_two_step_verification_and_tells_the_user(backen
     );
     let (_, audit) = admin(&app, reqwest::Method::GET, "/audit?action=user.mfa_reset").await;
     assert_eq!(audit["items"][0]["actor"], "cli", "{audit}");
+    let again = crate::cli::valet(&env, &["user", "reset-mfa", "bob"], None);
+    assert!(!again.status.success(), "nothing left to reset");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not on for `bob`"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let notices = sink
+        .messages()
+        .iter()
+        .filter(|m| m.subject.starts_with("Two-step verification was reset"))
+        .count();
+    assert_eq!(notices, 1, "and nobody is told twice");
 }
 
 crate::on_both_backends!(
