@@ -234,9 +234,8 @@ pub async fn login(
             let response = page(&ctx, &state, &handle, &interaction, &client, Some(rejected));
             return Ok(too_many(response.await?, wait));
         }
-        let account = flow::find_account(ctx.store, &form.username).await?;
         let password = Password::new(form.password.clone());
-        let user = match password_work::check_login(account, password).await? {
+        let user = match password_work::sign_in(ctx.store, &form.username, password).await? {
             Some(user) => user,
             None => {
                 tracing::info!(client_id = %client.client_id.as_str(), "login rejected");

@@ -6,7 +6,6 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::client::{Client, GrantType};
-use valet_core::flow;
 use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
@@ -55,11 +54,8 @@ pub(super) async fn tokens(
             TokenError::invalid_grant("too many failed sign-in attempts; try again later");
         return Err(too_many(error(&refused), wait));
     }
-    let account = flow::find_account(&state.db, username)
-        .await
-        .map_err(unavailable)?;
-    let checked = password_work::check_login(account, Password::new(password)).await;
-    let user = match checked.map_err(|e| unavailable(e.into()))? {
+    let checked = password_work::sign_in(&state.db, username, Password::new(password)).await;
+    let user = match checked.map_err(unavailable)? {
         Some(user) => user,
         None => {
             attempt
