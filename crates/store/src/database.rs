@@ -18,8 +18,7 @@ pub struct Database {
 }
 
 impl Database {
-    /// Connects; SQLite connections get WAL journaling, a busy timeout, enforced foreign keys and
-    /// memory-mapped reads.
+    /// Connects; SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -39,9 +38,6 @@ impl Database {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
-                    // Pages read through a shared mapping instead of copied into each connection's
-                    // own cache, which every write by another connection invalidates.
-                    .pragma("mmap_size", "268435456")
             });
         let conn = sea_orm::Database::connect(options).await.map_err(backend)?;
         Ok(Self { conn })
