@@ -394,6 +394,14 @@ test('the console revokes carol\'s grant after a dialog with the dry run\'s coun
   await carolLink.click();
   await assertConsolePage(admin, CAROL.username);
   assert.match(admin.url(), new RegExp(`/admin/users/${carol.sub}$`), 'the user page is at /admin/users/{sub}');
+  const twoStep = main(admin).getByRole('region', { name: 'Two-step verification' });
+  await twoStep.locator('#two-step-state').getByText('Off.', { exact: true }).waitFor();
+  assert.equal(await twoStep.getByRole('button').count(), 0, 'carol has no authenticator: nothing to turn off');
+  assert.equal(
+    await main(admin).getByRole('button', { name: 'Send verification email' }).count(),
+    0,
+    "carol's address is verified: no verification mail to send",
+  );
   const grants = main(admin).getByRole('region', { name: 'Grants' });
   const revokeButton = grants.getByRole('button', { name: `Revoke the grant to ${CLIENT_NAME}`, exact: true });
   await revokeButton.waitFor();

@@ -15,7 +15,7 @@ pub use audit::AuditEventView;
 pub use clients::{ClientInput, ClientView, CreatedClient, RotatedSecret, SecretRotation};
 pub use grants::{GrantView, RevocationView, SessionView};
 pub use operations::{KeyView, NotificationView, Overview};
-pub use users::{NewUser, PasswordInput, UserPatch, UserView};
+pub use users::{MfaView, NewUser, PasswordInput, UserPatch, UserView};
 
 use serde::{Deserialize, Serialize};
 

@@ -75,3 +75,13 @@ impl std::fmt::Debug for PasswordInput {
             .finish()
     }
 }
+
+/// A user's two-step verification, as `GET /users/{id}/mfa` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaView {
+    /// An authenticator app is confirmed: every sign-in asks for its code.
+    pub enabled: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+}

@@ -103,3 +103,8 @@ pub async fn send<B: Serialize, T: DeserializeOwned>(
 pub async fn act<T: DeserializeOwned>(method: &str, path: impl AsRef<str>) -> Result<T, ApiError> {
     decode(&call(method, path.as_ref(), None).await?)
 }
+
+/// A POST without a body whose answer has none either (204 or 202).
+pub async fn act_quietly(method: &str, path: impl AsRef<str>) -> Result<(), ApiError> {
+    call(method, path.as_ref(), None).await.map(drop)
+}

@@ -45,7 +45,11 @@ pub fn user_sessions(id: Uuid) -> String {
     format!("/users/{id}/sessions")
 }
 
-/// `disable`, `enable`, `sessions/end`, `grants/revoke`.
+pub fn user_mfa(id: Uuid) -> String {
+    format!("/users/{id}/mfa")
+}
+
+/// `disable`, `enable`, `sessions/end`, `grants/revoke`, `mfa/reset`, `email/verify`.
 pub fn user_action(id: Uuid, action: &str, dry_run: bool) -> String {
     with_query(
         &format!("/users/{id}/{action}"),

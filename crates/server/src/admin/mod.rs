@@ -166,6 +166,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     .route("/users/{id}/disable", web::post().to(users::disable))
     .route("/users/{id}/enable", web::post().to(users::enable))
     .route("/users/{id}/password", web::post().to(users::set_password))
+    .route("/users/{id}/mfa", web::get().to(user_security::mfa))
     .route(
         "/users/{id}/mfa/reset",
         web::post().to(user_security::reset_mfa),

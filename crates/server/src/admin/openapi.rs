@@ -17,7 +17,7 @@ use crate::state::AppState;
         clients::disable, clients::enable, clients::rotate_secret, clients::revoke_grants,
         users::list, users::create, users::read, users::update, users::delete, users::disable,
         users::enable, users::set_password, users::sessions, users::end_sessions, users::revoke_grants,
-        user_security::reset_mfa, user_security::request_verification,
+        user_security::mfa, user_security::reset_mfa, user_security::request_verification,
         grants::list, grants::revoke_one, grants::end_session,
         operations::notifications, operations::keys, operations::rotate_keys, operations::audit,
     ),

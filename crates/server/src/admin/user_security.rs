@@ -1,8 +1,10 @@
-//! `/users/{id}/mfa/reset` and `/users/{id}/email/verify`: an administrator turns off a user's
-//! two-step verification (they lost their authenticator and recovery codes; the user is told by
-//! mail) or sends them a new link to verify their address. Both are audited with the admin as actor.
+//! `/users/{id}/mfa`, `/users/{id}/mfa/reset` and `/users/{id}/email/verify`: an administrator sees
+//! whether a user has two-step verification, turns it off (they lost their authenticator and
+//! recovery codes; the user is told by mail) or sends them a new link to verify their address. The
+//! changes are audited with the admin as actor.
 
 use actix_web::{HttpResponse, web};
+use valet_admin_api::MfaView;
 use valet_core::audit::AuditEvent;
 use valet_core::ports::AccountStore;
 use valet_mail::Template;
@@ -15,6 +17,22 @@ use crate::mailer;
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
+
+#[utoipa::path(get, path = "/users/{id}/mfa", tag = "users",
+    responses((status = 200, body = MfaView), (status = 404, body = valet_admin_api::Problem)),
+    security(("bearer" = [])))]
+pub async fn mfa(
+    state: Data,
+    _admin: Admin,
+    path: web::Path<uuid::Uuid>,
+) -> Result<web::Json<MfaView>, ApiError> {
+    let user = find(&state, *path).await?;
+    let factor = state.db.mfa(user.id).await?;
+    Ok(web::Json(MfaView {
+        enabled: factor.enabled(),
+        recovery_codes_left: factor.recovery_codes_left,
+    }))
+}
 
 #[utoipa::path(post, path = "/users/{id}/mfa/reset", tag = "users",
     responses((status = 204, description = "two-step verification is off; the user was told by mail"),

@@ -1,12 +1,13 @@
-//! One user: profile and roles, sessions, and grants; ending sessions and revoking grants go
-//! through the dry-run confirmation.
+//! One user: profile and roles, two-step verification, sessions, and grants; ending sessions and
+//! revoking grants go through the dry-run confirmation, turning off two-step verification through
+//! the browser's confirmation.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
-use valet_admin_api::{GrantView, Page, SessionView, UserView};
+use valet_admin_api::{GrantView, MfaView, Page, SessionView, UserView};
 
 use crate::api::{ApiError, client, paths};
 use crate::components::{PageTitle, PagerNav, StatusLine, async_view, badge, href};
@@ -58,6 +59,7 @@ fn UserPage(id: Uuid) -> impl IntoView {
         {async_view(user, "the user", move |u: UserView| {
             view! { <Profile user=u status=status revocation=revocation on_change=refresh_all/> }
         })}
+        <TwoStep id=id username=username status=status/>
         <section aria-labelledby="user-sessions">
             <h2 id="user-sessions">"Sessions"</h2>
             {async_view(sessions, "sessions", move |page: Page<SessionView>| {
@@ -121,6 +123,17 @@ fn Profile(
             on_change.run(());
         });
     };
+    let unverified = user.claims.get("email").and_then(|e| e.as_str()).is_some()
+        && user.claims.get("email_verified") != Some(&serde_json::Value::Bool(true));
+    let send_verification = move |_| {
+        spawn_local(async move {
+            let path = paths::user_action(id, "email/verify", false);
+            status.set(Some(match client::act_quietly("POST", &path).await {
+                Ok(()) => "A verification link is on its way to the user's address.".into(),
+                Err(e) => e.to_string(),
+            }));
+        });
+    };
     let (ask1, ask2, ask3) = (ask.clone(), ask.clone(), ask);
     let claims: Vec<(String, String)> = user
         .claims
@@ -137,6 +150,9 @@ fn Profile(
             } else {
                 view! { <button type="button" on:click=move |_| ask1("disable")>"Disable…"</button> }.into_any()
             }}
+            {unverified.then(|| view! {
+                <button type="button" on:click=send_verification>"Send verification email"</button>
+            })}
             <button type="button" on:click=move |_| ask2("sessions")>"End all sessions…"</button>
             <button type="button" class="danger" on:click=move |_| ask3("grants")>"Revoke all grants…"</button>
         </div>
@@ -153,6 +169,58 @@ fn Profile(
             <dt>"Created"</dt><dd>{when(&user.created_at)}</dd>
             <dt>"Updated"</dt><dd>{when(&user.updated_at)}</dd>
         </dl>
+    }
+}
+
+/// Whether the user has an authenticator app, and the way to turn it off for one who lost it.
+#[component]
+fn TwoStep(
+    id: Uuid,
+    username: Signal<Option<String>>,
+    status: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let mfa = LocalResource::new(move || client::get::<MfaView>(paths::user_mfa(id)));
+    let reset = move |_| {
+        let who = username
+            .get_untracked()
+            .unwrap_or_else(|| "this user".into());
+        let question = format!(
+            "Turn off two-step verification for {who}? Their authenticator app and recovery codes stop working; they are told by mail and can set it up again."
+        );
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        spawn_local(async move {
+            let path = paths::user_action(id, "mfa/reset", false);
+            status.set(Some(match client::act_quietly("POST", &path).await {
+                Ok(()) => format!("Two-step verification of {who} is off; they were told by mail."),
+                Err(e) => e.to_string(),
+            }));
+            mfa.refetch();
+        });
+    };
+    view! {
+        <section aria-labelledby="user-two-step">
+            <h2 id="user-two-step">"Two-step verification"</h2>
+            {async_view(mfa, "two-step verification", move |m: MfaView| {
+                if m.enabled {
+                    view! {
+                        <p id="two-step-state">
+                            {format!("On: an authenticator app, {} recovery codes left.", m.recovery_codes_left)}
+                        </p>
+                        <div class="toolbar">
+                            <button type="button" class="danger" on:click=reset>"Turn off two-step verification…"</button>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! { <p id="two-step-state">"Off."</p> }.into_any()
+                }
+            })}
+        </section>
     }
 }
 

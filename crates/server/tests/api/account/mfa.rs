@@ -212,6 +212,12 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let (status, before) = admin(&app, reqwest::Method::GET, &format!("/users/{id}/mfa")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        before,
+        serde_json::json!({ "enabled": true, "recovery_codes_left": 10 })
+    );
     let (status, _) = admin(
         &app,
         reqwest::Method::POST,
@@ -219,6 +225,11 @@ async fn an_administrator_resets_two_step_verification(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, after) = admin(&app, reqwest::Method::GET, &format!("/users/{id}/mfa")).await;
+    assert_eq!(
+        after,
+        serde_json::json!({ "enabled": false, "recovery_codes_left": 0 })
+    );
     let page = browser.get(&format!("{}/account", app.address)).await;
     assert!(page.body.contains("id=\"mfa-status\">Off"), "{}", page.body);
     let notice = sink
