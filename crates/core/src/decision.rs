@@ -113,10 +113,11 @@ pub fn decide(
 }
 
 /// Whether only a multi-factor authentication satisfies the request: an essential `acr` in the
-/// `claims` parameter's `id_token` member (OIDC Core §5.5.1.1, whose `value` or `values` then bind),
-/// else `acr_values` (§3.1.2.1), else the client's registered `default_acr_values` (OIDC
-/// Registration §2).
+/// `claims` parameter's `id_token` member (OIDC Core §5.5.1.1, whose `value` or `values` then bind,
+/// as far as they name levels Valet knows), else `acr_values` (§3.1.2.1), else the client's
+/// registered `default_acr_values` (OIDC Registration §2). Unknown values never lower the level.
 pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
+    let known = |v: &&str| [methods::ACR_SINGLE, methods::ACR_MFA].contains(v);
     let essential: Vec<&str> = request
         .claims
         .as_ref()
@@ -127,6 +128,7 @@ pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
                 .iter()
                 .chain(acr.values.iter().flatten())
                 .filter_map(|v| v.as_str())
+                .filter(known)
                 .collect()
         })
         .unwrap_or_default();

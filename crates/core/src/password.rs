@@ -55,17 +55,24 @@ thread_local! {
 
 /// Runs `fill` on `blocks` KiB of working memory: this thread's, for today's parameters (or less);
 /// a fresh allocation, not kept, for a larger (imported) hash, so one odd hash does not pin its
-/// memory for the thread's lifetime.
-fn with_memory<T>(blocks: usize, fill: impl FnOnce(&mut [Block]) -> T) -> T {
+/// memory for the thread's lifetime. `None` when that memory cannot be had (an imported hash may
+/// ask for terabytes).
+fn with_memory<T>(blocks: usize, fill: impl FnOnce(&mut [Block]) -> T) -> Option<T> {
+    let grow = |memory: &mut Vec<Block>| -> Option<()> {
+        let missing = blocks.saturating_sub(memory.len());
+        memory.try_reserve_exact(missing).ok()?;
+        memory.resize(blocks.max(memory.len()), Block::default());
+        Some(())
+    };
     let kept = usize::try_from(OWASP_MEMORY_KIB).unwrap_or(usize::MAX);
     if blocks > kept {
-        return fill(&mut vec![Block::default(); blocks]);
+        let mut memory = Vec::new();
+        grow(&mut memory)?;
+        return Some(fill(&mut memory));
     }
     MEMORY.with_borrow_mut(|memory| {
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
-        fill(&mut memory[..blocks])
+        grow(memory)?;
+        Some(fill(&mut memory[..blocks]))
     })
 }
 
@@ -123,7 +130,7 @@ impl PasswordHash {
                 memory,
             )
         });
-        computed.is_ok() && bool::from(output.ct_eq(expected.as_bytes()))
+        computed.is_some_and(|c| c.is_ok()) && bool::from(output.ct_eq(expected.as_bytes()))
     }
 
     /// The hash was not made the way `create` makes one today (argon2id v19, m=19456, t=2, p=1), for
@@ -236,6 +243,16 @@ mod tests {
         assert!(PasswordHash(argon2i).verify(&right), "verified as stored");
         let truncated = shapes[1].as_str().rsplit_once('$').map(|(head, _)| head);
         assert!(!PasswordHash(truncated.unwrap_or_default().to_owned()).verify(&right));
+    }
+
+    #[test]
+    fn a_hash_asking_for_more_memory_than_there_is_does_not_verify() {
+        let today = PasswordHash::create(&Password::new("x")).unwrap_or_else(|e| panic!("{e}"));
+        let huge = today
+            .as_str()
+            .replace("m=19456", &format!("m={}", u32::MAX));
+        let huge = PasswordHash::parse(&huge).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!huge.verify(&Password::new("x")), "refused, not aborted");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! hashes dozens at once, each evicting the others' memory from the CPU caches, and all finish late
 //! together. So the work goes to a few dedicated threads, one per CPU the process may use
 //! (`available_parallelism`, which honours CPU affinity and cgroup quotas), started on first use.
-//! They take jobs in order from one queue while the workers go on serving, and each keeps its
-//! argon2 memory warm from one run to the next (`valet_core::password`).
+//! They take jobs in order from one bounded queue while the workers go on serving, skip the jobs of
+//! requests that went away, and each keeps its argon2 memory warm from one run to the next
+//! (`valet_core::password`).
 
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -13,7 +14,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::{self, available_parallelism};
 
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use valet_core::flow;
 use valet_core::password::{Password, PasswordError, PasswordHash};
 use valet_core::ports::{OidcStore, StoreError};
@@ -21,11 +22,21 @@ use valet_core::user::User;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue of the hashing threads (none could be started: every job fails, nothing hangs).
-static QUEUE: LazyLock<Sender<Job>> = LazyLock::new(|| {
+/// Jobs waiting or running per hashing thread; beyond that, work is refused at once (503) instead
+/// of queueing seconds of argon2 behind a burst.
+const WAITING_PER_THREAD: usize = 64;
+
+struct Pool {
+    queue: Sender<Job>,
+    slots: Semaphore,
+}
+
+/// The hashing threads and their queue (if none could be started, every job fails; nothing hangs).
+static POOL: LazyLock<Pool> = LazyLock::new(|| {
     let (queue, jobs) = channel::<Job>();
     let jobs = Arc::new(Mutex::new(jobs));
-    for n in 0..available_parallelism().map_or(1, NonZeroUsize::get) {
+    let threads = available_parallelism().map_or(1, NonZeroUsize::get);
+    for n in 0..threads {
         let jobs = Arc::clone(&jobs);
         let started = thread::Builder::new()
             .name(format!("valet-argon2-{n}"))
@@ -43,10 +54,14 @@ static QUEUE: LazyLock<Sender<Job>> = LazyLock::new(|| {
             tracing::error!(error = %e, "cannot start a password hashing thread");
         }
     }
-    queue
+    Pool {
+        queue,
+        slots: Semaphore::new(threads * WAITING_PER_THREAD),
+    }
 });
 
-/// The work could not run to its end (it panicked, or no hashing thread could be started).
+/// The work did not run to its end: too much was waiting already, it panicked, or no hashing
+/// thread could be started.
 #[derive(Debug, thiserror::Error)]
 #[error("password work did not finish: {0}")]
 pub struct Interrupted(String);
@@ -60,11 +75,18 @@ impl From<Interrupted> for StoreError {
 async fn run<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Interrupted> {
+    let _slot = POOL
+        .slots
+        .try_acquire()
+        .map_err(|_| Interrupted("too many passwords are waiting to be checked".to_owned()))?;
     let (done, result) = oneshot::channel();
     let job: Job = Box::new(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(work)));
+        // Nobody waits for it any more (the request was dropped): skip the work.
+        if !done.is_closed() {
+            let _ = done.send(catch_unwind(AssertUnwindSafe(work)));
+        }
     });
-    QUEUE
+    POOL.queue
         .send(job)
         .map_err(|_| Interrupted("no hashing thread is running".to_owned()))?;
     match result.await {
@@ -74,7 +96,7 @@ async fn run<T: Send + 'static>(
     }
 }
 
-/// A new argon2id hash of `password`.
+/// A new argon2id hash of `password` (a hashing failure is reported as the work's).
 pub async fn hash(password: Password) -> Result<PasswordHash, Interrupted> {
     run(move || PasswordHash::create(&password))
         .await?
@@ -119,6 +141,6 @@ mod tests {
     async fn a_panic_in_the_work_is_an_error_not_a_crash() {
         let failed = run(|| -> u8 { panic!("boom") }).await;
         assert!(failed.is_err());
-        assert_eq!(run(|| 7).await.ok(), Some(7), "the permit came back");
+        assert_eq!(run(|| 7).await.ok(), Some(7), "the thread survived");
     }
 }

@@ -134,11 +134,13 @@ impl GrantStore for Database {
         grants::Entity::insert(row.into_active_model())
             .on_conflict(
                 OnConflict::column(grants::Column::Id)
+                    // Never `revoked_at`: a revocation committed since the caller read the
+                    // grant as live stays (the code issued from it then fails at the token
+                    // endpoint).
                     .update_columns([
                         grants::Column::Scopes,
                         grants::Column::Claims,
                         grants::Column::LastUsedAt,
-                        grants::Column::RevokedAt,
                     ])
                     .to_owned(),
             )

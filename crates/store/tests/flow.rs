@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
+use valet_core::audit::Actor;
 use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, Stage};
@@ -13,6 +14,7 @@ use valet_core::ports::{
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
+use valet_core::revocation::{Cascade, Grants, cascade};
 use valet_core::session::{LoginOrigin, Session};
 
 mod common;
@@ -145,13 +147,19 @@ async fn grants_accumulate_and_bind_sessions(postgres: bool) {
         db.find_live_grant(user.id, client.id).await.ok().flatten(),
         Some(extended.clone())
     );
-    let revoked = Grant {
-        revoked_at: Some(t),
-        ..extended
-    };
-    db.save_grant(&revoked, None, t)
+    let revoke = Cascade::revoke_grants(Grants::One(extended.id), "test");
+    cascade(&db, &revoke, Actor::cli(), t, false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // A login that read the grant as live just before the revocation saves it again: it stays
+    // revoked.
+    db.save_grant(
+        &extended.extended(&["profile".into()], t),
+        Some(session.id),
+        t,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         db.find_live_grant(user.id, client.id).await.ok().flatten(),
         None

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::clock::{Clock, SystemClock};
+use valet_core::mfa;
 use valet_core::ports::{AccountStore, UserStore};
 use valet_core::provision::UserEntry;
 use valet_core::revocation::Cascade;
@@ -120,22 +121,29 @@ pub async fn run(
         }
         UserCommand::ResetMfa { username } => {
             let user = user_named(&db, &username).await?;
-            if !db.mfa(user.id).await?.enabled() {
+            let factor = db.mfa(user.id).await?;
+            let Some(sealed) = factor.totp_sealed.as_deref().filter(|_| factor.enabled()) else {
                 return Err(Failure::new(format!(
                     "two-step verification is not on for `{}`",
                     user.username.as_str()
                 )));
-            }
-            // The notice is rendered first: nothing changes when it cannot be. Without a master key
-            // no server has run yet, and there is nothing to seal it with.
-            let master = startup::existing_master_key(config)?;
-            let notice = match (&user.claims.email, &master) {
-                (Some(email), Some(master)) => {
+            };
+            // The notice is sealed first, under the server's own master key (the one that opens
+            // the user's TOTP secret): nothing changes when it cannot be.
+            let notice = match &user.claims.email {
+                Some(email) => {
+                    let master = startup::existing_master_key(config)?
+                        .filter(|key| mfa::open_secret(key, user.id, sealed).is_ok())
+                        .ok_or_else(|| {
+                            Failure::new(format!(
+                                "cannot seal the notice to {email}: this command needs the server's master key (VALET_MASTER_KEY or its file, as `valet serve` uses)"
+                            ))
+                        })?;
                     let template = Template::MfaReset {
                         name: mailer::greeting_name(&user),
                     };
                     Some(mailer::compose(
-                        master,
+                        &master,
                         &config.issuer,
                         now,
                         &user,
@@ -143,7 +151,7 @@ pub async fn run(
                         &template,
                     )?)
                 }
-                _ => None,
+                None => None,
             };
             let event = AuditEvent::new(now, Actor::cli(), "user.mfa_reset")
                 .target("user", user.id.to_string());

@@ -2,8 +2,8 @@
 //! form, second-factor codes, requests that send mail and the token endpoint's client
 //! authentication. An attempt is refused (429 with `Retry-After`) while its subject or its client
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
-//! subject. Every failure that blocks a key is audited (`<surface>.throttled`). Policies come from
-//! `[throttle]`.
+//! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
+//! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

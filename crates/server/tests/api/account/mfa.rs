@@ -285,6 +285,28 @@ async fn the_command_line_resets_two_step_verification_and_tells_the_user(backen
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     enrol(&mut browser, &app, &page, "bob's long password 1").await;
 
+    // Another master key than the server's could seal a notice the server cannot open.
+    let other_key = env.dir.join("other.key");
+    let key = valet_core::keys::MasterKey::generate(&valet_core::random::OsRandom).to_text();
+    std::fs::write(&other_key, key).unwrap_or_else(|e| panic!("{e}"));
+    let other_key = other_key.display().to_string();
+    let refused = crate::cli::valet(
+        &env,
+        &["--master-key-file", &other_key, "user", "reset-mfa", "bob"],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("needs the server's master key"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert!(
+        page.body.contains("id=\"mfa-status\">On"),
+        "nothing changed"
+    );
+
     let reset = crate::cli::json(&crate::cli::valet(
         &env,
         &["--json", "user", "reset-mfa", "bob"],
