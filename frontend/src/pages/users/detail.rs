@@ -52,6 +52,11 @@ fn UserPage(id: Uuid) -> impl IntoView {
         grants.refetch();
     });
     let username = Signal::derive(move || user.get().and_then(Result::ok).map(|u| u.username));
+    let has_email = Signal::derive(move || {
+        user.get()
+            .and_then(Result::ok)
+            .is_some_and(|u| u.claims.contains_key("email"))
+    });
     let title = Signal::derive(move || username.get().unwrap_or_else(|| "User".into()));
     view! {
         <PageTitle title=title/>
@@ -59,7 +64,7 @@ fn UserPage(id: Uuid) -> impl IntoView {
         {async_view(user, "the user", move |u: UserView| {
             view! { <Profile user=u status=status revocation=revocation on_change=refresh_all/> }
         })}
-        <TwoStep id=id username=username status=status/>
+        <TwoStep id=id username=username has_email=has_email status=status/>
         <section aria-labelledby="user-sessions">
             <h2 id="user-sessions">"Sessions"</h2>
             {async_view(sessions, "sessions", move |page: Page<SessionView>| {
@@ -177,6 +182,7 @@ fn Profile(
 fn TwoStep(
     id: Uuid,
     username: Signal<Option<String>>,
+    has_email: Signal<bool>,
     status: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let mfa = LocalResource::new(move || client::get::<MfaView>(paths::user_mfa(id)));
@@ -185,7 +191,7 @@ fn TwoStep(
             .get_untracked()
             .unwrap_or_else(|| "this user".into());
         let question = format!(
-            "Turn off two-step verification for {who}? Their authenticator app and recovery codes stop working; they are told by mail and can set it up again."
+            "Turn off two-step verification for {who}? Their authenticator app and recovery codes stop working; they can set it up again on their account page."
         );
         let confirmed = web_sys::window()
             .and_then(|w| w.confirm_with_message(&question).ok())
@@ -193,10 +199,14 @@ fn TwoStep(
         if !confirmed {
             return;
         }
+        let told = has_email.get_untracked();
         spawn_local(async move {
             let path = paths::user_action(id, "mfa/reset", false);
             status.set(Some(match client::act_quietly("POST", &path).await {
-                Ok(()) => format!("Two-step verification of {who} is off; they were told by mail."),
+                Ok(()) if told => {
+                    format!("Two-step verification of {who} is off; they were told by mail.")
+                }
+                Ok(()) => format!("Two-step verification of {who} is off."),
                 Err(e) => e.to_string(),
             }));
             mfa.refetch();
