@@ -42,10 +42,14 @@ const CLIENT_NAME = 'Photos';
 const CLIENT_SECRET = crypto.randomBytes(32).toString('base64url');
 const USER = { username: 'dana', password: 'dana-first-passphrase', email: 'dana@example.com' };
 const NEW_PASSWORD = 'quiet harbour lanterns';
+// A relying party that registered default_acr_values ["2"], and a user without an authenticator.
+const STRICT = { id: 'vault', name: 'Vault', secret: crypto.randomBytes(32).toString('base64url') };
+const WALTER = { username: 'walter', password: 'walter-first-passphrase' };
 
 let sink; // { process, dir, url, seen }
 let valet;
 let rp;
+let strictRp;
 let browser;
 let account; // the browser context signed in on /account
 let accountPage;
@@ -132,6 +136,12 @@ before(async () => {
       },
     },
   });
+  strictRp = await startRp({
+    clientId: STRICT.id,
+    clientSecret: STRICT.secret,
+    scope: 'openid',
+    issuer: () => valet.url,
+  });
   valet = await startValet({
     provisioning: `
 [[clients]]
@@ -142,6 +152,17 @@ redirect_uris = ["${rp.url}/callback"]
 grant_types = ["authorization_code", "refresh_token"]
 always_issue_refresh_token = true
 scope = "openid profile email"
+
+[[clients]]
+client_id = "${STRICT.id}"
+client_name = "${STRICT.name}"
+client_secret = "${STRICT.secret}"
+redirect_uris = ["${strictRp.url}/callback"]
+default_acr_values = ["2"]
+
+[[users]]
+username = "${WALTER.username}"
+password = "${WALTER.password}"
 
 [[users]]
 username = "${USER.username}"
@@ -159,6 +180,7 @@ after(async () => {
   await browser?.close();
   await stopValet(valet);
   rp?.server.close();
+  strictRp?.server.close();
   sink?.process.kill('SIGTERM');
   if (sink) fs.rmSync(sink.dir, { recursive: true, force: true });
 });
@@ -233,6 +255,35 @@ test('signing in to a relying party asks for the password and a code; amr has pw
   assert.deepEqual([...idClaims.amr].sort(), ['otp', 'pwd']);
   assert.equal(idClaims.acr, '2');
   assert.ok(tokens.refresh_token, 'the relying party holds a refresh token');
+  await context.close();
+});
+
+test('a relying party that requires two-step verification has it set up during the sign-in', { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await openLogin(page, strictRp.url, valet.url);
+  await fillLogin(page, WALTER.username, WALTER.password);
+  await signIn(page);
+  await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+  const walterSecret = (await page.locator('#totp-secret').innerText()).trim();
+  await page.getByLabel('Code from the app').fill('000000');
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await page.getByRole('alert').waitFor();
+  await page.getByLabel('Code from the app').fill(totp(walterSecret));
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await page.locator('#recovery-codes').waitFor();
+  assert.equal(await page.locator('#recovery-codes li').count(), 10, 'the recovery codes, once');
+  await screenshot(page, 'signin-enrolled.png');
+  // The way on redirects to the relying party: the page's CSP must let the form go there.
+  await page.getByRole('button', { name: `Continue to ${STRICT.name}` }).click();
+  const allow = page.getByRole('button', { name: 'Allow' });
+  await Promise.race([allow.waitFor(), page.waitForURL(`${strictRp.url}/callback**`)]);
+  if (page.url().startsWith(valet.url)) await allow.click();
+  await page.waitForURL(`${strictRp.url}/callback**`);
+  await page.locator('#who').waitFor();
+  const { idClaims } = strictRp.signIns.at(-1);
+  assert.deepEqual([...idClaims.amr].sort(), ['otp', 'pwd']);
+  assert.equal(idClaims.acr, '2');
   await context.close();
 });
 

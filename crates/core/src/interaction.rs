@@ -17,6 +17,11 @@ pub enum Stage {
     Login,
     /// The password was right; the user's second factor (a TOTP or recovery code) is next.
     SecondFactor,
+    /// The password was right and the client requires a second factor the user has not set up:
+    /// they add an authenticator app now (its pending secret is on the user's record).
+    Enrol,
+    /// The authenticator app is confirmed and the recovery codes were shown: signing in is next.
+    Enrolled,
     Consent,
 }
 
@@ -25,6 +30,8 @@ impl Stage {
         match self {
             Self::Login => "login",
             Self::SecondFactor => "second_factor",
+            Self::Enrol => "enrol",
+            Self::Enrolled => "enrolled",
             Self::Consent => "consent",
         }
     }
@@ -33,6 +40,8 @@ impl Stage {
         match text {
             "login" => Some(Self::Login),
             "second_factor" => Some(Self::SecondFactor),
+            "enrol" => Some(Self::Enrol),
+            "enrolled" => Some(Self::Enrolled),
             "consent" => Some(Self::Consent),
             _ => None,
         }
@@ -120,7 +129,13 @@ mod tests {
 
     #[test]
     fn stages_round_trip() {
-        for stage in [Stage::Login, Stage::SecondFactor, Stage::Consent] {
+        for stage in [
+            Stage::Login,
+            Stage::SecondFactor,
+            Stage::Enrol,
+            Stage::Enrolled,
+            Stage::Consent,
+        ] {
             assert_eq!(Stage::parse(stage.as_str()), Some(stage));
         }
         assert_eq!(Stage::parse("done"), None);

@@ -7,8 +7,8 @@ use actix_web::web::{self, ServiceConfig};
 
 use crate::account::{activity, entry, mfa, recovery, register, security};
 use crate::http::{
-    authorize, health, interaction, jwks, lifecycle, logout, second_factor, telemetry, token,
-    userinfo, well_known,
+    authorize, enrolment, health, interaction, jwks, lifecycle, logout, second_factor, telemetry,
+    token, userinfo, well_known,
 };
 use crate::{admin, console};
 
@@ -54,6 +54,14 @@ pub fn configure(cfg: &mut ServiceConfig, issuer_path: &str, https: bool) {
                     .route(
                         "/interaction/{handle}/second-factor",
                         web::post().to(second_factor::second_factor),
+                    )
+                    .route(
+                        "/interaction/{handle}/enrol",
+                        web::post().to(enrolment::confirm),
+                    )
+                    .route(
+                        "/interaction/{handle}/continue",
+                        web::post().to(enrolment::proceed),
                     )
                     .route(
                         "/interaction/{handle}/consent",

@@ -54,15 +54,25 @@ fn enrol_page(
     secret: &TotpSecret,
     error: Option<&str>,
 ) -> HttpResponse {
-    let uri = otpauth_uri(
-        secret,
-        &state.config.issuer.host(),
-        signed.user.username.as_str(),
-    );
+    let action = state.config.issuer.endpoint("account/mfa/confirm");
+    setup_page(state, &signed.user, secret, &action, &signed.csrf(), error)
+}
+
+/// The setup page of `secret` for `user` (a QR code and the key in text), confirming to `action`;
+/// also shown during a sign-in that requires two-step verification.
+pub(crate) fn setup_page(
+    state: &AppState,
+    user: &User,
+    secret: &TotpSecret,
+    action: &str,
+    csrf: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let uri = otpauth_uri(secret, &state.config.issuer.host(), user.username.as_str());
     let svg = qr::svg(&uri).unwrap_or_default();
     pages::account::enrol(&EnrolView {
-        action: &state.config.issuer.endpoint("account/mfa/confirm"),
-        csrf: &signed.csrf(),
+        action,
+        csrf,
         qr_svg: &svg,
         secret: &secret.to_base32(),
         error,
@@ -130,7 +140,7 @@ pub async fn confirm(
     )
 }
 
-fn new_recovery_codes(user: &User) -> (Vec<String>, Vec<SecretHash>) {
+pub(crate) fn new_recovery_codes(user: &User) -> (Vec<String>, Vec<SecretHash>) {
     recovery::generate_set(&OsRandom)
         .iter()
         .map(|c| (c.expose(), c.hash(user.id)))

@@ -13,10 +13,10 @@ use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::session::SessionToken;
 
-use super::second_factor;
 use super::sign_in::{SignIn, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
+use super::{enrolment, second_factor};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
 use crate::password_work;
 use crate::state::AppState;
@@ -159,6 +159,13 @@ pub(super) async fn page(
                 scopes: &flow.request.scopes,
             })
         }
+        Stage::Enrol | Stage::Enrolled => match &user {
+            Some(user) => {
+                let error = rejected.as_ref().map(|r| r.message);
+                enrolment::page(state, handle, interaction, client, user, error).await?
+            }
+            None => return Ok(expired()),
+        },
         Stage::SecondFactor => {
             let action = state
                 .config
@@ -267,7 +274,7 @@ pub async fn login(
         let needs_mfa = flow::flow_of(&interaction, &client)
             .is_some_and(|f| requires_mfa(&f.request, &f.client));
         if needs_mfa {
-            return Ok(second_factor::not_enrolled(&state, &client));
+            return enrolment::start(&ctx, &state, &handle, interaction, &user).await;
         }
         sign_in(
             &ctx,

@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod client_request;
 pub mod cookies;
+pub mod enrolment;
 pub mod health;
 pub mod interaction;
 pub mod jwks;

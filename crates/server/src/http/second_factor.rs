@@ -9,7 +9,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use valet_core::audit::{Actor, AuditEvent};
-use valet_core::client::Client;
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
 use valet_core::password::Password;
@@ -20,7 +19,6 @@ use super::interaction::{Rejected, load_form, page};
 use super::outcome;
 use super::sign_in::{SignIn, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
-use crate::pages;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -117,20 +115,6 @@ pub(crate) async fn check_code(
         Ok(step) => state.db.advance_totp_step(user.id, step).await,
         Err(_) => Ok(false),
     }
-}
-
-/// The page for a user the client requires a second factor of, who has none yet.
-pub(super) fn not_enrolled(state: &AppState, client: &Client) -> HttpResponse {
-    let account = state.config.issuer.endpoint("account");
-    pages::message_with_link(
-        StatusCode::FORBIDDEN,
-        "Two-step verification required",
-        &format!(
-            "{} requires two-step verification. Set up an authenticator app on your account page, then sign in to the application again.",
-            client.metadata.name
-        ),
-        ("Go to your account", &account),
-    )
 }
 
 /// A successful login whose hash was made with older parameters gets the current ones (OWASP); a

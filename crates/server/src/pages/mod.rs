@@ -23,7 +23,7 @@ pub use logout::{
     LogoutConfirmation, logout_confirmation, signed_out, signing_out, still_signed_in,
 };
 pub use scopes::scope_description;
-pub use second_factor::{SecondFactorView, second_factor};
+pub use second_factor::{EnrolledView, SecondFactorView, enrolled, second_factor};
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

@@ -16,6 +16,8 @@ pub struct Page {
     pub location: Option<String>,
     /// `Retry-After` in seconds, when given.
     pub retry_after: Option<u64>,
+    /// `Content-Security-Policy` (empty without one).
+    pub csp: String,
     pub body: String,
 }
 
@@ -92,11 +94,18 @@ impl Browser {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
+        let csp = response
+            .headers()
+            .get(reqwest::header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let body = response.text().await.unwrap_or_default();
         Page {
             status,
             location,
             retry_after,
+            csp,
             body,
         }
     }

@@ -169,6 +169,128 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
 }
 
+/// A client requires two-step verification of a user who has none: after the password, the
+/// sign-in sets up the app (wrong codes refused), shows the recovery codes once, then goes on to
+/// the client with `amr` `pwd`+`otp`; the next sign-in asks for the app's code.
+async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let authorize = format!(
+        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&acr_values=2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        app.address
+    );
+    let mut browser = Browser::new();
+    let interaction = browser.get(&authorize).await.location.unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    let after_password = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", "bob"),
+                ("password", "bob's long password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        after_password.location.as_deref(),
+        Some(interaction.as_str())
+    );
+    let setup = browser.get(&interaction).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    assert!(
+        setup.body.contains("data:image/svg+xml;base64,"),
+        "a QR code"
+    );
+    let secret = TotpSecret::from_base32(between(&setup.body, "<code id=\"totp-secret\">", "<"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let enrol = format!("{interaction}/enrol");
+    let wrong = browser
+        .post(
+            &enrol,
+            &[("csrf", &setup.field("csrf")), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    let skipped = browser
+        .post(
+            &format!("{interaction}/continue"),
+            &[("csrf", &setup.field("csrf"))],
+        )
+        .await;
+    assert_eq!(
+        skipped.status,
+        StatusCode::BAD_REQUEST,
+        "no way on before the app is set up"
+    );
+    let code = code_at(&secret, chrono::Utc::now());
+    let codes = browser
+        .post(&enrol, &[("csrf", &setup.field("csrf")), ("code", &code)])
+        .await;
+    assert_eq!(codes.status, StatusCode::OK, "{}", codes.body);
+    assert_eq!(recovery_codes(&codes).len(), 10, "the recovery codes, once");
+    assert!(
+        codes.csp.contains("form-action 'self' https://web.example"),
+        "the way on may redirect to the client: {}",
+        codes.csp
+    );
+    let mut done = browser
+        .post(
+            &format!("{interaction}/continue"),
+            &[("csrf", &codes.field("csrf"))],
+        )
+        .await;
+    if done.location.as_deref() == Some(interaction.as_str()) {
+        let consent = browser.get(&interaction).await;
+        done = browser
+            .post(
+                &format!("{interaction}/consent"),
+                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
+            )
+            .await;
+    }
+    let code = done
+        .location_param("code")
+        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
+    let (status, tokens) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://web.example/cb"),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = part(tokens["id_token"].as_str().unwrap_or_default(), 1);
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
+    assert_eq!(claims["acr"], "2");
+
+    // From now on the app's code is asked for, even by a client that does not require it.
+    let mut next = Browser::new();
+    let plain = authorize.replace("&acr_values=2", "");
+    let interaction = next.get(&plain).await.location.unwrap_or_default();
+    let login = next.get(&interaction).await;
+    next.post(
+        &format!("{interaction}/login"),
+        &[
+            ("csrf", &login.field("csrf")),
+            ("username", "bob"),
+            ("password", "bob's long password 1"),
+        ],
+    )
+    .await;
+    let ask = next.get(&interaction).await;
+    assert!(ask.body.contains("Verification code"), "{}", ask.body);
+}
+
 /// The admin API with a client-credentials token of the `automation` client.
 async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
     let token: Value = app
@@ -346,6 +468,7 @@ async fn the_command_line_resets_two_step_verification_and_tells_the_user(backen
 
 crate::on_both_backends!(
     two_step_verification_is_asked_at_every_sign_in,
+    a_sign_in_that_requires_it_sets_up_two_step_verification,
     an_administrator_resets_two_step_verification,
     the_command_line_resets_two_step_verification_and_tells_the_user,
 );
