@@ -14,12 +14,12 @@ use valet_core::client::Client;
 use valet_core::flow::{self, FlowContext};
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::mfa::{self, TotpSecret};
-use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::ports::{AccountStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::user::User;
 
-use super::interaction::{expired, load_form};
+use super::interaction::{expired, load_form, user_of};
 use super::outcome;
 use super::sign_in::{SignIn, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
@@ -121,14 +121,6 @@ pub struct CodeForm {
 #[derive(Deserialize)]
 pub struct ContinueForm {
     csrf: String,
-}
-
-/// The interaction's user, still enabled.
-async fn user_of(state: &AppState, interaction: &Interaction) -> Result<Option<User>, StoreError> {
-    Ok(match interaction.user_id {
-        Some(id) => state.db.find_user_by_id(id).await?.filter(|u| !u.disabled),
-        None => None,
-    })
 }
 
 /// `POST /interaction/{handle}/enrol`: the first code from the app.

@@ -10,8 +10,9 @@ use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, StoreError};
+use valet_core::ports::{AccountStore, StoreError, UserStore};
 use valet_core::session::SessionToken;
+use valet_core::user::User;
 
 use super::sign_in::{SignIn, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
@@ -84,6 +85,17 @@ pub(super) async fn load_form(
 ) -> Result<Option<(Interaction, Client)>, StoreError> {
     let loaded = load(ctx, req, state, handle).await?;
     Ok(loaded.filter(|(i, _)| i.stage == stage && i.csrf_matches(csrf)))
+}
+
+/// The user an interaction has authenticated so far (after the password), still enabled.
+pub(super) async fn user_of(
+    state: &AppState,
+    interaction: &Interaction,
+) -> Result<Option<User>, StoreError> {
+    Ok(match interaction.user_id {
+        Some(id) => state.db.find_user_by_id(id).await?.filter(|u| !u.disabled),
+        None => None,
+    })
 }
 
 /// A refused login: the message, and the name the user typed (kept so only the password is retyped).

@@ -12,10 +12,10 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::ports::{AccountStore, StoreError};
 use valet_core::user::User;
 
-use super::interaction::{Rejected, load_form, page};
+use super::interaction::{Rejected, load_form, page, user_of};
 use super::outcome;
 use super::sign_in::{SignIn, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
@@ -42,11 +42,7 @@ pub async fn second_factor(
         let Some((interaction, client)) = loaded else {
             return Ok(super::interaction::expired());
         };
-        let user = match interaction.user_id {
-            Some(id) => state.db.find_user_by_id(id).await?.filter(|u| !u.disabled),
-            None => None,
-        };
-        let Some(user) = user else {
+        let Some(user) = user_of(&state, &interaction).await? else {
             return Ok(super::interaction::expired());
         };
         let refuse = |message| Rejected {

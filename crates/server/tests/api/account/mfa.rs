@@ -43,6 +43,43 @@ async fn enrol(
     (secret, recovery)
 }
 
+/// The rest of a sign-in at the `web` client from `done` (the answer to its last step): consent if
+/// asked, then the code exchanged at the token endpoint; the ID token's claims.
+async fn finish_at_client(
+    app: &TestApp,
+    browser: &mut Browser,
+    interaction: &str,
+    mut done: Page,
+) -> Value {
+    if done.location.as_deref() == Some(interaction) {
+        let consent = browser.get(interaction).await;
+        done = browser
+            .post(
+                &format!("{interaction}/consent"),
+                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
+            )
+            .await;
+    }
+    let code = done
+        .location_param("code")
+        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
+    let (status, tokens) = token(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://web.example/cb"),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    part(tokens["id_token"].as_str().unwrap_or_default(), 1)
+}
+
 fn recovery_codes(page: &Page) -> Vec<String> {
     page.body
         .split("<li><code>")
@@ -103,36 +140,10 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     // The enrolment's code was this step's (or the one before): it is never accepted again.
     assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "replay refused");
     let next = code_at(&secret, chrono::Utc::now() + chrono::Duration::seconds(30));
-    let mut done = other
+    let done = other
         .post(&post_code, &[("csrf", &ask.field("csrf")), ("code", &next)])
         .await;
-    if done.location.as_deref() == Some(interaction.as_str()) {
-        let consent = other.get(&interaction).await;
-        done = other
-            .post(
-                &format!("{interaction}/consent"),
-                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
-            )
-            .await;
-    }
-    let code = done
-        .location_param("code")
-        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
-    let (status, tokens) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "https://web.example/cb"),
-            (
-                "code_verifier",
-                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            ),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    let claims = part(tokens["id_token"].as_str().unwrap_or_default(), 1);
+    let claims = finish_at_client(&app, &mut other, &interaction, done).await;
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
     assert_eq!(claims["acr"], "2");
 
@@ -237,39 +248,13 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
         "the way on may redirect to the client: {}",
         codes.csp
     );
-    let mut done = browser
+    let done = browser
         .post(
             &format!("{interaction}/continue"),
             &[("csrf", &codes.field("csrf"))],
         )
         .await;
-    if done.location.as_deref() == Some(interaction.as_str()) {
-        let consent = browser.get(&interaction).await;
-        done = browser
-            .post(
-                &format!("{interaction}/consent"),
-                &[("csrf", &consent.field("csrf")), ("decision", "allow")],
-            )
-            .await;
-    }
-    let code = done
-        .location_param("code")
-        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
-    let (status, tokens) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "https://web.example/cb"),
-            (
-                "code_verifier",
-                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            ),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    let claims = part(tokens["id_token"].as_str().unwrap_or_default(), 1);
+    let claims = finish_at_client(&app, &mut browser, &interaction, done).await;
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
     assert_eq!(claims["acr"], "2");
 
