@@ -341,9 +341,10 @@ impl AccountStore for Database {
         user_id: Uuid,
         at: DateTime<Utc>,
         event: &AuditEvent,
-    ) -> Result<(), StoreError> {
+        notice: Option<(&QueuedMail, &AuditEvent)>,
+    ) -> Result<bool, StoreError> {
         let txn = self.write_transaction().await?;
-        users::Entity::update_many()
+        let removed = users::Entity::update_many()
             .col_expr(
                 users::Column::TotpSecretSealed,
                 Expr::value(Option::<String>::None),
@@ -358,12 +359,23 @@ impl AccountStore for Database {
             )
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(user_id))
+            .filter(users::Column::TotpSecretSealed.is_not_null())
             .exec(&txn)
             .await
-            .map_err(backend)?;
+            .map_err(backend)?
+            .rows_affected
+            > 0;
+        if !removed {
+            return Ok(false);
+        }
         insert_codes(&txn, user_id, &[], at).await?;
         audit::insert(&txn, event).await?;
-        txn.commit().await.map_err(backend)
+        if let Some((mail, queued)) = notice {
+            insert_mail(&txn, mail).await?;
+            audit::insert(&txn, queued).await?;
+        }
+        txn.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn upgrade_password_hash(

@@ -229,12 +229,44 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
         "a profile edit keeps the second factor"
     );
 
-    ok(db
-        .remove_mfa(alice.id, now(), &event("user.mfa_removed"))
-        .await);
+    let pending_before = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await).len();
+    let notice = QueuedMail {
+        id: Uuid::now_v7(),
+        to: "alice@example.com".into(),
+        sealed: "v1.notice".into(),
+        queued_at: now(),
+    };
+    let queued = event("mail.mfa_reset");
+    assert!(ok(db
+        .remove_mfa(
+            alice.id,
+            now(),
+            &event("user.mfa_reset"),
+            Some((&notice, &queued))
+        )
+        .await));
     let state = ok(db.mfa(alice.id).await);
     assert!(!state.enabled());
     assert_eq!((state.totp_sealed, state.recovery_codes_left), (None, 0));
+    let pending = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await);
+    assert_eq!(
+        pending.len(),
+        pending_before + 1,
+        "the notice, with the change"
+    );
+    assert!(
+        !ok(db
+            .remove_mfa(
+                alice.id,
+                now(),
+                &event("user.mfa_reset"),
+                Some((&notice, &queued))
+            )
+            .await),
+        "nothing left to remove: nothing written"
+    );
+    let pending = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await);
+    assert_eq!(pending.len(), pending_before + 1, "and no second notice");
 }
 
 async fn a_hash_upgrade_loses_to_a_password_change(postgres: bool) {

@@ -84,13 +84,16 @@ pub trait AccountStore: Send + Sync {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<(), StoreError>;
-    /// Removes the factor and its recovery codes.
+    /// Removes the factor (confirmed or pending) and its recovery codes, with `event` and, when
+    /// given, a notice to the user queued in the same transaction. False (nothing written) when
+    /// there was no factor: of two concurrent removals, one does it.
     async fn remove_mfa(
         &self,
         user_id: Uuid,
         at: DateTime<Utc>,
         event: &AuditEvent,
-    ) -> Result<(), StoreError>;
+        notice: Option<(&QueuedMail, &AuditEvent)>,
+    ) -> Result<bool, StoreError>;
     /// Replaces a hash made with older parameters, only if it is still `old` (a password change
     /// racing the upgrade wins).
     async fn upgrade_password_hash(

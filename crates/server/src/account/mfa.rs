@@ -197,9 +197,65 @@ pub async fn remove(
             let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_removed")
                 .target("user", user.id.to_string());
-            state.db.remove_mfa(user.id, now, &event).await?;
+            state.db.remove_mfa(user.id, now, &event, None).await?;
             Ok(back(&state, "mfa-removed"))
         }
         .await,
     )
+}
+
+/// Why an administrator's reset of a user's two-step verification did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("two-step verification is not on for this user")]
+    NotOn,
+    /// The user has an address to tell, but no master key that opens their secret is at hand: a
+    /// notice sealed under another key could never be sent.
+    #[error(
+        "cannot seal the notice to {0}: this needs the server's master key (VALET_MASTER_KEY or its file, as `valet serve` uses)"
+    )]
+    NoMasterKey(String),
+    #[error(transparent)]
+    Key(#[from] valet_core::keys::KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An administrator (`actor`: the admin API's caller or the command line) turns off `user`'s
+/// two-step verification, e.g. after they lost their app and recovery codes. A user with an
+/// address is told by mail, the notice queued in the same transaction as the change. Returns the
+/// address told.
+pub async fn reset_by_admin(
+    db: &dyn AccountStore,
+    master: Option<&valet_core::keys::MasterKey>,
+    issuer: &valet_core::issuer::Issuer,
+    now: chrono::DateTime<chrono::Utc>,
+    user: &User,
+    actor: Actor,
+) -> Result<Option<String>, ResetError> {
+    let factor = db.mfa(user.id).await?;
+    let Some(sealed) = factor.totp_sealed.as_deref().filter(|_| factor.enabled()) else {
+        return Err(ResetError::NotOn);
+    };
+    let notice = match &user.claims.email {
+        Some(email) => {
+            let master = master
+                .filter(|key| mfa::open_secret(key, user.id, sealed).is_ok())
+                .ok_or_else(|| ResetError::NoMasterKey(email.clone()))?;
+            let template = valet_mail::Template::MfaReset {
+                name: crate::mailer::greeting_name(user),
+            };
+            let mail = crate::mailer::compose(master, issuer, now, user, email, &template)?;
+            let queued = AuditEvent::new(now, actor.clone(), "mail.mfa_reset")
+                .target("user", user.id.to_string());
+            Some((mail, queued))
+        }
+        None => None,
+    };
+    let event = AuditEvent::new(now, actor, "user.mfa_reset").target("user", user.id.to_string());
+    let notice_ref = notice.as_ref().map(|(mail, queued)| (mail, queued));
+    if !db.remove_mfa(user.id, now, &event, notice_ref).await? {
+        return Err(ResetError::NotOn);
+    }
+    Ok(notice.and(user.claims.email.clone()))
 }

@@ -5,15 +5,13 @@
 
 use actix_web::{HttpResponse, web};
 use valet_admin_api::MfaView;
-use valet_core::audit::AuditEvent;
 use valet_core::ports::AccountStore;
-use valet_mail::Template;
 
 use super::auth::Admin;
 use super::problem::ApiError;
 use super::users::find;
+use crate::account::mfa::{self, ResetError};
 use crate::account::security::send_verification;
-use crate::mailer;
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
@@ -44,33 +42,24 @@ pub async fn reset_mfa(
     path: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let user = find(&state, *path).await?;
-    if !state.db.mfa(user.id).await?.enabled() {
-        return Err(ApiError::Conflict(
-            "two-step verification is not on for this user".into(),
-        ));
-    }
-    let now = state.clock.now();
-    // The notice is rendered first: nothing changes when it cannot be.
-    let notice = match &user.claims.email {
-        Some(email) => {
-            let template = Template::MfaReset {
-                name: mailer::greeting_name(&user),
-            };
-            let mail = mailer::prepare(&state, &user, email, &template);
-            Some(mail.map_err(|_| ApiError::Unavailable)?)
+    let reset = mfa::reset_by_admin(
+        &state.db,
+        Some(state.master_key()),
+        &state.config.issuer,
+        state.clock.now(),
+        &user,
+        admin.0.actor(),
+    )
+    .await;
+    match reset {
+        Ok(_) => {
+            state.outbox_queued.notify_one();
+            Ok(HttpResponse::NoContent().finish())
         }
-        None => None,
-    };
-    let event =
-        AuditEvent::new(now, admin.0.actor(), "user.mfa_reset").target("user", user.id.to_string());
-    state.db.remove_mfa(user.id, now, &event).await?;
-    if let Some(mail) = notice {
-        let queued = AuditEvent::new(now, admin.0.actor(), "mail.mfa_reset")
-            .target("user", user.id.to_string());
-        state.db.queue_mail(&mail, &queued).await?;
-        state.outbox_queued.notify_one();
+        Err(ResetError::NotOn) => Err(ApiError::Conflict(ResetError::NotOn.to_string())),
+        Err(ResetError::Store(e)) => Err(e.into()),
+        Err(ResetError::Key(_) | ResetError::NoMasterKey(_)) => Err(ApiError::Unavailable),
     }
-    Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(post, path = "/users/{id}/email/verify", tag = "users",

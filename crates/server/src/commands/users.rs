@@ -3,18 +3,16 @@
 use serde::Serialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::clock::{Clock, SystemClock};
-use valet_core::mfa;
-use valet_core::ports::{AccountStore, UserStore};
+use valet_core::ports::UserStore;
 use valet_core::provision::UserEntry;
 use valet_core::revocation::Cascade;
 use valet_core::user::{StandardClaims, User};
-use valet_mail::Template;
 
 use super::grants::{describe, run_cascade, user_named};
 use super::{Failure, Output, password_from};
+use crate::account::mfa::{self, ResetError};
 use crate::cli::UserCommand;
 use crate::config::Config;
-use crate::mailer;
 use crate::startup::{self, hash_password};
 
 #[derive(Serialize)]
@@ -121,50 +119,23 @@ pub async fn run(
         }
         UserCommand::ResetMfa { username } => {
             let user = user_named(&db, &username).await?;
-            let factor = db.mfa(user.id).await?;
-            let Some(sealed) = factor.totp_sealed.as_deref().filter(|_| factor.enabled()) else {
-                return Err(Failure::new(format!(
+            let master = startup::existing_master_key(config)?;
+            let told = mfa::reset_by_admin(
+                &db,
+                master.as_ref(),
+                &config.issuer,
+                now,
+                &user,
+                Actor::cli(),
+            )
+            .await
+            .map_err(|e| match e {
+                ResetError::NotOn => Failure::new(format!(
                     "two-step verification is not on for `{}`",
                     user.username.as_str()
-                )));
-            };
-            // The notice is sealed first, under the server's own master key (the one that opens
-            // the user's TOTP secret): nothing changes when it cannot be.
-            let notice = match &user.claims.email {
-                Some(email) => {
-                    let master = startup::existing_master_key(config)?
-                        .filter(|key| mfa::open_secret(key, user.id, sealed).is_ok())
-                        .ok_or_else(|| {
-                            Failure::new(format!(
-                                "cannot seal the notice to {email}: this command needs the server's master key (VALET_MASTER_KEY or its file, as `valet serve` uses)"
-                            ))
-                        })?;
-                    let template = Template::MfaReset {
-                        name: mailer::greeting_name(&user),
-                    };
-                    Some(mailer::compose(
-                        &master,
-                        &config.issuer,
-                        now,
-                        &user,
-                        email,
-                        &template,
-                    )?)
-                }
-                None => None,
-            };
-            let event = AuditEvent::new(now, Actor::cli(), "user.mfa_reset")
-                .target("user", user.id.to_string());
-            db.remove_mfa(user.id, now, &event).await?;
-            let told = match notice {
-                Some(mail) => {
-                    let queued = AuditEvent::new(now, Actor::cli(), "mail.mfa_reset")
-                        .target("user", user.id.to_string());
-                    db.queue_mail(&mail, &queued).await?;
-                    user.claims.email.clone()
-                }
-                None => None,
-            };
+                )),
+                other => Failure::new(other.to_string()),
+            })?;
             out.emit(
                 &serde_json::json!({
                     "username": user.username.as_str(),
