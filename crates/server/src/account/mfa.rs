@@ -1,21 +1,27 @@
 //! Two-step verification on the account page: `POST /account/mfa/setup` (a new secret, shown as a
 //! QR code and in text), `POST /account/mfa/confirm` (the first code proves the app has it; the
 //! recovery codes are shown once), `POST /account/mfa/recovery-codes` (a new set) and
-//! `POST /account/mfa/remove` (asks for the password).
+//! `POST /account/mfa/remove` (asks for the password); and an administrator's reset
+//! (`reset_by_admin`, for the admin API and the command line).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use valet_core::audit::{Actor, AuditEvent};
+use valet_core::issuer::Issuer;
+use valet_core::keys::{KeyError, MasterKey};
 use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
 use valet_core::user::User;
+use valet_mail::Template;
 
 use super::{Signed, back, finish};
 use crate::delivery::run_cascade;
 use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::mailer;
 use crate::pages::{self, account::EnrolView};
 use crate::state::AppState;
 
@@ -216,7 +222,7 @@ pub enum ResetError {
     )]
     NoMasterKey(String),
     #[error(transparent)]
-    Key(#[from] valet_core::keys::KeyError),
+    Key(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -227,9 +233,9 @@ pub enum ResetError {
 /// address told.
 pub async fn reset_by_admin(
     db: &dyn AccountStore,
-    master: Option<&valet_core::keys::MasterKey>,
-    issuer: &valet_core::issuer::Issuer,
-    now: chrono::DateTime<chrono::Utc>,
+    master: Option<&MasterKey>,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
     user: &User,
     actor: Actor,
 ) -> Result<Option<String>, ResetError> {
@@ -242,10 +248,10 @@ pub async fn reset_by_admin(
             let master = master
                 .filter(|key| mfa::open_secret(key, user.id, sealed).is_ok())
                 .ok_or_else(|| ResetError::NoMasterKey(email.clone()))?;
-            let template = valet_mail::Template::MfaReset {
-                name: crate::mailer::greeting_name(user),
+            let template = Template::MfaReset {
+                name: mailer::greeting_name(user),
             };
-            let mail = crate::mailer::compose(master, issuer, now, user, email, &template)?;
+            let mail = mailer::compose(master, issuer, now, user, email, &template)?;
             let queued = AuditEvent::new(now, actor.clone(), "mail.mfa_reset")
                 .target("user", user.id.to_string());
             Some((mail, queued))
