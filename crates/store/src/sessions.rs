@@ -183,14 +183,20 @@ impl InteractionStore for Database {
     async fn find_interaction(
         &self,
         handle_hash: &SecretHash,
-    ) -> Result<Option<Interaction>, StoreError> {
-        interactions::Entity::find()
+    ) -> Result<Option<(Interaction, Client)>, StoreError> {
+        let found = interactions::Entity::find()
             .filter(interactions::Column::HandleHash.eq(handle_hash.as_str()))
+            .find_also_related(clients::Entity)
             .one(&self.conn)
             .await
-            .map_err(backend)?
-            .map(interaction_from)
-            .transpose()
+            .map_err(backend)?;
+        match found {
+            Some((row, Some(client))) => Ok(Some((
+                interaction_from(row)?,
+                crate::clients::to_domain(client)?,
+            ))),
+            _ => Ok(None),
+        }
     }
 
     async fn update_interaction(&self, interaction: &Interaction) -> Result<(), StoreError> {

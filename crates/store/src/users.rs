@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -116,6 +116,23 @@ async fn roles_of(
     Ok(roles)
 }
 
+/// The user `select` finds (at most one), with its roles, in one query (a join).
+async fn one_with_roles(
+    conn: &impl ConnectionTrait,
+    select: Select<users::Entity>,
+) -> Result<Option<User>, StoreError> {
+    let found = select
+        .find_with_related(user_roles::Entity)
+        .all(conn)
+        .await
+        .map_err(backend)?;
+    found
+        .into_iter()
+        .next()
+        .map(|(row, roles)| to_domain(row, roles.into_iter().map(|r| r.role).collect()))
+        .transpose()
+}
+
 /// One user row, with its roles.
 async fn with_roles(conn: &impl ConnectionTrait, row: users::Model) -> Result<User, StoreError> {
     let own = roles_of(conn, &[row.id])
@@ -217,26 +234,12 @@ impl Database {
 #[async_trait]
 impl UserStore for Database {
     async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        let Some(row) = users::Entity::find()
-            .filter(users::Column::Username.eq(username.as_str()))
-            .one(&self.conn)
-            .await
-            .map_err(backend)?
-        else {
-            return Ok(None);
-        };
-        with_roles(&self.conn, row).await.map(Some)
+        let select = users::Entity::find().filter(users::Column::Username.eq(username.as_str()));
+        one_with_roles(&self.conn, select).await
     }
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        let Some(row) = users::Entity::find_by_id(id)
-            .one(&self.conn)
-            .await
-            .map_err(backend)?
-        else {
-            return Ok(None);
-        };
-        with_roles(&self.conn, row).await.map(Some)
+        one_with_roles(&self.conn, users::Entity::find_by_id(id)).await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {

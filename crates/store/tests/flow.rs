@@ -94,7 +94,11 @@ async fn interactions_round_trip_and_advance(postgres: bool) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        db.find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .map(|(i, _)| i),
         Some(interaction.clone())
     );
     interaction.stage = Stage::Consent;
@@ -103,14 +107,22 @@ async fn interactions_round_trip_and_advance(postgres: bool) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        db.find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .map(|(i, _)| i),
         Some(interaction.clone())
     );
     db.delete_interaction(interaction.id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        db.find_interaction(&handle.hash()).await.ok().flatten(),
+        db.find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .map(|(i, _)| i),
         None
     );
 }

@@ -38,10 +38,11 @@ pub trait InteractionStore: Send + Sync {
         interaction: &Interaction,
         handle_hash: &SecretHash,
     ) -> Result<(), StoreError>;
+    /// The interaction and its client, read together.
     async fn find_interaction(
         &self,
         handle_hash: &SecretHash,
-    ) -> Result<Option<Interaction>, StoreError>;
+    ) -> Result<Option<(Interaction, Client)>, StoreError>;
     async fn update_interaction(&self, interaction: &Interaction) -> Result<(), StoreError>;
     async fn delete_interaction(&self, id: Uuid) -> Result<(), StoreError>;
 }

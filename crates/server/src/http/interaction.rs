@@ -55,7 +55,7 @@ async fn load(
     if !bound {
         return Ok(None);
     }
-    let Some(interaction) = ctx
+    let Some((interaction, client)) = ctx
         .store
         .find_interaction(&InteractionHandle::parse(handle).hash())
         .await?
@@ -66,12 +66,7 @@ async fn load(
         ctx.store.delete_interaction(interaction.id).await?;
         return Ok(None);
     }
-    let client = ctx
-        .store
-        .find_client_by_id(interaction.client)
-        .await?
-        .filter(|c| !c.metadata.disabled);
-    Ok(client.map(|c| (interaction, c)))
+    Ok((!client.metadata.disabled).then_some((interaction, client)))
 }
 
 /// The interaction a form was posted to, when it is at `stage` and the form carries its CSRF token.
