@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter,
+    IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait,
 };
 use uuid::Uuid;
 use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, MfaState, QueuedMail};
@@ -226,25 +226,37 @@ impl AccountStore for Database {
     }
 
     async fn mfa(&self, user_id: Uuid) -> Result<MfaState, StoreError> {
-        let Some(user) = users::Entity::find_by_id(user_id)
+        // One query: the user's factor columns and the count of their unused codes (a left join
+        // whose condition keeps users without any).
+        let unused = users::Relation::RecoveryCodes
+            .def()
+            .on_condition(|_, codes| {
+                Expr::col((codes, recovery_codes::Column::UsedAt))
+                    .is_null()
+                    .into_condition()
+            });
+        let found = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(users::Column::TotpSecretSealed)
+            .column(users::Column::TotpConfirmedAt)
+            .column(users::Column::TotpLastStep)
+            .column_as(recovery_codes::Column::Id.count(), "unused")
+            .join(JoinType::LeftJoin, unused)
+            .group_by(users::Column::Id)
+            .into_tuple::<(Option<String>, Option<DateTime<Utc>>, Option<i64>, i64)>()
             .one(&self.conn)
             .await
-            .map_err(backend)?
-        else {
-            return Ok(MfaState::default());
-        };
-        let left = recovery_codes::Entity::find()
-            .filter(recovery_codes::Column::UserId.eq(user_id))
-            .filter(recovery_codes::Column::UsedAt.is_null())
-            .count(&self.conn)
-            .await
             .map_err(backend)?;
-        Ok(MfaState {
-            totp_sealed: user.totp_secret_sealed,
-            confirmed_at: user.totp_confirmed_at,
-            last_step: user.totp_last_step,
-            recovery_codes_left: u32::try_from(left).unwrap_or(u32::MAX),
-        })
+        Ok(
+            found.map_or_else(MfaState::default, |(sealed, confirmed, step, left)| {
+                MfaState {
+                    totp_sealed: sealed,
+                    confirmed_at: confirmed,
+                    last_step: step,
+                    recovery_codes_left: u32::try_from(left).unwrap_or(u32::MAX),
+                }
+            }),
+        )
     }
 
     async fn begin_totp(&self, user_id: Uuid, sealed: &str) -> Result<bool, StoreError> {
