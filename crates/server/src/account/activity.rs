@@ -8,9 +8,9 @@ use valet_core::audit::Actor;
 use valet_core::ports::{GrantStore, SessionStore};
 use valet_core::revocation::{Cascade, Grants};
 
-use super::security::CsrfForm;
 use super::{back, finish};
 use crate::delivery::run_cascade;
+use crate::http::forms::CsrfForm;
 use crate::state::AppState;
 
 /// `POST /account/sessions/{id}/end`: only a session of this user; ending an unknown one is a no-op.

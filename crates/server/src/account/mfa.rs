@@ -20,6 +20,7 @@ use valet_mail::Template;
 
 use super::{Signed, back, finish};
 use crate::delivery::run_cascade;
+use crate::http::forms::CodeForm;
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::mailer;
 use crate::pages::{self, account::EnrolView};
@@ -83,12 +84,6 @@ pub(crate) fn setup_page(
         secret: &secret.to_base32(),
         error,
     })
-}
-
-#[derive(Deserialize)]
-pub struct CodeForm {
-    csrf: String,
-    code: String,
 }
 
 /// `POST /account/mfa/confirm`.

@@ -16,6 +16,7 @@ use valet_mail::Template;
 
 use super::entry::render;
 use super::{MAX_FIELD, back, confirm_password, finish};
+use crate::http::forms::CsrfForm;
 use crate::mailer;
 use crate::state::AppState;
 
@@ -106,11 +107,6 @@ pub async fn profile(
         }
         .await,
     )
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub(super) csrf: String,
 }
 
 /// `POST /account/email/verify`.

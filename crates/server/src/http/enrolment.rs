@@ -8,7 +8,6 @@
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
 use valet_core::flow::{self, FlowContext};
@@ -19,6 +18,7 @@ use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::user::User;
 
+use super::forms::{CodeForm, CsrfForm};
 use super::interaction::{expired, load_form, user_of};
 use super::outcome;
 use super::sign_in::{SignIn, see_interaction, sign_in};
@@ -112,17 +112,6 @@ fn enrolled(
     page
 }
 
-#[derive(Deserialize)]
-pub struct CodeForm {
-    csrf: String,
-    code: String,
-}
-
-#[derive(Deserialize)]
-pub struct ContinueForm {
-    csrf: String,
-}
-
 /// `POST /interaction/{handle}/enrol`: the first code from the app.
 pub async fn confirm(
     state: web::Data<AppState>,
@@ -185,7 +174,7 @@ pub async fn proceed(
     state: web::Data<AppState>,
     req: HttpRequest,
     handle: web::Path<String>,
-    form: web::Form<ContinueForm>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let published = state.published();
     let ctx = state.flow(&published.ring);

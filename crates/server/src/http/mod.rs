@@ -5,6 +5,7 @@ pub mod client_auth;
 pub mod client_request;
 pub mod cookies;
 pub mod enrolment;
+pub(crate) mod forms;
 pub mod health;
 pub mod interaction;
 pub mod jwks;

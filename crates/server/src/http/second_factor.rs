@@ -7,7 +7,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
@@ -15,17 +14,12 @@ use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::user::User;
 
+use super::forms::CodeForm;
 use super::interaction::{Rejected, load_form, page, user_of};
 use super::outcome;
 use super::sign_in::{SignIn, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct CodeForm {
-    csrf: String,
-    code: String,
-}
 
 /// `POST /interaction/{handle}/second-factor`.
 pub async fn second_factor(
