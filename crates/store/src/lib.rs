@@ -19,6 +19,7 @@ mod keys;
 mod outbox;
 mod provision;
 mod revocation;
+mod second_factor;
 mod sessions;
 mod throttle;
 mod tokens;

@@ -170,7 +170,7 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(
 /// Rewrites a user row and replaces its roles.
 pub(crate) async fn replace(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
     let mut row = to_row(user)?.into_active_model().reset_all();
-    // The second factor changes only through `AccountStore`, never by rewriting the profile.
+    // The second factor changes only through `SecondFactorStore`, never by rewriting the profile.
     row.totp_secret_sealed = sea_orm::ActiveValue::NotSet;
     row.totp_confirmed_at = sea_orm::ActiveValue::NotSet;
     row.totp_last_step = sea_orm::ActiveValue::NotSet;

@@ -10,7 +10,9 @@ use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::outbox::OutboxStatus;
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{AccountStore, AdminStore, HousekeepingStore, OutboxStore, UserStore};
+use valet_core::ports::{
+    AccountStore, AdminStore, HousekeepingStore, OutboxStore, SecondFactorStore, UserStore,
+};
 use valet_core::random::OsRandom;
 use valet_core::secret::SecretHash;
 use valet_core::user::StandardClaims;

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use valet_core::code::CodeValue;
-use valet_core::ports::{AccountStore, AdminStore, CodeStore, GrantFilter};
+use valet_core::ports::{AdminStore, CodeStore, GrantFilter, SecondFactorStore};
 use valet_core::random::{OsRandom, opaque_token};
 
 use super::{Signed, finish, require};

@@ -11,7 +11,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::issuer::Issuer;
 use valet_core::keys::{KeyError, MasterKey};
 use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
-use valet_core::ports::{AccountStore, StoreError};
+use valet_core::ports::{SecondFactorStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
@@ -227,7 +227,7 @@ pub enum ResetError {
 /// address is told by mail, the notice queued in the same transaction as the change. Returns the
 /// address told.
 pub async fn reset_by_admin(
-    db: &dyn AccountStore,
+    db: &dyn SecondFactorStore,
     master: Option<&MasterKey>,
     issuer: &Issuer,
     now: DateTime<Utc>,

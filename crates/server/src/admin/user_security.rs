@@ -5,7 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 use valet_admin_api::MfaView;
-use valet_core::ports::AccountStore;
+use valet_core::ports::SecondFactorStore;
 
 use super::auth::Admin;
 use super::problem::ApiError;

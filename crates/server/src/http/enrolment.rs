@@ -13,7 +13,7 @@ use valet_core::client::Client;
 use valet_core::flow::{self, FlowContext};
 use valet_core::interaction::{Interaction, Stage};
 use valet_core::mfa::{self, TotpSecret};
-use valet_core::ports::{AccountStore, StoreError};
+use valet_core::ports::{SecondFactorStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::user::User;

@@ -10,7 +10,7 @@ use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, StoreError, UserStore};
+use valet_core::ports::{SecondFactorStore, StoreError, UserStore};
 use valet_core::session::SessionToken;
 use valet_core::user::User;
 

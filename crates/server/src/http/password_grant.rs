@@ -10,7 +10,7 @@ use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
 use valet_core::password::Password;
-use valet_core::ports::AccountStore;
+use valet_core::ports::SecondFactorStore;
 use valet_core::token::{Lifetimes, Minter, TokenError, TokenResponse, password_grant};
 
 use super::client_request::error;

@@ -11,7 +11,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, StoreError};
+use valet_core::ports::{AccountStore, SecondFactorStore, StoreError};
 use valet_core::user::User;
 
 use super::forms::CodeForm;

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use valet_core::audit::{Actor, AuditEvent};
-use valet_core::ports::{AccountStore, UserStore};
+use valet_core::ports::{SecondFactorStore, UserStore};
 use valet_core::user::Username;
 
 use crate::helpers::{Backend, TestApp, TestEnv};

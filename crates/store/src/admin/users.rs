@@ -88,7 +88,7 @@ pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(
     row.password_hash = NotSet;
     row.created_at = NotSet;
     row.disabled = NotSet;
-    // The second factor changes only through `AccountStore`.
+    // The second factor changes only through `SecondFactorStore`.
     row.totp_secret_sealed = NotSet;
     row.totp_confirmed_at = NotSet;
     row.totp_last_step = NotSet;
