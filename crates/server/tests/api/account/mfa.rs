@@ -43,6 +43,39 @@ async fn enrol(
     (secret, recovery)
 }
 
+/// An authorization request of the `web` client that asks for two-step verification (`acr_values=2`).
+fn web_authorize_mfa(app: &TestApp) -> String {
+    format!(
+        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&acr_values=2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        app.address
+    )
+}
+
+/// Starts a sign-in at `authorize` and passes its password step, which stays on the interaction;
+/// returns the interaction's address and the page it shows next.
+async fn password_step(
+    browser: &mut Browser,
+    authorize: &str,
+    username: &str,
+    password: &str,
+) -> (String, Page) {
+    let interaction = browser.get(authorize).await.location.unwrap_or_default();
+    let login = browser.get(&interaction).await;
+    let answer = browser
+        .post(
+            &format!("{interaction}/login"),
+            &[
+                ("csrf", &login.field("csrf")),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await;
+    assert_eq!(answer.location.as_deref(), Some(interaction.as_str()));
+    let next = browser.get(&interaction).await;
+    (interaction, next)
+}
+
 /// The rest of a sign-in at the `web` client from `done` (the answer to its last step): consent if
 /// asked, then the code exchanged at the token endpoint; the ID token's claims.
 async fn finish_at_client(
@@ -99,28 +132,9 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     let (secret, recovery) = enrol(&mut browser, &app, &page, ALICE_PASSWORD).await;
 
     // A relying party asks for MFA: password, then the code page.
-    let authorize = format!(
-        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&acr_values=2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-        app.address
-    );
+    let authorize = web_authorize_mfa(&app);
     let mut other = Browser::new();
-    let interaction = other.get(&authorize).await.location.unwrap_or_default();
-    let login = other.get(&interaction).await;
-    let after_password = other
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "alice"),
-                ("password", ALICE_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(
-        after_password.location.as_deref(),
-        Some(interaction.as_str())
-    );
-    let ask = other.get(&interaction).await;
+    let (interaction, ask) = password_step(&mut other, &authorize, "alice", ALICE_PASSWORD).await;
     assert!(ask.body.contains("Two-step verification"), "{}", ask.body);
     let post_code = format!("{interaction}/second-factor");
     let wrong = other
@@ -150,19 +164,8 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     // A recovery code signs in once.
     for (n, expected) in [(1, true), (2, false)] {
         let mut fresh = Browser::new();
-        let interaction = fresh.get(&authorize).await.location.unwrap_or_default();
-        let login = fresh.get(&interaction).await;
-        fresh
-            .post(
-                &format!("{interaction}/login"),
-                &[
-                    ("csrf", &login.field("csrf")),
-                    ("username", "alice"),
-                    ("password", ALICE_PASSWORD),
-                ],
-            )
-            .await;
-        let ask = fresh.get(&interaction).await;
+        let (interaction, ask) =
+            password_step(&mut fresh, &authorize, "alice", ALICE_PASSWORD).await;
         let result = fresh
             .post(
                 &format!("{interaction}/second-factor"),
@@ -189,28 +192,10 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
         Receiver::start(),
     );
     let app = start(backend, &sink, &receiver).await;
-    let authorize = format!(
-        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&acr_values=2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-        app.address
-    );
+    let authorize = web_authorize_mfa(&app);
     let mut browser = Browser::new();
-    let interaction = browser.get(&authorize).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let after_password = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "bob"),
-                ("password", "bob's long password 1"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        after_password.location.as_deref(),
-        Some(interaction.as_str())
-    );
-    let setup = browser.get(&interaction).await;
+    let (interaction, setup) =
+        password_step(&mut browser, &authorize, "bob", "bob's long password 1").await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
     assert!(
         setup.body.contains("data:image/svg+xml;base64,"),
@@ -261,18 +246,7 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
     // From now on the app's code is asked for, even by a client that does not require it.
     let mut next = Browser::new();
     let plain = authorize.replace("&acr_values=2", "");
-    let interaction = next.get(&plain).await.location.unwrap_or_default();
-    let login = next.get(&interaction).await;
-    next.post(
-        &format!("{interaction}/login"),
-        &[
-            ("csrf", &login.field("csrf")),
-            ("username", "bob"),
-            ("password", "bob's long password 1"),
-        ],
-    )
-    .await;
-    let ask = next.get(&interaction).await;
+    let (_, ask) = password_step(&mut next, &plain, "bob", "bob's long password 1").await;
     assert!(ask.body.contains("Verification code"), "{}", ask.body);
 }
 
