@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 use valet_core::mfa::{TotpSecret, code_at};
-use valet_mail_sink::MailSink;
+use valet_mail_sink::{MailSink, Received};
 
 use crate::browser::{Browser, Page};
 use crate::helpers::{Backend, TestApp, TestEnv};
@@ -50,6 +50,18 @@ async fn start_with(
     args.extend_from_slice(extra);
     env.start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
         .await
+}
+
+/// The next mail to `to` and the link it carries under `{issuer}/account/{kind}/`.
+async fn mailed_link(sink: &MailSink, app: &TestApp, to: &str, kind: &str) -> (Received, String) {
+    let mail = sink
+        .wait_for(to, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    let link = mail
+        .first_link(&format!("{}/account/{kind}/", app.address))
+        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    (mail, link)
 }
 
 /// A page without its per-response CSP nonce, to compare two answers.

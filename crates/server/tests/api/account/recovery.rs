@@ -27,13 +27,7 @@ async fn a_password_reset_from_the_mailed_link_ends_every_session(backend: Backe
         "no enumeration"
     );
 
-    let mail = sink
-        .wait_for("bob@example.com", Duration::from_secs(20))
-        .await
-        .unwrap_or_else(|| panic!("no reset mail"));
-    let link = mail
-        .first_link(&format!("{}/account/reset/", app.address))
-        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    let (mail, link) = mailed_link(&sink, &app, "bob@example.com", "reset").await;
     assert!(
         mail.html.contains(&link),
         "the HTML part carries the link too"
@@ -116,13 +110,7 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
         "the current address stays until the new one is confirmed"
     );
 
-    let mail = sink
-        .wait_for("bob@new.example", Duration::from_secs(20))
-        .await
-        .unwrap_or_else(|| panic!("no verification mail"));
-    let link = mail
-        .first_link(&format!("{}/account/verify/", app.address))
-        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    let (_, link) = mailed_link(&sink, &app, "bob@new.example", "verify").await;
     let confirm = Browser::new().get(&link).await;
     assert!(
         confirm.body.contains("bob@new.example"),
@@ -205,13 +193,7 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 
-    let mail = sink
-        .wait_for("carol@example.com", Duration::from_secs(20))
-        .await
-        .unwrap_or_else(|| panic!("no activation mail"));
-    let link = mail
-        .first_link(&format!("{}/account/activate/", app.address))
-        .unwrap_or_else(|| panic!("no link in {}", mail.text));
+    let (_, link) = mailed_link(&sink, &app, "carol@example.com", "activate").await;
     assert!(
         Browser::new()
             .get(&link)
