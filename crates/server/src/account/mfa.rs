@@ -148,14 +148,9 @@ pub(crate) fn new_recovery_codes(user: &User) -> (Vec<String>, Vec<SecretHash>) 
         .unzip()
 }
 
+/// The recovery codes (every page is sent `no-store`, so they are not kept by the browser).
 fn shown_once(state: &AppState, codes: &[String]) -> HttpResponse {
-    let mut response =
-        pages::account::recovery_codes(codes, &state.config.issuer.endpoint("account?done=mfa"));
-    response.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    response
+    pages::account::recovery_codes(codes, &state.config.issuer.endpoint("account?done=mfa"))
 }
 
 /// `POST /account/mfa/recovery-codes` (asks for the password).

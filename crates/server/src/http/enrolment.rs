@@ -6,7 +6,6 @@
 //! `otp`. As on the account page, wrong codes count against the throttle and the user's other
 //! sessions, signed in with a password alone, end.
 
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
@@ -84,10 +83,14 @@ pub(super) async fn page(
         .config
         .issuer
         .endpoint(&format!("interaction/{handle}/enrol"));
-    let mut page = setup_page(state, user, &secret, &action, &interaction.csrf, error);
-    page.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(page)
+    Ok(setup_page(
+        state,
+        user,
+        &secret,
+        &action,
+        &interaction.csrf,
+        error,
+    ))
 }
 
 fn enrolled(
@@ -101,15 +104,12 @@ fn enrolled(
         .config
         .issuer
         .endpoint(&format!("interaction/{handle}/continue"));
-    let mut page = pages::enrolled(&EnrolledView {
+    pages::enrolled(&EnrolledView {
         action: &action,
         csrf: &interaction.csrf,
         client_name: &client.metadata.name,
         codes,
-    });
-    page.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    page
+    })
 }
 
 /// `POST /interaction/{handle}/enrol`: the first code from the app.
