@@ -92,6 +92,21 @@ if want login; then # hashed by the server as it starts: about 40 ms each on one
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Each thread's CPU time so far (schedstat, ns) as "tid name ns" lines; names lose their trailing digits, so
+# threads of one kind (sqlx's per-connection threads, say) add up.
+thread_cpu() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ -r "$t/schedstat" ] || continue
+    printf '%s %s %s\n' "${t##*/}" "$(sed 's/[-0-9]*$//; s/ /_/g' "$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
+  done
+}
+# CPU ms per login by kind of thread, between two thread_cpu snapshots: "name ms, ..."
+thread_split() { # before after logins
+  awk -v n="$3" 'NR == FNR { before[$1] = $3; next }
+    { ms[$2] += ($3 - before[$1]) / 1e6 }
+    END { for (k in ms) if (ms[k] / n >= 0.05) printf "%s %.2f, ", k, ms[k] / n }' "$1" "$2" | sed 's/, $//'
+}
 to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
@@ -169,8 +184,10 @@ run() { # name connections [wrk args...]
   local before after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
   [ "$name" = refresh ] && reuse_before=$(reuse_events)
   before=$(cpu_ticks "$server_pid")
+  thread_cpu "$server_pid" >"$work/threads.before"
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${RUN_DURATION:-$DURATION}" --latency "$@" 2>&1)
   after=$(cpu_ticks "$server_pid")
+  thread_cpu "$server_pid" >"$work/threads.after"
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   total=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -197,6 +214,7 @@ run() { # name connections [wrk args...]
     extra="$extra (steady $(awk -v r="$steady" -v c="$CEILING" 'BEGIN { if (r == "-") print "-"; else printf "%.3f", r / c }'))"
     extra="$extra | server CPU ms per login $(awk -v n="$logins" -v c="$cpu" 'BEGIN { if (n > 0) printf "%.1f", c * 1000 / n; else print "-" }')"
     extra="$extra, argon2 CPU ms per verification $(awk -v c="$CEILING_CPU" 'BEGIN { if (c > 0) printf "%.1f", 1000 / c; else print "-" }'), CPU ratio $ratio_cpu, errors $errors"
+    extra="$extra | CPU ms per login by thread: $(thread_split "$work/threads.before" "$work/threads.after" "$logins")"
   fi
   if grep -q '^check ' <<<"$out"; then extra="$extra | $(sed -n 's/^check //p' <<<"$out")"; fi
   if [ -n "$reuse_before" ]; then extra="$extra, reuse events on the server $(($(reuse_events) - reuse_before))"; fi

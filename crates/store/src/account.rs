@@ -119,9 +119,11 @@ impl AccountStore for Database {
         account_tokens::Entity::find()
             .filter(account_tokens::Column::TokenHash.eq(hash.as_str()))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(token_from)
             .transpose()
     }

@@ -225,18 +225,22 @@ impl ClientStore for Database {
     async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         clients::Entity::find()
             .filter(clients::Column::ClientId.eq(client_id.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(to_domain)
             .transpose()
     }
 
     async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
         clients::Entity::find_by_id(id)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(to_domain)
             .transpose()
     }

@@ -1,4 +1,10 @@
 //! Connection, migrations and the health probe.
+//!
+//! Lookups by a unique key read with `all()` and take the first row, never with sea-orm's `one()`:
+//! `one()` appends `LIMIT 1`, which sea-query sends as a bound parameter, and SQLite plans a
+//! `LIMIT ?` on the value bound to it. Binding the next value then expires the prepared statement,
+//! so every `one()` on SQLite was parsed and planned again: 5 of a login's statements, and a third of
+//! the instructions of its database work (callgrind). A unique key needs no limit.
 
 use std::time::Duration;
 
@@ -78,5 +84,64 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Conflict(detail),
         _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use uuid::Uuid;
+    use valet_core::account::LinkPurpose;
+    use valet_core::client::ClientId;
+    use valet_core::ports::{
+        AccountStore, ClientStore, CodeStore, GrantStore, InteractionStore, SecondFactorStore,
+        SessionStore, TokenStore,
+    };
+    use valet_core::secret::SecretHash;
+
+    use super::*;
+
+    /// The lookups of the hot paths (login, code exchange, refresh, userinfo) send no `LIMIT`:
+    /// on SQLite a bound `LIMIT` re-prepares the statement at every execution.
+    #[tokio::test]
+    async fn unique_lookups_send_no_limit() {
+        let path = std::env::temp_dir().join(format!("valet-limit-{}.db", Uuid::now_v7()));
+        let mut db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let sent = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = Arc::clone(&sent);
+        db.conn.set_metric_callback(move |info| {
+            if let Ok(mut log) = log.lock() {
+                log.push(info.statement.sql.clone());
+            }
+        });
+        let hash = SecretHash::of(b"nothing");
+        let id = Uuid::now_v7();
+        let client_id = ClientId::parse("app").unwrap_or_else(|e| panic!("{e}"));
+        let found = [
+            db.find_client(&client_id).await.map(|f| f.is_some()),
+            db.find_client_by_id(id).await.map(|f| f.is_some()),
+            db.find_session(&hash).await.map(|f| f.is_some()),
+            db.find_session_by_id(id).await.map(|f| f.is_some()),
+            db.find_interaction(&hash).await.map(|f| f.is_some()),
+            db.find_live_grant(id, id).await.map(|f| f.is_some()),
+            db.find_grant(id).await.map(|f| f.is_some()),
+            db.find_code(&hash).await.map(|f| f.is_some()),
+            db.find_refresh_token(&hash).await.map(|f| f.is_some()),
+            db.find_link(&hash, LinkPurpose::ResetPassword)
+                .await
+                .map(|f| f.is_some()),
+            db.mfa(id).await.map(|m| m.enabled()),
+        ];
+        assert!(found.iter().all(|f| matches!(f, Ok(false))), "{found:?}");
+        let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), found.len(), "{sent:#?}");
+        let limited: Vec<_> = sent.iter().filter(|sql| sql.contains("LIMIT")).collect();
+        assert!(limited.is_empty(), "{limited:#?}");
+        drop(db);
+        let _ = std::fs::remove_file(path);
     }
 }

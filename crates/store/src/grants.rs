@@ -68,18 +68,22 @@ impl GrantStore for Database {
             .filter(grants::Column::ClientId.eq(client))
             .filter(grants::Column::RevokedAt.is_null())
             .order_by_desc(grants::Column::CreatedAt)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(grant_from)
             .transpose()
     }
 
     async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError> {
         grants::Entity::find_by_id(id)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(grant_from)
             .transpose()
     }
@@ -213,9 +217,11 @@ impl CodeStore for Database {
     ) -> Result<Option<AuthorizationCode>, StoreError> {
         authorization_codes::Entity::find()
             .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(code_from)
             .transpose()
     }
@@ -237,9 +243,11 @@ impl CodeStore for Database {
             == 1;
         let row = authorization_codes::Entity::find()
             .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
-            .map_err(backend)?;
+            .map_err(backend)?
+            .into_iter()
+            .next();
         Ok(match (row, claimed) {
             (Some(row), true) => Redemption::Fresh(code_from(row)?),
             (Some(row), false) => Redemption::Replayed(code_from(row)?),

@@ -55,9 +55,11 @@ impl Database {
             return Ok(None);
         }
         outbox::Entity::find_by_id(id)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(message_from)
             .transpose()
     }

@@ -110,9 +110,11 @@ impl RevocationStore for Database {
                 .as_deref()
                 .and_then(|t| Uuid::parse_str(t).ok())
             && let Some(row) = clients::Entity::find_by_id(id)
-                .one(&txn)
+                .all(&txn)
                 .await
                 .map_err(backend)?
+                .into_iter()
+                .next()
         {
             event.target_id = Some(row.client_id);
         }

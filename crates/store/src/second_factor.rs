@@ -72,9 +72,11 @@ impl SecondFactorStore for Database {
             .join(JoinType::LeftJoin, unused)
             .group_by(users::Column::Id)
             .into_tuple::<(Option<String>, Option<DateTime<Utc>>, Option<i64>, i64)>()
-            .one(&self.conn)
+            .all(&self.conn)
             .await
-            .map_err(backend)?;
+            .map_err(backend)?
+            .into_iter()
+            .next();
         Ok(
             found.map_or_else(MfaState::default, |(sealed, confirmed, step, left)| {
                 MfaState {

@@ -100,18 +100,22 @@ impl SessionStore for Database {
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(session_from)
             .transpose()
     }
 
     async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find_by_id(id)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(session_from)
             .transpose()
     }
@@ -187,9 +191,11 @@ impl InteractionStore for Database {
         let found = interactions::Entity::find()
             .filter(interactions::Column::HandleHash.eq(handle_hash.as_str()))
             .find_also_related(clients::Entity)
-            .one(&self.conn)
+            .all(&self.conn)
             .await
-            .map_err(backend)?;
+            .map_err(backend)?
+            .into_iter()
+            .next();
         match found {
             Some((row, Some(client))) => Ok(Some((
                 interaction_from(row)?,

@@ -65,9 +65,11 @@ impl ThrottleStore for Database {
             .map_err(backend)?;
         let previous = login_throttles::Entity::find_by_id(key.to_owned())
             .lock_exclusive()
-            .one(&txn)
+            .all(&txn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
             .map(state_from)
             .filter(|state| state.failures > 0);
         let next = ThrottleState::after_failure(previous, at, policy);

@@ -52,9 +52,11 @@ impl TokenStore for Database {
     ) -> Result<Option<RefreshToken>, StoreError> {
         let Some(row) = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash.as_str()))
-            .one(&self.conn)
+            .all(&self.conn)
             .await
             .map_err(backend)?
+            .into_iter()
+            .next()
         else {
             return Ok(None);
         };
