@@ -4,7 +4,8 @@
 # 127.0.0.1 only. Reports requests/s, p50/p99 latency and requests per server CPU-second.
 # Scenarios: discovery jwks client_credentials userinfo code_flow refresh introspection login.
 # `login` also measures the argon2id ceiling (the `argon2_ceiling` example of valet-core, pinned to
-# CPU 0 like the server) right before each run, and prints logins/s against it.
+# CPU 0 like the server) right before and right after each run, and prints logins/s against their
+# mean, and the server's CPU per login by kind of thread.
 #
 #   bench/flows.sh                 # SQLite and PostgreSQL, 16 and 64 connections, 10 s per run
 #   DURATION=5s BACKENDS=sqlite bench/flows.sh
@@ -29,7 +30,7 @@ BIN_ORIGIN="built from the working tree at commit $(git rev-parse --short HEAD 2
 [ -z "${VALET_BIN:-}" ] || BIN_ORIGIN="given by VALET_BIN; the working tree is at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 [ -n "${VALET_BIN:-}" ] || { cargo build --release --locked -q -p valet-server --bin valet; VALET_BIN="$CARGO_TARGET_DIR/release/valet"; }
 LOGIN_USERS="${LOGIN_USERS:-64}"       # login: provisioned users, one password shared by all
-CEILING_SECONDS="${CEILING_SECONDS:-10}" # login: how long the argon2 ceiling is measured before each run
+CEILING_SECONDS="${CEILING_SECONDS:-10}" # login: how long the argon2 ceiling is measured, before and after each run
 LOGIN_DURATION="${LOGIN_DURATION:-30s}"  # login: longer than DURATION, so that the logins still under way
                                          # when wrk stops (up to one per connection) weigh less
 if want login && [ -z "${CEILING_BIN:-}" ]; then
@@ -98,7 +99,7 @@ thread_cpu() {
   local t
   for t in /proc/"$1"/task/*; do
     [ -r "$t/schedstat" ] || continue
-    printf '%s %s %s\n' "${t##*/}" "$(sed 's/[-0-9]*$//; s/ /_/g' "$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
+    printf '%s %s %s\n' "${t##*/}" "$(sed -E 's/-?[0-9]+$//; s/ /_/g' "$t/comm")" "$(cut -d' ' -f1 "$t/schedstat")"
   done
 }
 # CPU ms per login by kind of thread, between two thread_cpu snapshots: "name ms, ..."
@@ -179,15 +180,35 @@ sql() { # one value from the current backend's database
 }
 reuse_events() { sql "SELECT count(*) FROM audit_events WHERE action = 'refresh_token.reused'"; }
 
+# The argon2 ceiling on the server's (then idle) CPU, appended to $work/ceilings as "per_second
+# per_cpu_second". Measured right before and right after each login run: the VM's speed drifts by
+# several per cent within a minute, and the mean of both brackets the run.
+measure_ceiling() { # before|after
+  local out rate cpu
+  [ "$1" = after ] && sleep 1 # the answers to logins that wrk dropped are skipped, not computed
+  out=$(taskset -c 0 "$CEILING_BIN" "$CEILING_SECONDS")
+  rate=$(sed -n 's/^argon2id_verifications_per_second=//p' <<<"$out")
+  cpu=$(sed -n 's/^argon2id_verifications_per_cpu_second=//p' <<<"$out")
+  [ -n "$rate" ] && [ -n "$cpu" ] || { echo "the argon2 ceiling example printed no figure" >&2; exit 1; }
+  echo "argon2id ceiling $1 the run (CPU 0, ${CEILING_SECONDS} s): $(tail -n1 <<<"$out")" >&2
+  echo "$rate $cpu" >>"$work/ceilings"
+}
+
 run() { # name connections [wrk args...]
   local name="$1" conns="$2"; shift 2
   local before after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
   [ "$name" = refresh ] && reuse_before=$(reuse_events)
+  if [ "$name" = login ]; then : >"$work/ceilings"; measure_ceiling before; fi
   before=$(cpu_ticks "$server_pid")
   thread_cpu "$server_pid" >"$work/threads.before"
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${RUN_DURATION:-$DURATION}" --latency "$@" 2>&1)
   after=$(cpu_ticks "$server_pid")
   thread_cpu "$server_pid" >"$work/threads.after"
+  if [ "$name" = login ]; then
+    measure_ceiling after
+    CEILING=$(awk '{ s += $1 } END { printf "%.2f", s / NR }' "$work/ceilings")
+    CEILING_CPU=$(awk '{ s += $2 } END { printf "%.2f", s / NR }' "$work/ceilings")
+  fi
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   total=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -214,7 +235,10 @@ run() { # name connections [wrk args...]
     extra="$extra (steady $(awk -v r="$steady" -v c="$CEILING" 'BEGIN { if (r == "-") print "-"; else printf "%.3f", r / c }'))"
     extra="$extra | server CPU ms per login $(awk -v n="$logins" -v c="$cpu" 'BEGIN { if (n > 0) printf "%.1f", c * 1000 / n; else print "-" }')"
     extra="$extra, argon2 CPU ms per verification $(awk -v c="$CEILING_CPU" 'BEGIN { if (c > 0) printf "%.1f", 1000 / c; else print "-" }'), CPU ratio $ratio_cpu, errors $errors"
-    extra="$extra | CPU ms per login by thread: $(thread_split "$work/threads.before" "$work/threads.after" "$logins")"
+    local split argon2_ms
+    split=$(thread_split "$work/threads.before" "$work/threads.after" "$logins")
+    argon2_ms=$(grep -o 'valet-argon2 [0-9.]*' <<<"$split" | awk '{print $2}')
+    extra="$extra | CPU ms per login by thread: $split; argon2's share of the server's CPU $(awk -v a="${argon2_ms:-0}" -v n="$logins" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.3f", a * n / 1000 / c; else print "-" }')"
   fi
   if grep -q '^check ' <<<"$out"; then extra="$extra | $(sed -n 's/^check //p' <<<"$out")"; fi
   if [ -n "$reuse_before" ]; then extra="$extra, reuse events on the server $(($(reuse_events) - reuse_before))"; fi
@@ -229,7 +253,7 @@ echo "cpus: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
 echo "valet: $VALET_BIN (release, $BIN_ORIGIN); wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
 echo "server pinned to CPU 0 (one actix worker), wrk to CPU 1 (1 thread); $DURATION per run"
 echo "scenarios: $SCENARIOS"
-want login && echo "login: $LOGIN_USERS users, $LOGIN_DURATION per run; argon2id ceiling measured for $CEILING_SECONDS s pinned to CPU 0 before each run"
+want login && echo "login: $LOGIN_USERS users, $LOGIN_DURATION per run; argon2id ceiling measured for $CEILING_SECONDS s pinned to CPU 0 before and after each run"
 if want refresh && [[ " $BACKENDS " == *" sqlite "* ]] && ! command -v sqlite3 >/dev/null; then
   apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null
 fi
@@ -272,12 +296,6 @@ for backend in $BACKENDS; do
         "$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0)" "$ACCESS_TOKEN"
     fi
     if want login; then
-      # The ceiling right before the load, on the server's (idle) CPU: the VM's speed drifts.
-      ceiling_out=$(taskset -c 0 "$CEILING_BIN" "$CEILING_SECONDS")
-      CEILING=$(sed -n 's/^argon2id_verifications_per_second=//p' <<<"$ceiling_out")
-      CEILING_CPU=$(sed -n 's/^argon2id_verifications_per_cpu_second=//p' <<<"$ceiling_out")
-      [ -n "$CEILING" ] || { echo "the argon2 ceiling example printed no figure" >&2; exit 1; }
-      echo "argon2id ceiling (CPU 0, ${CEILING_SECONDS} s): $(tail -n1 <<<"$ceiling_out")" >&2
       # A login costs tens of ms on one core: at 64 connections an answer waits seconds, so wrk's
       # 2 s default timeout would count most as timeouts.
       RUN_DURATION="$LOGIN_DURATION" run "login" "$conns" -s bench/lua/login.lua --timeout 60s "$ISS" -- \
