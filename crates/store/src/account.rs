@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
@@ -18,7 +18,7 @@ use valet_core::ports::{AccountStore, StoreError};
 use valet_core::secret::SecretHash;
 
 use crate::audit;
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{account_tokens, outbox, users};
 
 fn token_from(row: account_tokens::Model) -> Result<AccountToken, StoreError> {
@@ -54,9 +54,8 @@ pub(crate) async fn insert_mail(
         delivered_at: None,
     }
     .into_active_model()
-    .insert(conn)
-    .await
-    .map_err(backend)?;
+    .insert_row(conn)
+    .await?;
     Ok(())
 }
 
@@ -103,9 +102,8 @@ impl AccountStore for Database {
             used_at: token.used_at,
         }
         .into_active_model()
-        .insert(&txn)
-        .await
-        .map_err(backend)?;
+        .insert_row(&txn)
+        .await?;
         insert_mail(&txn, mail).await?;
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(backend)

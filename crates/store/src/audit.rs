@@ -1,10 +1,10 @@
 //! Audit events as rows; written inside the transaction of the change they describe.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel};
+use sea_orm::{ConnectionTrait, IntoActiveModel};
 use valet_core::audit::AuditEvent;
 use valet_core::ports::StoreError;
 
-use crate::database::backend;
+use crate::database::InsertRow;
 use crate::entities::audit_events;
 
 pub(crate) async fn insert(
@@ -22,8 +22,6 @@ pub(crate) async fn insert(
         details: event.details.clone(),
     }
     .into_active_model()
-    .insert(conn)
+    .insert_row(conn)
     .await
-    .map(drop)
-    .map_err(backend)
 }

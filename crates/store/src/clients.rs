@@ -18,7 +18,7 @@ use valet_core::secret::SecretHash;
 
 use crate::audit;
 use crate::convert::{corrupt, parse_enum, parse_list, parse_opt_enum, string_list};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::clients;
 
 pub(crate) fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
@@ -199,12 +199,7 @@ pub(crate) fn to_row(client: &Client) -> clients::Model {
 }
 
 pub(crate) async fn insert(conn: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
-    to_row(client)
-        .into_active_model()
-        .insert(conn)
-        .await
-        .map(drop)
-        .map_err(backend)
+    to_row(client).into_active_model().insert_row(conn).await
 }
 
 /// Rewrites a client's registration and secrets. The previous-secret columns belong to

@@ -11,8 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
@@ -77,6 +78,33 @@ impl HealthStore for Database {
     async fn ping(&self) -> Result<(), StoreError> {
         self.conn.ping().await.map_err(backend)
     }
+}
+
+/// `ActiveModel::insert` without reading the row back: sea-orm's `insert` asks for every column with
+/// `RETURNING` and decodes the row, which the adapters never use.
+pub(crate) trait InsertRow: ActiveModelTrait + Send + Sized
+where
+    <Self::Entity as EntityTrait>::Model: IntoActiveModel<Self>,
+{
+    fn insert_row<C: ConnectionTrait + Sync>(
+        self,
+        conn: &C,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            Self::Entity::insert(self)
+                .exec_without_returning(conn)
+                .await
+                .map(drop)
+                .map_err(backend)
+        }
+    }
+}
+
+impl<A> InsertRow for A
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
 }
 
 /// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.

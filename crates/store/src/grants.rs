@@ -3,10 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 use valet_core::code::{AuthorizationCode, Redemption};
 use valet_core::grant::Grant;
@@ -14,7 +11,7 @@ use valet_core::ports::{CodeStore, GrantStore, StoreError};
 use valet_core::secret::SecretHash;
 
 use crate::convert::{parse_list, string_list};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
@@ -121,7 +118,6 @@ impl GrantStore for Database {
         session_id: Option<Uuid>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.write_transaction().await?;
         let row = grants::Model {
             id: grant.id,
             user_id: grant.user_id,
@@ -134,7 +130,9 @@ impl GrantStore for Database {
             revoked_by: None,
             revoke_reason: None,
         };
-        // One statement each, whether the grant and its binding to the session are new or not.
+        // One statement each, whether the grant and its binding to the session are new or not, and
+        // no transaction around them: the binding needs the grant, and a grant left without it
+        // (the second statement failed) has issued nothing; the login that failed retries with it.
         grants::Entity::insert(row.into_active_model())
             .on_conflict(
                 OnConflict::column(grants::Column::Id)
@@ -148,7 +146,7 @@ impl GrantStore for Database {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(&self.conn)
             .await
             .map_err(backend)?;
         if let Some(session_id) = session_id {
@@ -166,11 +164,11 @@ impl GrantStore for Database {
                     .do_nothing()
                     .to_owned(),
                 )
-                .exec_without_returning(&txn)
+                .exec_without_returning(&self.conn)
                 .await
                 .map_err(backend)?;
         }
-        txn.commit().await.map_err(backend)
+        Ok(())
     }
 }
 
@@ -205,10 +203,8 @@ impl CodeStore for Database {
             issued_refresh_chain_id: code.issued_refresh_chain_id,
         }
         .into_active_model()
-        .insert(&self.conn)
+        .insert_row(&self.conn)
         .await
-        .map(drop)
-        .map_err(backend)
     }
 
     async fn find_code(

@@ -2,14 +2,14 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use valet_core::audit::AuditEvent;
 use valet_core::keys::{KeyTimes, SealedKey, StoredKey};
 use valet_core::ports::{KeyStore, StoreError};
 
 use crate::audit;
 use crate::convert::{corrupt, parse_enum};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::signing_keys;
 
 fn to_domain(row: signing_keys::Model) -> Result<StoredKey, StoreError> {
@@ -92,11 +92,7 @@ impl KeyStore for Database {
             }
         }
         for key in new {
-            to_row(key)
-                .into_active_model()
-                .insert(&txn)
-                .await
-                .map_err(backend)?;
+            to_row(key).into_active_model().insert_row(&txn).await?;
         }
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(backend)

@@ -10,8 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -24,7 +23,7 @@ use valet_core::revocation::{
 };
 
 use crate::account_change::change_account;
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{
     authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
 };
@@ -78,9 +77,8 @@ impl RevocationStore for Database {
                     delivered_at: None,
                 }
                 .into_active_model()
-                .insert(&txn)
-                .await
-                .map_err(backend)?;
+                .insert_row(&txn)
+                .await?;
             }
             report.notifications = notifications.iter().map(|n| n.id).collect();
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
@@ -15,7 +15,7 @@ use valet_core::secret::SecretHash;
 use valet_core::session::Session;
 
 use crate::convert::{corrupt, parse_list, string_list};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
@@ -91,10 +91,8 @@ impl SessionStore for Database {
             end_reason: None,
         }
         .into_active_model()
-        .insert(&self.conn)
+        .insert_row(&self.conn)
         .await
-        .map(drop)
-        .map_err(backend)
     }
 
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
@@ -178,10 +176,8 @@ impl InteractionStore for Database {
     ) -> Result<(), StoreError> {
         interaction_row(interaction, handle_hash.as_str().to_owned())
             .into_active_model()
-            .insert(&self.conn)
+            .insert_row(&self.conn)
             .await
-            .map(drop)
-            .map_err(backend)
     }
 
     async fn find_interaction(

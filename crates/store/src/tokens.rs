@@ -3,16 +3,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 use valet_core::ports::{StoreError, TokenStore};
 use valet_core::refresh::RefreshToken;
 use valet_core::secret::SecretHash;
 
 use crate::convert::{parse_list, string_list};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{refresh_tokens, revoked_access_tokens};
 
 #[async_trait]
@@ -40,10 +38,8 @@ impl TokenStore for Database {
             revoked_at: token.revoked_at,
         }
         .into_active_model()
-        .insert(&self.conn)
+        .insert_row(&self.conn)
         .await
-        .map(drop)
-        .map_err(backend)
     }
 
     async fn find_refresh_token(
@@ -123,10 +119,9 @@ impl TokenStore for Database {
             expires_at,
         }
         .into_active_model()
-        .insert(&self.conn)
+        .insert_row(&self.conn)
         .await
-        .map(drop)
-        .or_else(|e| match backend(e) {
+        .or_else(|e| match e {
             // Revoked concurrently by someone else: the outcome is the same.
             StoreError::Conflict(_) => Ok(()),
             other => Err(other),

@@ -17,7 +17,7 @@ use valet_core::user::{Address, StandardClaims, User, Username};
 
 use crate::audit;
 use crate::convert::corrupt;
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{user_roles, users};
 
 fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreError> {
@@ -159,11 +159,7 @@ pub(crate) async fn all_with_roles(
 
 /// Inserts a user row and its roles.
 pub(crate) async fn insert(conn: &impl ConnectionTrait, user: &User) -> Result<(), StoreError> {
-    to_row(user)?
-        .into_active_model()
-        .insert(conn)
-        .await
-        .map_err(backend)?;
+    to_row(user)?.into_active_model().insert_row(conn).await?;
     insert_roles(conn, user).await
 }
 
@@ -198,9 +194,8 @@ async fn insert_roles(conn: &impl ConnectionTrait, user: &User) -> Result<(), St
             role: role.clone(),
         }
         .into_active_model()
-        .insert(conn)
-        .await
-        .map_err(backend)?;
+        .insert_row(conn)
+        .await?;
     }
     Ok(())
 }
