@@ -113,6 +113,7 @@ mod tests {
             roles: Default::default(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            second_factor: false,
         }
     }
 

@@ -193,6 +193,10 @@ pub struct User {
     pub roles: BTreeSet<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether a confirmed authenticator-app (TOTP) factor was on when the user was read, so that a
+    /// sign-in knows without another query whether to ask for a code. Set up and removed through
+    /// `SecondFactorStore`; writes through `UserStore` leave the factor as it is.
+    pub second_factor: bool,
 }
 
 impl User {

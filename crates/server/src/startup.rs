@@ -200,6 +200,7 @@ pub async fn bootstrap_admin(
         roles: [ADMIN_ROLE.to_owned()].into(),
         created_at: now,
         updated_at: now,
+        second_factor: false,
     };
     let event =
         AuditEvent::new(now, Actor::system(), "user.created").target("user", user.id.to_string());

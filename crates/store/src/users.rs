@@ -59,6 +59,7 @@ fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreEr
         roles,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        second_factor: row.totp_confirmed_at.is_some() && row.totp_secret_sealed.is_some(),
     })
 }
 

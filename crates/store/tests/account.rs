@@ -121,6 +121,10 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
         !ok(db.mfa(alice.id).await).enabled(),
         "not before confirmation"
     );
+    let read = |db: Arc<valet_store::Database>| async move {
+        ok(db.find_user_by_id(alice.id).await).map(|u| u.second_factor)
+    };
+    assert_eq!(read(Arc::clone(&db)).await, Some(false));
 
     let codes: Vec<SecretHash> = (0..10)
         .map(|i| SecretHash::of(format!("code-{i}").as_bytes()))
@@ -150,6 +154,11 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
         .await));
     let state = ok(db.mfa(alice.id).await);
     assert!(state.enabled());
+    assert_eq!(
+        read(Arc::clone(&db)).await,
+        Some(true),
+        "read with the user"
+    );
     assert_eq!(
         (
             state.totp_sealed.as_deref(),
@@ -250,6 +259,7 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
     let state = ok(db.mfa(alice.id).await);
     assert!(!state.enabled());
     assert_eq!((state.totp_sealed, state.recovery_codes_left), (None, 0));
+    assert_eq!(read(Arc::clone(&db)).await, Some(false));
     let pending = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await);
     assert_eq!(
         pending.len(),

@@ -42,6 +42,7 @@ async fn person(db: &Database, username: &str, email: Option<&str>, name: Option
         roles: BTreeSet::new(),
         created_at: t,
         updated_at: t,
+        second_factor: false,
     };
     db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
         .await

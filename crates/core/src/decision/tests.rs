@@ -73,6 +73,7 @@ fn user() -> User {
         roles: Default::default(),
         created_at: t0(),
         updated_at: t0(),
+        second_factor: false,
     }
 }
 

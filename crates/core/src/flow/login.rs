@@ -64,6 +64,7 @@ mod tests {
             roles: BTreeSet::new(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            second_factor: false,
         }
     }
 

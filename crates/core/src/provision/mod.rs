@@ -187,6 +187,7 @@ fn user_change(
         roles: spec.roles,
         created_at: existing.map_or(now, |u| u.created_at),
         updated_at: existing.map_or(now, |u| u.updated_at),
+        second_factor: existing.is_some_and(|u| u.second_factor),
     };
     Ok(match existing {
         None => Change::Create(candidate),

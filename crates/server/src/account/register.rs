@@ -94,6 +94,7 @@ pub async fn register(
         roles: Default::default(),
         created_at: now,
         updated_at: now,
+        second_factor: false,
     };
     let password = Password::new(form.password.clone());
     if let Err(message) = check_new_password(&state, &user, &password) {

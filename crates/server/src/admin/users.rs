@@ -131,6 +131,7 @@ pub async fn create(
         roles: spec.roles,
         created_at: now,
         updated_at: now,
+        second_factor: false,
     };
     let event =
         AuditEvent::new(now, admin.0.actor(), "user.created").target("user", user.id.to_string());

@@ -67,6 +67,7 @@ pub async fn run(
                 roles: spec.roles,
                 created_at: now,
                 updated_at: now,
+                second_factor: false,
             };
             let event = AuditEvent::new(now, Actor::cli(), "user.created")
                 .target("user", user.id.to_string());

@@ -10,7 +10,7 @@ use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, Outcome, Progress};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
-use valet_core::ports::{SecondFactorStore, StoreError, UserStore};
+use valet_core::ports::{StoreError, UserStore};
 use valet_core::session::SessionToken;
 use valet_core::user::User;
 
@@ -270,8 +270,7 @@ pub async fn login(
         };
         attempt.succeeded(&state).await?;
         second_factor::upgrade_hash(&state, &user, &form.password).await;
-        let mfa = state.db.mfa(user.id).await?;
-        if mfa.enabled() {
+        if user.second_factor {
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;
             interaction.user_id = Some(user.id);

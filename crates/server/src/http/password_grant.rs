@@ -10,7 +10,6 @@ use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
 use valet_core::password::Password;
-use valet_core::ports::SecondFactorStore;
 use valet_core::token::{Lifetimes, Minter, TokenError, TokenResponse, password_grant};
 
 use super::client_request::error;
@@ -69,7 +68,7 @@ pub(super) async fn tokens(
     };
     attempt.succeeded(state).await.map_err(unavailable)?;
     upgrade_hash(state, &user, password).await;
-    if state.db.mfa(user.id).await.map_err(unavailable)?.enabled() {
+    if user.second_factor {
         return Err(error(&TokenError::invalid_grant(
             "this account uses two-step verification, which the password grant cannot ask for; \
              sign in through the authorization endpoint",

@@ -57,6 +57,7 @@ pub async fn user(db: &Database, name: &str) -> User {
         roles: Default::default(),
         created_at: t,
         updated_at: t,
+        second_factor: false,
     };
     db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
         .await
