@@ -1,10 +1,11 @@
-//! Connection, migrations and the health probe.
+//! Connection, migrations and the health probe, and two rules every adapter follows:
 //!
-//! Lookups by a unique key read with `all()` and take the first row, never with sea-orm's `one()`:
-//! `one()` appends `LIMIT 1`, which sea-query sends as a bound parameter, and SQLite plans a
-//! `LIMIT ?` on the value bound to it. Binding the next value then expires the prepared statement,
-//! so every `one()` on SQLite was parsed and planned again: 5 of a login's statements, and a third of
-//! the instructions of its database work (callgrind). A unique key needs no limit.
+//! - Lookups by a unique key read with `all()` and take the first row, never with sea-orm's `one()`.
+//!   `one()` appends `LIMIT 1`, which sea-query sends as a bound parameter, and SQLite plans a
+//!   `LIMIT ?` on the value bound to it: binding the next value expires the prepared statement, so
+//!   every `one()` on SQLite was parsed and planned again (5 statements of a login, and about a third
+//!   of its instructions outside argon2, by callgrind). A unique key needs no limit.
+//! - Rows whose insert is not read back are written with [`InsertRow::insert_row`].
 
 use std::time::Duration;
 
