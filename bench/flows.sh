@@ -181,8 +181,8 @@ sql() { # one value from the current backend's database
 reuse_events() { sql "SELECT count(*) FROM audit_events WHERE action = 'refresh_token.reused'"; }
 
 # The argon2 ceiling on the server's (then idle) CPU, appended to $work/ceilings as "per_second
-# per_cpu_second". Measured right before and right after each login run: the VM's speed drifts by
-# several per cent within a minute, and the mean of both brackets the run.
+# per_cpu_second". Measured right before and right after each login run: the VM's speed drifts (by
+# up to 70 % within a minute, seen here), and the mean of both brackets the run.
 measure_ceiling() { # before|after
   local out rate cpu
   [ "$1" = after ] && sleep 1 # the answers to logins that wrk dropped are skipped, not computed
