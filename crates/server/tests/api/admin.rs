@@ -145,18 +145,7 @@ async fn console_token(app: &TestApp, username: &str, password: &str, scope: &st
         enc(CONSOLE_REDIRECT),
         enc(scope)
     );
-    let interaction = browser.get(&url).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let done = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await;
+    let (_, done) = browser.sign_in(&url, username, password).await;
     let code = done
         .location_param("code")
         .unwrap_or_else(|| panic!("{:?}", done.location));

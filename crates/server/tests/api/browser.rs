@@ -132,4 +132,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("POST {url}: {e}"));
         self.read(response).await
     }
+
+    /// A user's password step: follows `authorize` to its interaction, reads the login page's
+    /// csrf and posts the form. The interaction's address, and the answer to the POST.
+    pub async fn sign_in(
+        &mut self,
+        authorize: &str,
+        username: &str,
+        password: &str,
+    ) -> (String, Page) {
+        let interaction = self.get(authorize).await.location.unwrap_or_default();
+        let login = self.get(&interaction).await;
+        let answer = self
+            .post(
+                &format!("{interaction}/login"),
+                &[
+                    ("csrf", &login.field("csrf")),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        (interaction, answer)
+    }
 }

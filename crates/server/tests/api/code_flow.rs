@@ -348,20 +348,11 @@ async fn other_errors_go_back_to_the_client_with_state(backend: Backend) {
 async fn denying_consent_returns_access_denied(backend: Backend) {
     let (_env, app) = start(backend).await;
     let mut browser = Browser::new();
-    let interaction = browser
-        .get(&authorize_url(&app, ""))
-        .await
-        .location
-        .unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "alice@EXAMPLE.com"),
-                ("password", "alice's long password"),
-            ],
+    let (interaction, _) = browser
+        .sign_in(
+            &authorize_url(&app, ""),
+            "alice@EXAMPLE.com",
+            "alice's long password",
         )
         .await;
     let consent = browser.get(&interaction).await;
@@ -477,17 +468,8 @@ async fn userinfo_is_a_signed_jwt_when_the_client_registered_an_alg(backend: Bac
         app.address,
         urlencode("https://signed.example/cb")
     );
-    let interaction = browser.get(&url).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let done = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "alice"),
-                ("password", "alice's long password"),
-            ],
-        )
+    let (_, done) = browser
+        .sign_in(&url, "alice", "alice's long password")
         .await;
     let code = done.location_param("code").unwrap_or_else(|| {
         panic!(
@@ -792,18 +774,7 @@ async fn revoking_one_refresh_chain_leaves_the_others(backend: Backend) {
         "scope=openid%20email%20profile",
         "scope=openid%20email%20offline_access",
     );
-    let interaction = device.get(&url).await.location.unwrap_or_default();
-    let login = device.get(&interaction).await;
-    let done = device
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "alice"),
-                ("password", "alice's long password"),
-            ],
-        )
-        .await;
+    let (_, done) = device.sign_in(&url, "alice", "alice's long password").await;
     let (_, second) = redeem(&app, &done.location_param("code").unwrap_or_default()).await;
     let rt1 = first["refresh_token"].as_str().unwrap_or_default();
     let rt2 = second["refresh_token"].as_str().unwrap_or_default();

@@ -31,18 +31,7 @@ async fn try_login(browser: &mut Browser, app: &TestApp, username: &str, passwor
         "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
         app.address
     );
-    let interaction = browser.get(&url).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
+    browser.sign_in(&url, username, password).await.1
 }
 
 async fn throttled(env: &TestEnv) -> usize {

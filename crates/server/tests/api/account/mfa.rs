@@ -59,18 +59,7 @@ async fn password_step(
     username: &str,
     password: &str,
 ) -> (String, Page) {
-    let interaction = browser.get(authorize).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let answer = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await;
+    let (interaction, answer) = browser.sign_in(authorize, username, password).await;
     assert_eq!(answer.location.as_deref(), Some(interaction.as_str()));
     let next = browser.get(&interaction).await;
     (interaction, next)

@@ -79,21 +79,8 @@ async fn account_sign_in(browser: &mut Browser, app: &TestApp, user: &str, passw
         return to_authorize; // already signed in (SSO)
     }
     assert_eq!(to_authorize.status, StatusCode::SEE_OTHER);
-    let interaction = browser
-        .get(&to_authorize.location.unwrap_or_default())
-        .await
-        .location
-        .unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let done = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", user),
-                ("password", password),
-            ],
-        )
+    let (_, done) = browser
+        .sign_in(&to_authorize.location.unwrap_or_default(), user, password)
         .await;
     let callback = done.location.unwrap_or_else(|| panic!("{}", done.body));
     assert!(

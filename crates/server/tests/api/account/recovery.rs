@@ -175,20 +175,11 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
     // Before activation the account cannot sign in.
     let mut early = Browser::new();
     let to_authorize = early.get(&format!("{}/account", app.address)).await;
-    let interaction = early
-        .get(&to_authorize.location.unwrap_or_default())
-        .await
-        .location
-        .unwrap_or_default();
-    let login = early.get(&interaction).await;
-    let refused = early
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "carol@example.com"),
-                ("password", "a fine passphrase"),
-            ],
+    let (_, refused) = early
+        .sign_in(
+            &to_authorize.location.unwrap_or_default(),
+            "carol@example.com",
+            "a fine passphrase",
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
