@@ -126,14 +126,14 @@ stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; serv
 
 # Logs the bench user in once: prints the session cookie and an access token.
 login() {
-  local jar="$work/jar" authorize interaction page csrf done code
+  local jar="$work/jar" authorize action page csrf done code
   rm -f "$jar"
   authorize="$ISS/authorize?client_id=bench-rp&redirect_uri=$REDIRECT_ENC&response_type=code&scope=openid%20profile%20email&code_challenge=$CHALLENGE&code_challenge_method=S256"
-  interaction=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$authorize")
-  page=$(curl -s -c "$jar" -b "$jar" "$interaction")
+  page=$(curl -s -c "$jar" -b "$jar" "$authorize") # the login page itself
+  action=$(grep -o '<form method="post" action="[^"]*"' <<<"$page" | head -n1 | sed 's/.*action="//; s/"$//')
   csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -n1 | sed 's/.*value="//; s/"$//')
   done=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
-    --data-urlencode "username=bench" --data-urlencode "password=bench user password" "$interaction/login")
+    --data-urlencode "username=bench" --data-urlencode "password=bench user password" "$action")
   code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$done")
   SESSION_COOKIE=$(awk '$6 ~ /valet_session/ {print $6 "=" $7}' "$jar")
   ACCESS_TOKEN=$(curl -s -u "bench-rp:$RP_SECRET" -d grant_type=authorization_code -d "code=$code" \

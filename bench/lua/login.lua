@@ -1,13 +1,12 @@
 -- Successful password logins, each the sequence a browser without an SSO session goes through:
---   1. GET /authorize (no cookie)            -> 303 to /interaction/{handle}, Set-Cookie: the interaction
---   2. GET /interaction/{handle} (cookie)    -> 200, the login page with its csrf and form action
---   3. POST the form (cookie, csrf, username, password)
+--   1. GET /authorize (no cookie)            -> 200, the login page (its csrf and form action), and
+--                                               Set-Cookie: the interaction's binding cookie
+--   2. POST the form (cookie, csrf, username, password) to /interaction/{handle}/login
 --                                            -> 303 to the redirect URI with ?code= (a first_party client:
 --                                               no consent page): one login counted
 -- wrk does not say which connection an answer belongs to, so every step is recognised by its answer
 -- alone, and the next step waits in a per-thread queue (taken last in, first out, so logins under way
--- finish before new ones start). The cookie sent in steps 2 and 3 is the one the server set in step 1,
--- looked up by the handle the page names. Usernames go round the provisioned users, so the per-account
+-- finish before new ones start). Usernames go round the provisioned users, so the per-account
 -- throttle sees each account only every n-th login (and successes clear it anyway).
 -- Steady rate: with c connections about c logins are under way at any moment, and those still under
 -- way when wrk stops are lost (at 64 connections a large share of a 10 s run), so logins are also
@@ -20,7 +19,7 @@ logins, errors = 0, 0
 seconds = ""          -- "second:logins," for each finished second (a string: thread:get() copies it)
 current, in_current = 0, 0
 local authorize, prefix, users, password
-local queue, cookies, next_user = {}, {}, 0
+local queue, next_user = {}, 0
 
 function init(args)
   authorize, prefix, users, password = args[1], args[2], tonumber(args[3]), args[4]
@@ -45,9 +44,6 @@ function request()
   if step == nil then
     return wrk.format("GET", authorize)
   end
-  if step.csrf == nil then
-    return wrk.format("GET", step.path, { ["Cookie"] = step.cookie })
-  end
   next_user = (next_user + 1) % users
   local body = "csrf=" .. form_encode(step.csrf) .. "&username=" .. form_encode(prefix .. next_user)
     .. "&password=" .. form_encode(password)
@@ -67,25 +63,13 @@ function response(status, headers, body)
       current, in_current = now, 0
     end
     in_current = in_current + 1
-  elseif status == 303 then
-    -- Step 1's answer: the interaction page and the cookie binding it to this "browser".
-    local path = location:match("^https?://[^/]+(/.*)$") or location
-    local handle = path:match("/interaction/([^/?]+)$")
-    local cookie = header(headers, "Set-Cookie"):match("^(valet_interaction=[^;]+)")
-    if handle and cookie then
-      cookies[handle] = cookie
-      table.insert(queue, { path = path, cookie = cookie })
-    else
-      unexpected(status, "authorize", location)
-    end
   elseif status == 200 then
+    -- Step 1's answer: the login page, and the cookie binding its interaction to this "browser".
     local action = body:match('<form method="post" action="([^"]+)"')
     local csrf = body:match('name="csrf" value="([^"]*)"')
     local path = action and (action:match("^https?://[^/]+(/.*)$") or action)
-    local handle = path and path:match("/interaction/([^/?]+)/login$")
-    local cookie = handle and cookies[handle]
-    if cookie and csrf then
-      cookies[handle] = nil
+    local cookie = header(headers, "Set-Cookie"):match("^(valet_interaction=[^;]+)")
+    if path and path:match("/interaction/[^/?]+/login$") and csrf and cookie then
       table.insert(queue, { path = path, cookie = cookie, csrf = csrf })
     else
       unexpected(status, "login page", body)

@@ -319,6 +319,6 @@ test('a password reset from the real mail signs out the other sessions', { timeo
 
   // The session that was open on /account is gone: the page asks to sign in again.
   await accountPage.goto(`${valet.url}/account`);
-  assert.match(accountPage.url(), new RegExp(`^${valet.url}/interaction/`));
+  assert.match(accountPage.url(), new RegExp(`^${valet.url}/authorize\\?`));
   assert.match(await accountPage.title(), /Sign in/);
 });

@@ -254,7 +254,7 @@ test('the administrator opens /admin/, signs in on Valet\'s login page without c
   const navigations = recordNavigations(admin);
 
   await admin.goto(`${valet.url}/admin/`);
-  await admin.waitForURL(new RegExp(`^${valet.url}/interaction/[^/?]+$`));
+  await admin.waitForURL(new RegExp(`^${valet.url}/authorize\\?`));
   assert.match(await admin.title(), /Sign in/);
   const authorize = navigations.map((u) => new URL(u)).find((u) => u.pathname === '/authorize');
   assert.ok(authorize, `the console sent the browser to /authorize: ${JSON.stringify(navigations)}`);

@@ -307,7 +307,9 @@ export async function newContext(browser, options = {}) {
 export async function openLogin(page, rpUrl, issuer) {
   const response = await page.goto(`${rpUrl}/start`);
   assert.equal(response.status(), 200);
-  assert.match(page.url(), new RegExp(`^${issuer}/interaction/[^/?]+$`));
+  // The login page is /authorize's own answer (no redirect to it); its form posts to the interaction.
+  assert.match(page.url(), new RegExp(`^${issuer}/authorize\\?`));
+  assert.match(await page.locator('form').getAttribute('action'), new RegExp(`^${issuer}/interaction/[^/?]+/login$`));
   assert.match(await page.title(), /Sign in/);
   return response;
 }

@@ -125,7 +125,7 @@ mod tests {
     use valet_core::client::ClientId;
     use valet_core::ports::{
         AccountStore, ClientStore, CodeStore, GrantStore, InteractionStore, SecondFactorStore,
-        SessionStore, TokenStore,
+        SessionStore, TokenStore, UserStore,
     };
     use valet_core::secret::SecretHash;
 
@@ -164,6 +164,9 @@ mod tests {
                 .await
                 .map(|f| f.is_some()),
             db.mfa(id).await.map(|m| m.enabled()),
+            db.find_user_by_email("a@example.com")
+                .await
+                .map(|f| f.is_some()),
         ];
         assert!(found.iter().all(|f| matches!(f, Ok(false))), "{found:?}");
         let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();

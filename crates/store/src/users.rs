@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, Select,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -239,20 +239,37 @@ impl UserStore for Database {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        // Served by the index on lower(email); two accounts sharing an address match neither.
-        let rows = users::Entity::find()
-            .filter(
-                Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
+        // Two accounts sharing an address match neither: the row is read only when the address
+        // is counted once (both served by the index on lower(email)). A count, not `LIMIT 2`: a
+        // bound `LIMIT` re-prepares the statement on SQLite at every execution (`database`).
+        let address = email.to_lowercase();
+        let others = Alias::new("others");
+        let sharing = Query::select()
+            .expr(Func::count(Expr::col(Asterisk)))
+            .from_as(users::Entity, others.clone())
+            .and_where(
+                Expr::expr(Func::lower(Expr::col((others, users::Column::Email))))
+                    .eq(address.clone()),
             )
-            .limit(2)
+            .to_owned();
+        let row = users::Entity::find()
+            .filter(
+                Expr::expr(Func::lower(Expr::col((
+                    users::Entity,
+                    users::Column::Email,
+                ))))
+                .eq(address),
+            )
+            .filter(Expr::expr(sharing).eq(1))
             .all(&self.conn)
             .await
-            .map_err(backend)?;
-        let mut rows = rows.into_iter();
-        let (Some(row), None) = (rows.next(), rows.next()) else {
-            return Ok(None);
-        };
-        with_roles(&self.conn, row).await.map(Some)
+            .map_err(backend)?
+            .into_iter()
+            .next();
+        match row {
+            Some(row) => with_roles(&self.conn, row).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {

@@ -106,6 +106,31 @@ async fn a_verified_address_becomes_the_users_unless_another_account_has_it(post
     let stored = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
     assert_eq!(stored.claims.email.as_deref(), Some("alice@new.example"));
     assert!(stored.claims.email_verified);
+
+    // Sign-in by address: case-insensitive, and an address two accounts share signs in neither.
+    let by_email = |email: &'static str| {
+        let db = &db;
+        async move { ok(db.find_user_by_email(email).await).map(|u| u.username) }
+    };
+    assert_eq!(
+        by_email("ALICE@new.example").await,
+        Some(alice.username.clone())
+    );
+    assert_eq!(by_email("nobody@example.com").await, None);
+    let mut carol = user(&db, "carol").await;
+    carol.claims.email = Some("Bob@Example.com".into());
+    ok(db.update_user(&carol, &event("user.updated")).await);
+    assert_eq!(
+        by_email("bob@example.com").await,
+        None,
+        "shared by bob and carol"
+    );
+    carol.claims.email = None;
+    ok(db.update_user(&carol, &event("user.updated")).await);
+    assert_eq!(
+        by_email("bob@example.com").await,
+        Some(bob.username.clone())
+    );
 }
 
 async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {

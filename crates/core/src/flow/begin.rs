@@ -213,6 +213,7 @@ async fn proceed(
             Ok(Outcome::Interact {
                 interaction,
                 handle: None,
+                client: Box::new(flow.client),
             })
         }
         None => {
@@ -224,6 +225,7 @@ async fn proceed(
             Ok(Outcome::Interact {
                 interaction,
                 handle: Some(handle),
+                client: Box::new(flow.client),
             })
         }
     }

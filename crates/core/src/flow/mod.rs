@@ -12,6 +12,7 @@ pub use login::{check_password, find_account};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::authorize::{AuthorizationResponse, AuthorizeError};
+use crate::client::Client;
 use crate::interaction::{Interaction, InteractionHandle};
 use crate::issuer::Issuer;
 use crate::keys::KeyRing;
@@ -33,10 +34,12 @@ pub struct FlowContext<'a> {
 /// What the browser gets next.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Send the user to the interaction page (login or consent).
+    /// Show the user the interaction's page (login or consent). `handle` is set when this request
+    /// started the interaction; `client` is the interaction's, for its page.
     Interact {
         interaction: Interaction,
         handle: Option<InteractionHandle>,
+        client: Box<Client>,
     },
     /// Answer the client (a code, or an error it may receive).
     Respond(AuthorizationResponse),

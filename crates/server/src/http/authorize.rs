@@ -1,10 +1,16 @@
 //! `GET|POST /authorize` (OIDC Core §3.1.2.1: both methods; POST bodies are form-encoded).
+//!
+//! When the request needs the user (to sign in, or to consent), a `GET` is answered with that page
+//! itself, as Keycloak does: one round trip fewer than a redirect to `/interaction/{handle}`, where
+//! the page's form posts and where later steps show. A `POST` is answered with the redirect, so
+//! that reloading the page does not send the request again.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
-use valet_core::flow;
+use valet_core::flow::{self, Outcome};
 use valet_core::session::SessionToken;
 
-use super::{cookies, outcome};
+use super::{cookies, interaction, outcome};
 use crate::state::AppState;
 
 pub async fn authorize(
@@ -20,8 +26,21 @@ pub async fn authorize(
         cookies::read(&req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));
     let published = state.published();
     let ctx = state.flow(&published.ring);
-    match flow::begin(&ctx, &params, token.as_ref()).await {
-        Ok(result) => outcome::render(&state, result),
-        Err(e) => outcome::unavailable(&e),
-    }
+    let result = match flow::begin(&ctx, &params, token.as_ref()).await {
+        Ok(Outcome::Interact {
+            interaction,
+            handle: Some(handle),
+            client,
+        }) if req.method() == Method::GET => {
+            interaction::page(&ctx, &state, handle.expose(), &interaction, &client, None)
+                .await
+                .map(|mut page| {
+                    let binding = cookies::interaction(&state.config, handle.expose());
+                    let _ = page.add_cookie(&binding);
+                    page
+                })
+        }
+        other => other.map(|outcome| outcome::render(&state, outcome)),
+    };
+    result.unwrap_or_else(|e| outcome::unavailable(&e))
 }

@@ -15,10 +15,7 @@ pub fn render(state: &AppState, outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Respond(response) => respond(response),
         Outcome::Page(error) => error_page(&error),
-        Outcome::Interact {
-            interaction: _,
-            handle,
-        } => match handle {
+        Outcome::Interact { handle, .. } => match handle {
             Some(handle) => {
                 let location = state
                     .config

@@ -34,6 +34,23 @@ impl Page {
         self.body[start..end].to_owned()
     }
 
+    /// The interaction whose form this page shows: its `action` (`{issuer}/interaction/{handle}/{step}`)
+    /// without the step.
+    pub fn interaction(&self) -> String {
+        let marker = "<form method=\"post\" action=\"";
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .unwrap_or_else(|| panic!("no form in {}", self.body));
+        let action = &self.body[start..];
+        let action = &action[..action.find('"').unwrap_or(action.len())];
+        action
+            .rsplit_once('/')
+            .map_or(action, |(interaction, _step)| interaction)
+            .to_owned()
+    }
+
     /// A query parameter of the redirect target.
     pub fn location_param(&self, name: &str) -> Option<String> {
         let url = reqwest::Url::parse(self.location.as_deref()?).ok()?;
@@ -133,16 +150,22 @@ impl Browser {
         self.read(response).await
     }
 
-    /// A user's password step: follows `authorize` to its interaction, reads the login page's
-    /// csrf and posts the form. The interaction's address, and the answer to the POST.
+    /// A user's password step: gets `authorize` (the login page), reads its csrf and posts the
+    /// form. The interaction's address, and the answer to the POST.
     pub async fn sign_in(
         &mut self,
         authorize: &str,
         username: &str,
         password: &str,
     ) -> (String, Page) {
-        let interaction = self.get(authorize).await.location.unwrap_or_default();
-        let login = self.get(&interaction).await;
+        let login = self.get(authorize).await;
+        assert_eq!(
+            login.status,
+            StatusCode::OK,
+            "the login page: {}",
+            login.body
+        );
+        let interaction = login.interaction();
         let answer = self
             .post(
                 &format!("{interaction}/login"),

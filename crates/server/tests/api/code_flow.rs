@@ -63,16 +63,9 @@ fn urlencode(text: &str) -> String {
 
 /// Logs in and consents; returns the page that redirects to the client.
 async fn login_and_consent(browser: &mut Browser, app: &TestApp, url: &str) -> Page {
-    let to_interaction = browser.get(url).await;
-    assert_eq!(
-        to_interaction.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        to_interaction.body
-    );
-    let interaction = to_interaction.location.clone().unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    assert_eq!(login.status, StatusCode::OK);
+    let login = browser.get(url).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let interaction = login.interaction();
     assert!(
         login.body.contains("Web &lt;App&gt;"),
         "the client name is escaped"
@@ -371,11 +364,7 @@ async fn denying_consent_returns_access_denied(backend: Backend) {
 async fn forms_need_their_csrf_token_and_browser(backend: Backend) {
     let (_env, app) = start(backend).await;
     let mut browser = Browser::new();
-    let interaction = browser
-        .get(&authorize_url(&app, ""))
-        .await
-        .location
-        .unwrap_or_default();
+    let interaction = browser.get(&authorize_url(&app, "")).await.interaction();
     let forged = browser
         .post(
             &format!("{interaction}/login"),
@@ -406,6 +395,56 @@ async fn forms_need_their_csrf_token_and_browser(backend: Backend) {
         StatusCode::BAD_REQUEST,
         "an interaction URL is bound to its browser"
     );
+}
+
+/// A GET of /authorize that needs the user answers with the login page itself, bound to this browser;
+/// a POST redirects to the interaction's page (so that reloading it does not post the request again).
+async fn authorize_shows_the_login_page_or_redirects_a_post_to_it(backend: Backend) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let login = browser.get(&authorize_url(&app, "")).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let interaction = login.interaction();
+    assert!(
+        interaction.starts_with(&format!("{}/interaction/", app.address)),
+        "{interaction}"
+    );
+    assert!(
+        login.csp.contains("form-action 'self' https://web.example"),
+        "{}",
+        login.csp
+    );
+    let again = browser.get(&interaction).await;
+    assert_eq!(
+        (again.status, again.field("csrf")),
+        (StatusCode::OK, login.field("csrf")),
+        "the same interaction, shown at its own address to the browser holding its cookie"
+    );
+    assert_eq!(
+        Browser::new().get(&interaction).await.status,
+        StatusCode::BAD_REQUEST,
+        "and to no other"
+    );
+
+    let query = authorize_url(&app, "");
+    let (endpoint, params) = query.split_once('?').unwrap_or_default();
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(params.as_bytes())
+        .into_owned()
+        .collect();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let posted = browser.post(endpoint, &fields).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let page = posted.location.unwrap_or_default();
+    assert!(
+        page.starts_with(&format!("{}/interaction/", app.address)),
+        "{page}"
+    );
+    let shown = browser.get(&page).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("name=\"password\""), "the login page");
 }
 
 async fn client_credentials_issue_a_client_token(backend: Backend) {
@@ -803,5 +842,6 @@ crate::on_both_backends!(
     other_errors_go_back_to_the_client_with_state,
     denying_consent_returns_access_denied,
     forms_need_their_csrf_token_and_browser,
+    authorize_shows_the_login_page_or_redirects_a_post_to_it,
     client_credentials_issue_a_client_token
 );

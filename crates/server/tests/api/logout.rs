@@ -135,19 +135,8 @@ fn authorize_url(app: &TestApp, extra: &str) -> String {
 
 /// Logs alice in (consenting when asked); returns the tokens of the code exchange.
 pub(crate) async fn sign_in(browser: &mut Browser, app: &TestApp) -> Value {
-    let interaction = browser
-        .get(&authorize_url(app, ""))
-        .await
-        .location
-        .unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let form = [
-        ("csrf", login.field("csrf")),
-        ("username", "alice".to_owned()),
-        ("password", "alice's long password".to_owned()),
-    ];
-    let mut done = browser
-        .post(&format!("{interaction}/login"), &pairs(&form))
+    let (interaction, mut done) = browser
+        .sign_in(&authorize_url(app, ""), "alice", "alice's long password")
         .await;
     // Consent is asked once per user and client; later sign-ins skip it.
     if !done
@@ -418,17 +407,8 @@ async fn front_channel_frames_load_before_the_redirect(backend: Backend) {
         app.address,
         enc("https://framed.example/cb")
     );
-    let interaction = browser.get(&url).await.location.unwrap_or_default();
-    let login = browser.get(&interaction).await;
-    let done = browser
-        .post(
-            &format!("{interaction}/login"),
-            &[
-                ("csrf", &login.field("csrf")),
-                ("username", "alice"),
-                ("password", "alice's long password"),
-            ],
-        )
+    let (_, done) = browser
+        .sign_in(&url, "alice", "alice's long password")
         .await;
     assert!(
         done.location_param("code").is_some(),
