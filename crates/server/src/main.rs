@@ -9,7 +9,7 @@ use valet_server::{commands, logging};
 
 /// mimalloc rather than glibc's malloc: it backs large blocks with transparent huge pages, and each
 /// hashing thread's 19 MiB of argon2 memory is one (`valet_core::password`); with 4 KiB pages a
-/// verification's random reads through it miss the TLB, and logins ran about 10 % slower (bench/).
+/// verification's random reads through it miss the TLB, and logins ran 7–10 % slower (bench/).
 /// The `argon2_ceiling` example uses the same allocator, so the ceiling the benchmark compares
 /// logins with is this one.
 #[global_allocator]

@@ -4,13 +4,21 @@
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
 //! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
+//!
+//! Guesses at one account's password or codes take turns in each process ([`Turn`]): the check,
+//! the verification and the count of one attempt end before the next attempt's check, so a burst
+//! of parallel guesses meets the counter one at a time instead of all passing the check before the
+//! first failure is counted.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
@@ -57,6 +65,13 @@ impl Guarded<'_> {
         }
     }
 
+    /// Whether attempts at this subject take turns: a password or a code, low-entropy secrets
+    /// that a parallel burst would guess faster. Not a client's credentials (a client's parallel
+    /// token requests are its normal traffic) nor a mail request (nothing is guessed).
+    fn takes_turns(self) -> bool {
+        matches!(self, Self::Login(_) | Self::SecondFactor(_))
+    }
+
     fn action(self) -> &'static str {
         match self {
             Self::Login(_) => "login.throttled",
@@ -74,6 +89,46 @@ pub(crate) struct Attempt {
     /// Whether the subject had a counter when `blocked` looked (a success clears only then: most
     /// successes have nothing to clear, and skip the write).
     subject_counted: AtomicBool,
+    takes_turns: bool,
+    /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
+    turn: Mutex<Option<Turn>>,
+}
+
+/// The subjects whose attempts are under way in this process, each with the lock its attempts
+/// queue on. An entry lives while an attempt holds or awaits it.
+static UNDER_WAY: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+
+/// One attempt's turn at its subject (per process: N replicas let N attempts through at once).
+struct Turn {
+    key: String,
+    _held: OwnedMutexGuard<()>,
+}
+
+impl Turn {
+    async fn take(key: &str) -> Self {
+        let lock = {
+            let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(under_way.entry(key.to_owned()).or_default())
+        };
+        Self {
+            key: key.to_owned(),
+            _held: lock.lock_owned().await,
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        // Two references, the map's and this turn's: no attempt awaits the lock, the entry goes.
+        if under_way
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) <= 2)
+        {
+            under_way.remove(&self.key);
+        }
+    }
 }
 
 impl Attempt {
@@ -91,15 +146,27 @@ impl Attempt {
                 (guarded.address_key(&ip), policies.ip, "ip"),
             ],
             subject_counted: AtomicBool::new(true),
+            takes_turns: guarded.takes_turns(),
+            turn: Mutex::new(None),
         }
     }
 
-    /// How long the attempt must wait, if any of its keys is blocked.
+    /// How long the attempt must wait, if any of its keys is blocked. Where attempts take turns,
+    /// this first waits for the subject's previous attempt to end.
     pub(crate) async fn blocked(
         &self,
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
+        let has_turn = self
+            .turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        if self.takes_turns && !has_turn {
+            let turn = Turn::take(&self.keys[0].0).await;
+            *self.turn.lock().unwrap_or_else(PoisonError::into_inner) = Some(turn);
+        }
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let states = state.db.throttle_states(&keys).await?;
         self.subject_counted
@@ -152,4 +219,41 @@ pub(crate) fn too_many(mut response: HttpResponse, wait: Duration) -> HttpRespon
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+
+    fn under_way(key: &str) -> bool {
+        UNDER_WAY
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(key)
+    }
+
+    #[tokio::test]
+    async fn attempts_at_one_subject_take_turns_and_leave_nothing_behind() {
+        let key = "account:turns-test";
+        let first = Turn::take(key).await;
+        let second = tokio::spawn(async move { Turn::take(key).await });
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+        assert!(!second.is_finished(), "the second waits for the first");
+        let other = Turn::take("account:someone-else").await;
+        drop(other);
+        assert!(
+            !under_way("account:someone-else"),
+            "another subject did not wait"
+        );
+        drop(first);
+        let second = tokio::time::timeout(StdDuration::from_secs(5), second)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(under_way(key), "held by the second");
+        drop(second);
+        assert!(!under_way(key), "the entry goes with the last turn");
+    }
 }

@@ -142,7 +142,40 @@ async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
     );
 }
 
+/// Sixteen wrong passwords for one account sent at once: they take turns, so after the default
+/// five free failures and the sixth that blocks, the other ten are refused without a verification
+/// instead of all passing the check before the first failure is counted.
+async fn parallel_guesses_meet_the_counter_one_at_a_time(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let address = app.address.clone();
+        guesses.spawn(async move {
+            let mut guesser = Browser::new();
+            let url = format!(
+                "{address}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            );
+            let (_, page) = guesser.sign_in(&url, "alice", &format!("guess {n}")).await;
+            page.status
+        });
+    }
+    let mut statuses = guesses.join_all().await;
+    statuses.sort();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (6, 10), "{statuses:?}");
+    assert_eq!(throttled(&env).await, 1, "one block, audited once");
+}
+
 crate::on_both_backends!(
+    parallel_guesses_meet_the_counter_one_at_a_time,
     a_scripted_guesser_is_slowed_as_configured,
     a_guesser_is_blocked_and_the_owner_gets_in_after_the_block,
     one_address_guessing_many_accounts_is_blocked_but_not_the_others
