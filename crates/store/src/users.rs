@@ -10,6 +10,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, Select,
 };
 use uuid::Uuid;
+use valet_core::account::MfaState;
 use valet_core::audit::AuditEvent;
 use valet_core::password::PasswordHash;
 use valet_core::ports::{StoreError, UserStore};
@@ -59,7 +60,7 @@ fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreEr
         roles,
         created_at: row.created_at,
         updated_at: row.updated_at,
-        second_factor: row.totp_confirmed_at.is_some() && row.totp_secret_sealed.is_some(),
+        second_factor: MfaState::is_on(row.totp_confirmed_at, row.totp_secret_sealed.as_deref()),
     })
 }
 

@@ -36,7 +36,13 @@ pub struct MfaState {
 
 impl MfaState {
     pub fn enabled(&self) -> bool {
-        self.confirmed_at.is_some() && self.totp_sealed.is_some()
+        Self::is_on(self.confirmed_at, self.totp_sealed.as_deref())
+    }
+
+    /// The rule of `enabled`, for a reader that has these two columns but not the whole state
+    /// (`User::second_factor`): the secret is stored and the user confirmed it.
+    pub fn is_on(confirmed_at: Option<DateTime<Utc>>, totp_sealed: Option<&str>) -> bool {
+        confirmed_at.is_some() && totp_sealed.is_some()
     }
 }
 

@@ -18,7 +18,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OnceCell, OwnedMutexGuard};
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
@@ -91,7 +91,7 @@ pub(crate) struct Attempt {
     subject_counted: AtomicBool,
     takes_turns: bool,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
-    turn: Mutex<Option<Turn>>,
+    turn: OnceCell<Turn>,
 }
 
 /// The subjects whose attempts are under way in this process, each with the lock its attempts
@@ -147,7 +147,7 @@ impl Attempt {
             ],
             subject_counted: AtomicBool::new(true),
             takes_turns: guarded.takes_turns(),
-            turn: Mutex::new(None),
+            turn: OnceCell::new(),
         }
     }
 
@@ -158,14 +158,8 @@ impl Attempt {
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
-        let has_turn = self
-            .turn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some();
-        if self.takes_turns && !has_turn {
-            let turn = Turn::take(&self.keys[0].0).await;
-            *self.turn.lock().unwrap_or_else(PoisonError::into_inner) = Some(turn);
+        if self.takes_turns {
+            self.turn.get_or_init(|| Turn::take(&self.keys[0].0)).await;
         }
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let states = state.db.throttle_states(&keys).await?;
