@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, StatementBuilder,
+    TransactionOptions, TransactionTrait,
 };
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
@@ -106,6 +106,14 @@ where
     A: ActiveModelTrait + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
+}
+
+/// Runs one statement whose result is not read.
+pub(crate) async fn run<S: StatementBuilder>(
+    conn: &DatabaseConnection,
+    statement: &S,
+) -> Result<(), StoreError> {
+    conn.execute(statement).await.map(drop).map_err(backend)
 }
 
 /// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.

@@ -2,16 +2,18 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, SubQueryStatement};
+use sea_orm::{
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 use valet_core::code::{AuthorizationCode, Redemption};
 use valet_core::grant::Grant;
-use valet_core::ports::{CodeStore, GrantStore, StoreError};
+use valet_core::ports::{BatchStore, CodeStore, GrantStore, StoreError, Write};
 use valet_core::secret::SecretHash;
 
 use crate::convert::{parse_list, string_list};
-use crate::database::{Database, InsertRow, backend};
+use crate::database::{Database, backend, run};
 use crate::entities::{authorization_codes, grants, session_grants};
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
@@ -51,6 +53,84 @@ fn code_from(row: authorization_codes::Model) -> Result<AuthorizationCode, Store
         issued_access_token_jti: row.issued_access_token_jti,
         issued_refresh_chain_id: row.issued_refresh_chain_id,
     })
+}
+
+/// The grant, inserted or rewritten, and its binding to the session that used it. Never
+/// `revoked_at`: a revocation committed since the caller read the grant as live stays (the code
+/// issued from it then fails at the token endpoint).
+pub(crate) fn save_grant(
+    grant: &Grant,
+    session_id: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Vec<SubQueryStatement> {
+    let row = grants::Model {
+        id: grant.id,
+        user_id: grant.user_id,
+        client_id: grant.client,
+        scopes: string_list(grant.scopes.iter().map(String::as_str)),
+        claims: grant.claims.clone(),
+        created_at: grant.created_at,
+        last_used_at: grant.last_used_at,
+        revoked_at: grant.revoked_at,
+        revoked_by: None,
+        revoke_reason: None,
+    };
+    let upsert = grants::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::column(grants::Column::Id)
+                .update_columns([
+                    grants::Column::Scopes,
+                    grants::Column::Claims,
+                    grants::Column::LastUsedAt,
+                ])
+                .to_owned(),
+        )
+        .into_query();
+    let binding = session_id.map(|session_id| {
+        let row = session_grants::Model {
+            session_id,
+            grant_id: grant.id,
+            created_at: at,
+        };
+        session_grants::Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::columns([
+                    session_grants::Column::SessionId,
+                    session_grants::Column::GrantId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .into_query()
+    });
+    std::iter::once(upsert).chain(binding).map(Into::into).collect()
+}
+
+pub(crate) fn insert_code(code: &AuthorizationCode, code_hash: &SecretHash) -> InsertStatement {
+    let row = authorization_codes::Model {
+        id: code.id,
+        code_hash: code_hash.as_str().to_owned(),
+        grant_id: code.grant_id,
+        client_id: code.client,
+        user_id: code.user_id,
+        session_id: code.session_id,
+        redirect_uri: code.redirect_uri.clone(),
+        code_challenge: code.code_challenge.clone(),
+        code_challenge_method: code.code_challenge.as_ref().map(|_| "S256".to_owned()),
+        nonce: code.nonce.clone(),
+        scopes: string_list(code.scopes.iter().map(String::as_str)),
+        claims: code.claims.clone(),
+        auth_time: code.auth_time,
+        amr: string_list(code.amr.iter().map(String::as_str)),
+        acr: code.acr.clone(),
+        created_at: code.created_at,
+        expires_at: code.expires_at,
+        consumed_at: code.consumed_at,
+        redirect_uri_given: code.redirect_uri_given,
+        issued_access_token_jti: code.issued_access_token_jti.clone(),
+        issued_refresh_chain_id: code.issued_refresh_chain_id,
+    };
+    authorization_codes::Entity::insert(row.into_active_model()).into_query()
 }
 
 #[async_trait]
@@ -118,57 +198,12 @@ impl GrantStore for Database {
         session_id: Option<Uuid>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let row = grants::Model {
-            id: grant.id,
-            user_id: grant.user_id,
-            client_id: grant.client,
-            scopes: string_list(grant.scopes.iter().map(String::as_str)),
-            claims: grant.claims.clone(),
-            created_at: grant.created_at,
-            last_used_at: grant.last_used_at,
-            revoked_at: grant.revoked_at,
-            revoked_by: None,
-            revoke_reason: None,
+        let write = Write::SaveGrant {
+            grant: grant.clone(),
+            session_id,
+            at,
         };
-        // One statement each, whether the grant and its binding to the session are new or not, and
-        // no transaction around them: the binding needs the grant, and a grant left without it
-        // (the second statement failed) has issued nothing; the login that failed retries with it.
-        grants::Entity::insert(row.into_active_model())
-            .on_conflict(
-                OnConflict::column(grants::Column::Id)
-                    // Never `revoked_at`: a revocation committed since the caller read the
-                    // grant as live stays (the code issued from it then fails at the token
-                    // endpoint).
-                    .update_columns([
-                        grants::Column::Scopes,
-                        grants::Column::Claims,
-                        grants::Column::LastUsedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.conn)
-            .await
-            .map_err(backend)?;
-        if let Some(session_id) = session_id {
-            let binding = session_grants::Model {
-                session_id,
-                grant_id: grant.id,
-                created_at: at,
-            };
-            session_grants::Entity::insert(binding.into_active_model())
-                .on_conflict(
-                    OnConflict::columns([
-                        session_grants::Column::SessionId,
-                        session_grants::Column::GrantId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&self.conn)
-                .await
-                .map_err(backend)?;
-        }
-        Ok(())
+        self.write_batch(vec![write]).await
     }
 }
 
@@ -179,32 +214,7 @@ impl CodeStore for Database {
         code: &AuthorizationCode,
         code_hash: &SecretHash,
     ) -> Result<(), StoreError> {
-        authorization_codes::Model {
-            id: code.id,
-            code_hash: code_hash.as_str().to_owned(),
-            grant_id: code.grant_id,
-            client_id: code.client,
-            user_id: code.user_id,
-            session_id: code.session_id,
-            redirect_uri: code.redirect_uri.clone(),
-            code_challenge: code.code_challenge.clone(),
-            code_challenge_method: code.code_challenge.as_ref().map(|_| "S256".to_owned()),
-            nonce: code.nonce.clone(),
-            scopes: string_list(code.scopes.iter().map(String::as_str)),
-            claims: code.claims.clone(),
-            auth_time: code.auth_time,
-            amr: string_list(code.amr.iter().map(String::as_str)),
-            acr: code.acr.clone(),
-            created_at: code.created_at,
-            expires_at: code.expires_at,
-            consumed_at: code.consumed_at,
-            redirect_uri_given: code.redirect_uri_given,
-            issued_access_token_jti: code.issued_access_token_jti.clone(),
-            issued_refresh_chain_id: code.issued_refresh_chain_id,
-        }
-        .into_active_model()
-        .insert_row(&self.conn)
-        .await
+        run(&self.conn, &insert_code(code, code_hash)).await
     }
 
     async fn find_code(

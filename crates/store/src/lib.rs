@@ -9,6 +9,7 @@ mod account_change;
 mod admin;
 mod assertions;
 mod audit;
+mod batch;
 mod clients;
 mod convert;
 mod database;

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait};
 use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
@@ -15,7 +15,7 @@ use valet_core::secret::SecretHash;
 use valet_core::session::Session;
 
 use crate::convert::{corrupt, parse_list, string_list};
-use crate::database::{Database, InsertRow, backend};
+use crate::database::{Database, InsertRow, backend, run};
 use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
@@ -68,6 +68,29 @@ fn interaction_row(interaction: &Interaction, handle_hash: String) -> interactio
     }
 }
 
+pub(crate) fn insert_session(session: &Session, token_hash: &SecretHash) -> InsertStatement {
+    let row = sessions::Model {
+        id: session.id,
+        token_hash: token_hash.as_str().to_owned(),
+        user_id: session.user_id,
+        auth_time: session.auth_time,
+        amr: string_list(session.amr.iter().map(String::as_str)),
+        acr: session.acr.clone(),
+        ip: session.ip.clone(),
+        user_agent: session.user_agent.clone(),
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+        expires_at: session.expires_at,
+        ended_at: session.ended_at,
+        end_reason: None,
+    };
+    sessions::Entity::insert(row.into_active_model()).into_query()
+}
+
+pub(crate) fn delete_interaction(id: Uuid) -> DeleteStatement {
+    interactions::Entity::delete_by_id(id).into_query()
+}
+
 #[async_trait]
 impl SessionStore for Database {
     async fn insert_session(
@@ -75,24 +98,7 @@ impl SessionStore for Database {
         session: &Session,
         token_hash: &SecretHash,
     ) -> Result<(), StoreError> {
-        sessions::Model {
-            id: session.id,
-            token_hash: token_hash.as_str().to_owned(),
-            user_id: session.user_id,
-            auth_time: session.auth_time,
-            amr: string_list(session.amr.iter().map(String::as_str)),
-            acr: session.acr.clone(),
-            ip: session.ip.clone(),
-            user_agent: session.user_agent.clone(),
-            created_at: session.created_at,
-            last_seen_at: session.last_seen_at,
-            expires_at: session.expires_at,
-            ended_at: session.ended_at,
-            end_reason: None,
-        }
-        .into_active_model()
-        .insert_row(&self.conn)
-        .await
+        run(&self.conn, &insert_session(session, token_hash)).await
     }
 
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
@@ -230,10 +236,6 @@ impl InteractionStore for Database {
     }
 
     async fn delete_interaction(&self, id: Uuid) -> Result<(), StoreError> {
-        interactions::Entity::delete_by_id(id)
-            .exec(&self.conn)
-            .await
-            .map(drop)
-            .map_err(backend)
+        run(&self.conn, &delete_interaction(id)).await
     }
 }

@@ -9,7 +9,7 @@ use crate::decision::{Context, Decision, decide};
 use crate::interaction::{Interaction, Stage};
 use crate::oauth_error::OAuthErrorCode;
 use crate::params::Params;
-use crate::ports::StoreError;
+use crate::ports::{StoreError, Write};
 use crate::session::{Session, SessionToken};
 use crate::token::IdTokenClaims;
 use crate::user::User;
@@ -103,15 +103,18 @@ pub async fn begin(
         Err(outcome) => return Ok(outcome),
     };
     let browser = current_session(ctx, token).await?;
-    proceed(
-        ctx,
-        flow,
-        browser,
-        params.to_map(),
-        None,
-        Progress::default(),
-    )
-    .await
+    let step = Step {
+        progress: Progress::default(),
+        writes: Vec::new(),
+    };
+    proceed(ctx, flow, browser, params.to_map(), None, step).await
+}
+
+/// What a step brings to `resume`: what happened, and the writes it made so far (the session a
+/// login started), sent with the step's own in one batch.
+pub struct Step {
+    pub progress: Progress,
+    pub writes: Vec<Write>,
 }
 
 /// Continues a stored interaction after the user logged in or consented. `client` is the
@@ -121,17 +124,18 @@ pub async fn resume(
     interaction: Interaction,
     client: Client,
     browser: Option<(Session, User)>,
-    progress: Progress,
+    mut step: Step,
 ) -> Result<Outcome, StoreError> {
     let flow = match stored(&interaction, client) {
         Ok(flow) => flow,
         Err(e) => {
-            ctx.store.delete_interaction(interaction.id).await?;
+            step.writes.push(Write::DeleteInteraction(interaction.id));
+            ctx.store.write_batch(step.writes).await?;
             return Ok(respond_error(ctx, &e));
         }
     };
     let map = interaction.params.clone();
-    proceed(ctx, flow, browser, map, Some(interaction), progress).await
+    proceed(ctx, flow, browser, map, Some(interaction), step).await
 }
 
 /// `sub` of an `id_token_hint` Valet issued (OIDC Core §3.1.2.1): the signature and issuer must hold;
@@ -142,13 +146,19 @@ fn hinted_subject(ctx: &FlowContext<'_>, hint: &str) -> Option<String> {
     (claims.iss == ctx.issuer.as_str()).then_some(claims.sub)
 }
 
+/// Decides what comes next, and ends the step with one batch of writes: those it brought (`step`)
+/// and its own (the end of the interaction, the grant and the code). Only a next page writes its
+/// interaction after the batch.
 async fn proceed(
     ctx: &FlowContext<'_>,
     flow: Flow,
     browser: Option<(Session, User)>,
     params: BTreeMap<String, String>,
     existing: Option<Interaction>,
-    progress: Progress,
+    Step {
+        progress,
+        mut writes,
+    }: Step,
 ) -> Result<Outcome, StoreError> {
     let hinted = match &flow.request.id_token_hint {
         Some(hint) => match hinted_subject(ctx, hint) {
@@ -159,6 +169,7 @@ async fn proceed(
                     OAuthErrorCode::InvalidRequest,
                     "id_token_hint is not an ID token this provider issued",
                 );
+                ctx.store.write_batch(writes).await?;
                 return Ok(respond_error(ctx, &error));
             }
         },
@@ -177,23 +188,21 @@ async fn proceed(
     };
     let stage = match decide(&flow.request, &flow.client, decision_ctx, ctx.now) {
         Decision::Issue => {
-            if let Some(interaction) = existing {
-                ctx.store.delete_interaction(interaction.id).await?;
-            }
+            writes.extend(existing.map(|i| Write::DeleteInteraction(i.id)));
             let Some((session, user)) = browser else {
+                ctx.store.write_batch(writes).await?;
                 return Ok(Outcome::Page(AuthorizeError::page(
                     OAuthErrorCode::ServerError,
                     "no session to issue a code for",
                 )));
             };
-            return issue::issue_code(ctx, &flow, &session, &user, grant)
-                .await
-                .map(Outcome::Respond);
+            let response = issue::issue_code(ctx, &flow, (&session, &user), grant, &mut writes);
+            ctx.store.write_batch(writes).await?;
+            return Ok(Outcome::Respond(response));
         }
         Decision::Refuse(code, why) => {
-            if let Some(interaction) = existing {
-                ctx.store.delete_interaction(interaction.id).await?;
-            }
+            writes.extend(existing.map(|i| Write::DeleteInteraction(i.id)));
+            ctx.store.write_batch(writes).await?;
             return Ok(respond_error(
                 ctx,
                 &AuthorizeError::redirect(&flow.request.target, code, why),
@@ -202,6 +211,7 @@ async fn proceed(
         Decision::Login => Stage::Login,
         Decision::Consent => Stage::Consent,
     };
+    ctx.store.write_batch(writes).await?;
     match existing {
         Some(mut interaction) => {
             interaction.stage = stage;

@@ -1,5 +1,6 @@
 //! Issuing the authorization code (RFC 6749 §4.1.2): the grant is recorded (or extended) and bound to
 //! the session, and a 256-bit single-use code bound to everything the token endpoint will check.
+//! Both are writes of the step's batch (`ports::Write`).
 
 use uuid::Uuid;
 
@@ -8,26 +9,24 @@ use super::begin::Flow;
 use crate::authorize::AuthorizationResponse;
 use crate::code::{AuthorizationCode, CodeValue};
 use crate::grant::Grant;
-use crate::ports::StoreError;
+use crate::ports::Write;
 use crate::session::Session;
 use crate::user::User;
 
-pub async fn issue_code(
+/// The code's answer to the client; the grant and the code are added to `writes`.
+pub fn issue_code(
     ctx: &FlowContext<'_>,
     flow: &Flow,
-    session: &Session,
-    user: &User,
+    (session, user): (&Session, &User),
     grant: Option<Grant>,
-) -> Result<AuthorizationResponse, StoreError> {
+    writes: &mut Vec<Write>,
+) -> AuthorizationResponse {
     let request = &flow.request;
     let grant = grant.unwrap_or_else(|| Grant::new(user.id, flow.client.id, vec![], ctx.now));
     let mut grant = grant.extended(&request.scopes, ctx.now);
     if let Some(claims) = &request.claims {
         grant.claims = serde_json::to_value(claims).ok();
     }
-    ctx.store
-        .save_grant(&grant, Some(session.id), ctx.now)
-        .await?;
     let lifetimes = ctx.policy.for_client(&flow.client);
     let value = CodeValue::generate(ctx.random);
     let code = AuthorizationCode {
@@ -57,9 +56,17 @@ pub async fn issue_code(
         issued_access_token_jti: None,
         issued_refresh_chain_id: None,
     };
-    ctx.store.insert_code(&code, &value.hash()).await?;
-    Ok(request.target.respond(
+    writes.push(Write::SaveGrant {
+        grant,
+        session_id: Some(session.id),
+        at: ctx.now,
+    });
+    writes.push(Write::InsertCode {
+        code,
+        code_hash: value.hash(),
+    });
+    request.target.respond(
         ctx.issuer,
         vec![("code".to_owned(), value.expose().to_owned())],
-    ))
+    )
 }

@@ -6,7 +6,7 @@ mod begin;
 mod issue;
 mod login;
 
-pub use begin::{Flow, Progress, begin, current_session, deny, flow_of, resume};
+pub use begin::{Flow, Progress, Step, begin, current_session, deny, flow_of, resume};
 pub use login::{check_password, find_account};
 
 use chrono::{DateTime, Duration, Utc};

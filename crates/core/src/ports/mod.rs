@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod assertions;
+mod batch;
 mod grants;
 mod housekeeping;
 mod revocation;
@@ -15,6 +16,7 @@ mod tokens;
 pub use account::AccountStore;
 pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
 pub use assertions::{AssertionReplayStore, assertion_key};
+pub use batch::{BatchStore, Write};
 pub use grants::{CodeStore, GrantStore};
 pub use housekeeping::{HousekeepingStore, OUTBOX_RETENTION, Purged};
 pub use revocation::{AuditStore, OutboxStore, RevocationStore};
@@ -119,6 +121,7 @@ pub trait OidcStore:
     + TokenStore
     + RevocationStore
     + AuditStore
+    + BatchStore
 {
 }
 
@@ -132,6 +135,7 @@ impl<T> OidcStore for T where
         + TokenStore
         + RevocationStore
         + AuditStore
+        + BatchStore
 {
 }
 

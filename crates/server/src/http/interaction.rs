@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use valet_core::client::Client;
 use valet_core::decision::requires_mfa;
-use valet_core::flow::{self, FlowContext, Outcome, Progress};
+use valet_core::flow::{self, FlowContext, Outcome, Progress, Step};
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::Password;
 use valet_core::ports::{StoreError, UserStore};
@@ -322,17 +322,14 @@ pub async fn consent(
         }
         let result = match form.decision.as_str() {
             "allow" => {
-                flow::resume(
-                    &ctx,
-                    interaction,
-                    client,
-                    browser,
-                    Progress {
+                let step = Step {
+                    progress: Progress {
                         just_logged_in: false,
                         just_consented: true,
                     },
-                )
-                .await?
+                    writes: Vec::new(),
+                };
+                flow::resume(&ctx, interaction, client, browser, step).await?
             }
             _ => flow::deny(&ctx, interaction, client).await?,
         };

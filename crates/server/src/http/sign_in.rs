@@ -6,9 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::account::methods;
 use valet_core::client::Client;
-use valet_core::flow::{self, FlowContext, Progress};
+use valet_core::flow::{self, FlowContext, Progress, Step};
 use valet_core::interaction::Interaction;
-use valet_core::ports::StoreError;
+use valet_core::ports::{StoreError, Write};
 use valet_core::session::{LoginOrigin, Session, SessionToken};
 use valet_core::user::User;
 
@@ -76,7 +76,6 @@ pub(super) async fn sign_in(
         ctx.session_ttl,
         ctx.random,
     );
-    ctx.store.insert_session(&session, &token.hash()).await?;
     let previous =
         cookies::read(req, cookies::names(&state.config).session).map(|t| SessionToken::parse(&t));
     let old = match &previous {
@@ -88,18 +87,21 @@ pub(super) async fn sign_in(
             .end_session(old.id, ctx.now, "replaced by a new login")
             .await?;
     }
-    tracing::info!(client = %interaction.client, sid = %session.id, acr = how.acr, "user logged in");
-    let result = flow::resume(
-        ctx,
-        interaction,
-        client,
-        Some((session, user)),
-        Progress {
+    // The session is written in one batch with what the flow writes next (the end of the
+    // interaction, the grant and the code).
+    let (client_row, sid) = (interaction.client, session.id);
+    let step = Step {
+        progress: Progress {
             just_logged_in: true,
             just_consented: false,
         },
-    )
-    .await?;
+        writes: vec![Write::InsertSession {
+            session: session.clone(),
+            token_hash: token.hash(),
+        }],
+    };
+    let result = flow::resume(ctx, interaction, client, Some((session, user)), step).await?;
+    tracing::info!(client = %client_row, %sid, acr = how.acr, "user logged in");
     let mut response = next(state, handle, result);
     let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
     Ok(response)

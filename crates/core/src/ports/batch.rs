@@ -1,0 +1,45 @@
+//! Writes sent together. A step of the authorization flow that changes several rows (the session a
+//! login starts, the end of its interaction, the grant and the code issued under it) sends them as
+//! one batch: one round trip to the database and one transaction, all or none, instead of a
+//! statement and a commit each.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::code::AuthorizationCode;
+use crate::grant::Grant;
+use crate::secret::SecretHash;
+use crate::session::Session;
+
+/// One write of a batch; each does what the store method of the same name does alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// `SessionStore::insert_session`.
+    InsertSession {
+        session: Session,
+        token_hash: SecretHash,
+    },
+    /// `InteractionStore::delete_interaction`.
+    DeleteInteraction(Uuid),
+    /// `GrantStore::save_grant`.
+    SaveGrant {
+        grant: Grant,
+        session_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
+    /// `CodeStore::insert_code`.
+    InsertCode {
+        code: AuthorizationCode,
+        code_hash: SecretHash,
+    },
+}
+
+#[async_trait]
+pub trait BatchStore: Send + Sync {
+    /// Applies `writes` atomically (all or none), in one round trip. Rows a write refers to may be
+    /// written by an earlier write of the same batch (a code's session and grant). An empty batch
+    /// sends nothing.
+    async fn write_batch(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,119 @@
+//! `BatchStore`: a batch of writes in one round trip and one transaction.
+//!
+//! - PostgreSQL: one statement, each write but the last in a data-modifying `WITH` clause. A
+//!   statement is atomic, and its foreign keys are checked at its end, when a code's session and
+//!   grant, written by sibling clauses, exist.
+//! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
+//!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
+//!   bound in order across the statements. It runs on a connection taken from the pool for it, and
+//!   a failed batch is rolled back there before the connection goes back.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, Values, WithClause};
+use sea_orm::sqlx::{self, AssertSqlSafe};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder};
+use sea_query_sqlx::SqlxValues;
+use valet_core::ports::{BatchStore, StoreError, Write};
+
+use crate::database::{Database, backend};
+use crate::{grants, sessions};
+
+fn statements(write: &Write) -> Vec<SubQueryStatement> {
+    match write {
+        Write::InsertSession {
+            session,
+            token_hash,
+        } => vec![sessions::insert_session(session, token_hash).into()],
+        Write::DeleteInteraction(id) => vec![sessions::delete_interaction(*id).into()],
+        Write::SaveGrant {
+            grant,
+            session_id,
+            at,
+        } => grants::save_grant(grant, *session_id, *at),
+        Write::InsertCode { code, code_hash } => vec![grants::insert_code(code, code_hash).into()],
+    }
+}
+
+fn build(statement: &SubQueryStatement, db: DbBackend) -> Statement {
+    match statement {
+        SubQueryStatement::SelectStatement(s) => StatementBuilder::build(s, &db),
+        SubQueryStatement::InsertStatement(s) => StatementBuilder::build(s, &db),
+        SubQueryStatement::UpdateStatement(s) => StatementBuilder::build(s, &db),
+        SubQueryStatement::DeleteStatement(s) => StatementBuilder::build(s, &db),
+        SubQueryStatement::WithStatement(s) => StatementBuilder::build(s, &db),
+    }
+}
+
+#[async_trait]
+impl BatchStore for Database {
+    async fn write_batch(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut all: Vec<SubQueryStatement> = writes.iter().flat_map(statements).collect();
+        let db = self.conn.get_database_backend();
+        let Some(last) = all.pop() else {
+            return Ok(());
+        };
+        if all.is_empty() {
+            return self
+                .conn
+                .execute_raw(build(&last, db))
+                .await
+                .map(drop)
+                .map_err(backend);
+        }
+        match db {
+            DbBackend::Postgres => {
+                let mut with = WithClause::new();
+                for (i, statement) in all.into_iter().enumerate() {
+                    with.cte(
+                        CommonTableExpression::new()
+                            .table_name(Alias::new(format!("write_{i}")))
+                            .query(statement)
+                            .to_owned(),
+                    );
+                }
+                let query = with.query(last);
+                self.conn.execute(&query).await.map(drop).map_err(backend)
+            }
+            _ => {
+                all.push(last);
+                self.sqlite_batch(&all).await
+            }
+        }
+    }
+}
+
+impl Database {
+    async fn sqlite_batch(&self, all: &[SubQueryStatement]) -> Result<(), StoreError> {
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        let mut values = Vec::new();
+        for statement in all {
+            let built = build(statement, DbBackend::Sqlite);
+            sql.push_str(&built.sql);
+            sql.push_str(";\n");
+            values.extend(built.values.map(|v| v.0).unwrap_or_default());
+        }
+        sql.push_str("COMMIT;");
+        let exec_err = |e: sqlx::Error| backend(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))));
+        let mut conn = self
+            .conn
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .map_err(exec_err)?;
+        let result = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+            .execute(&mut *conn)
+            .await;
+        if let Err(e) = result {
+            // The failed statement left the transaction open, or SQLite rolled it back already
+            // (then ROLLBACK fails too). A connection that may still be in a transaction is
+            // closed rather than handed out again.
+            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                conn.close_on_drop();
+            }
+            return Err(exec_err(e));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! A batch of writes (`BatchStore`): everything a login's code needs in one round trip, all or
+//! none, on SQLite and PostgreSQL.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+use valet_core::client::Client;
+use valet_core::code::{AuthorizationCode, CodeValue};
+use valet_core::grant::Grant;
+use valet_core::interaction::{Interaction, InteractionHandle, Stage};
+use valet_core::ports::{
+    BatchStore, CodeStore, GrantStore, InteractionStore, SessionStore, StoreError, Write,
+};
+use valet_core::random::OsRandom;
+use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::user::User;
+use valet_store::Database;
+
+mod common;
+use common::{fresh, now, user_and_client};
+
+/// A login's writes: its session, the end of its interaction, the grant bound to the session and
+/// the code (with `code_value`) issued under both.
+fn login_writes(
+    user: &User,
+    client: &Client,
+    interaction: Uuid,
+    code_value: &CodeValue,
+    t: DateTime<Utc>,
+) -> (Vec<Write>, SessionToken, AuthorizationCode) {
+    let (session, token) = Session::start(
+        user.id,
+        vec!["pwd".into()],
+        None,
+        LoginOrigin::default(),
+        t,
+        Duration::days(1),
+        &OsRandom,
+    );
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    let code = AuthorizationCode {
+        id: Uuid::now_v7(),
+        grant_id: grant.id,
+        client: client.id,
+        user_id: user.id,
+        session_id: Some(session.id),
+        redirect_uri: "https://web.example/cb".into(),
+        redirect_uri_given: true,
+        code_challenge: None,
+        nonce: None,
+        scopes: vec!["openid".into()],
+        claims: None,
+        auth_time: t,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: t,
+        expires_at: t + Duration::seconds(60),
+        consumed_at: None,
+        issued_access_token_jti: None,
+        issued_refresh_chain_id: None,
+    };
+    let writes = vec![
+        Write::InsertSession {
+            session: session.clone(),
+            token_hash: token.hash(),
+        },
+        Write::DeleteInteraction(interaction),
+        Write::SaveGrant {
+            grant,
+            session_id: Some(session.id),
+            at: t,
+        },
+        Write::InsertCode {
+            code: code.clone(),
+            code_hash: code_value.hash(),
+        },
+    ];
+    (writes, token, code)
+}
+
+async fn interaction(db: &Database, client: &Client, t: DateTime<Utc>) -> InteractionHandle {
+    let (interaction, handle) =
+        Interaction::start(client.id, BTreeMap::new(), Stage::Login, t, &OsRandom);
+    db.insert_interaction(&interaction, &handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    handle
+}
+
+async fn a_login_batch_writes_everything_at_once(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let handle = interaction(&db, &client, t).await;
+    let (started, _) = db
+        .find_interaction(&handle.hash())
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("the interaction exists"));
+    let value = CodeValue::generate(&OsRandom);
+    let (writes, token, code) = login_writes(&user, &client, started.id, &value, t);
+    db.write_batch(writes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let session = db.find_session(&token.hash()).await.ok().flatten();
+    assert_eq!(session.as_ref().map(|s| s.user_id), Some(user.id));
+    assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_none());
+    let grant = db.find_live_grant(user.id, client.id).await.ok().flatten();
+    assert_eq!(grant.map(|g| g.id), Some(code.grant_id));
+    let stored = db.find_code(&value.hash()).await.ok().flatten();
+    assert_eq!(stored, Some(code));
+    let bound = db
+        .session_clients(session.map_or_else(Uuid::nil, |s| s.id))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        bound.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![client.id],
+        "the grant is bound to the session"
+    );
+    db.write_batch(Vec::new())
+        .await
+        .unwrap_or_else(|e| panic!("an empty batch: {e}"));
+}
+
+/// A batch that fails on its last write leaves nothing of the others, and the connection it ran
+/// on goes back to the pool out of any transaction: the next batches, on every pooled connection,
+/// still write (on SQLite a transaction left open would keep the write lock, and they would time
+/// out).
+async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let taken = CodeValue::generate(&OsRandom);
+    let handle = interaction(&db, &client, t).await;
+    let (first, _) = db
+        .find_interaction(&handle.hash())
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("the interaction exists"));
+    let (writes, _, _) = login_writes(&user, &client, first.id, &taken, t);
+    db.write_batch(writes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    for round in 0..25 {
+        let handle = interaction(&db, &client, t).await;
+        let (pending, _) = db
+            .find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("the interaction exists"));
+        // The same code hash again: the last write violates a unique key.
+        let (writes, token, code) = login_writes(&user, &client, pending.id, &taken, t);
+        match db.write_batch(writes).await {
+            Err(StoreError::Conflict(_)) => {}
+            other => panic!("round {round}: expected a conflict, got {other:?}"),
+        }
+        assert!(db.find_session(&token.hash()).await.ok().flatten().is_none());
+        assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_some());
+        assert!(db.find_grant(code.grant_id).await.ok().flatten().is_none());
+
+        let fresh_value = CodeValue::generate(&OsRandom);
+        let (writes, token, _) = login_writes(&user, &client, pending.id, &fresh_value, t);
+        db.write_batch(writes)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(db.find_session(&token.hash()).await.ok().flatten().is_some());
+        assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_none());
+    }
+}
+
+macro_rules! on_both {
+    ($($name:ident),+) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
+    };
+}
+
+on_both!(
+    a_login_batch_writes_everything_at_once,
+    a_failed_batch_writes_nothing_and_the_next_ones_do
+);
