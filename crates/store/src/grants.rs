@@ -103,7 +103,10 @@ pub(crate) fn save_grant(
             )
             .into_query()
     });
-    std::iter::once(upsert).chain(binding).map(Into::into).collect()
+    std::iter::once(upsert)
+        .chain(binding)
+        .map(Into::into)
+        .collect()
 }
 
 pub(crate) fn insert_code(code: &AuthorizationCode, code_hash: &SecretHash) -> InsertStatement {

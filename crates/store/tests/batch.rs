@@ -18,7 +18,7 @@ use valet_core::user::User;
 use valet_store::Database;
 
 mod common;
-use common::{fresh, now, user_and_client};
+use common::{code_for, fresh, now, user_and_client};
 
 /// A login's writes: its session, the end of its interaction, the grant bound to the session and
 /// the code (with `code_value`) issued under both.
@@ -39,27 +39,7 @@ fn login_writes(
         &OsRandom,
     );
     let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
-    let code = AuthorizationCode {
-        id: Uuid::now_v7(),
-        grant_id: grant.id,
-        client: client.id,
-        user_id: user.id,
-        session_id: Some(session.id),
-        redirect_uri: "https://web.example/cb".into(),
-        redirect_uri_given: true,
-        code_challenge: None,
-        nonce: None,
-        scopes: vec!["openid".into()],
-        claims: None,
-        auth_time: t,
-        amr: vec!["pwd".into()],
-        acr: None,
-        created_at: t,
-        expires_at: t + Duration::seconds(60),
-        consumed_at: None,
-        issued_access_token_jti: None,
-        issued_refresh_chain_id: None,
-    };
+    let code = code_for(&grant, Some(session.id), t);
     let writes = vec![
         Write::InsertSession {
             session: session.clone(),
@@ -79,35 +59,40 @@ fn login_writes(
     (writes, token, code)
 }
 
-async fn interaction(db: &Database, client: &Client, t: DateTime<Utc>) -> InteractionHandle {
+/// A stored interaction: its id and handle.
+async fn interaction(
+    db: &Database,
+    client: &Client,
+    t: DateTime<Utc>,
+) -> (Uuid, InteractionHandle) {
     let (interaction, handle) =
         Interaction::start(client.id, BTreeMap::new(), Stage::Login, t, &OsRandom);
     db.insert_interaction(&interaction, &handle.hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    handle
+    (interaction.id, handle)
 }
 
 async fn a_login_batch_writes_everything_at_once(postgres: bool) {
     let db = fresh(postgres).await;
     let (user, client) = user_and_client(&db).await;
     let t = now();
-    let handle = interaction(&db, &client, t).await;
-    let (started, _) = db
-        .find_interaction(&handle.hash())
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("the interaction exists"));
+    let (started, handle) = interaction(&db, &client, t).await;
     let value = CodeValue::generate(&OsRandom);
-    let (writes, token, code) = login_writes(&user, &client, started.id, &value, t);
+    let (writes, token, code) = login_writes(&user, &client, started, &value, t);
     db.write_batch(writes)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
     let session = db.find_session(&token.hash()).await.ok().flatten();
     assert_eq!(session.as_ref().map(|s| s.user_id), Some(user.id));
-    assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_none());
+    assert!(
+        db.find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
     let grant = db.find_live_grant(user.id, client.id).await.ok().flatten();
     assert_eq!(grant.map(|g| g.id), Some(code.grant_id));
     let stored = db.find_code(&value.hash()).await.ok().flatten();
@@ -135,43 +120,55 @@ async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
     let (user, client) = user_and_client(&db).await;
     let t = now();
     let taken = CodeValue::generate(&OsRandom);
-    let handle = interaction(&db, &client, t).await;
-    let (first, _) = db
-        .find_interaction(&handle.hash())
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("the interaction exists"));
-    let (writes, _, _) = login_writes(&user, &client, first.id, &taken, t);
+    let (first, _) = interaction(&db, &client, t).await;
+    let (writes, _, _) = login_writes(&user, &client, first, &taken, t);
     db.write_batch(writes)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
     for round in 0..25 {
-        let handle = interaction(&db, &client, t).await;
-        let (pending, _) = db
-            .find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("the interaction exists"));
+        let (pending, handle) = interaction(&db, &client, t).await;
         // The same code hash again: the last write violates a unique key.
-        let (writes, token, code) = login_writes(&user, &client, pending.id, &taken, t);
+        let (writes, token, code) = login_writes(&user, &client, pending, &taken, t);
         match db.write_batch(writes).await {
             Err(StoreError::Conflict(_)) => {}
             other => panic!("round {round}: expected a conflict, got {other:?}"),
         }
-        assert!(db.find_session(&token.hash()).await.ok().flatten().is_none());
-        assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_some());
+        assert!(
+            db.find_session(&token.hash())
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+        );
+        assert!(
+            db.find_interaction(&handle.hash())
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        );
         assert!(db.find_grant(code.grant_id).await.ok().flatten().is_none());
 
         let fresh_value = CodeValue::generate(&OsRandom);
-        let (writes, token, _) = login_writes(&user, &client, pending.id, &fresh_value, t);
+        let (writes, token, _) = login_writes(&user, &client, pending, &fresh_value, t);
         db.write_batch(writes)
             .await
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
-        assert!(db.find_session(&token.hash()).await.ok().flatten().is_some());
-        assert!(db.find_interaction(&handle.hash()).await.ok().flatten().is_none());
+        assert!(
+            db.find_session(&token.hash())
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        );
+        assert!(
+            db.find_interaction(&handle.hash())
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+        );
     }
 }
 

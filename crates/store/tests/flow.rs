@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use uuid::Uuid;
 use valet_core::audit::Actor;
 use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
@@ -18,31 +18,7 @@ use valet_core::revocation::{Cascade, Grants, cascade};
 use valet_core::session::{LoginOrigin, Session};
 
 mod common;
-use common::{fresh, now, user_and_client};
-
-fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> AuthorizationCode {
-    AuthorizationCode {
-        id: Uuid::now_v7(),
-        grant_id: grant.id,
-        client: grant.client,
-        user_id: grant.user_id,
-        session_id: session,
-        redirect_uri: "https://web.example/cb".into(),
-        redirect_uri_given: true,
-        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
-        nonce: Some("n-0S6_WzA2Mj".into()),
-        scopes: vec!["openid".into(), "email".into()],
-        claims: None,
-        auth_time: t,
-        amr: vec!["pwd".into()],
-        acr: None,
-        created_at: t,
-        expires_at: t + Duration::seconds(60),
-        consumed_at: None,
-        issued_access_token_jti: None,
-        issued_refresh_chain_id: None,
-    }
-}
+use common::{code_for, fresh, now, user_and_client};
 
 async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
     let db = fresh(postgres).await;

@@ -24,7 +24,7 @@ use valet_store::Database;
 use valet_store::entities::{audit_events, session_grants};
 
 mod common;
-use common::{client, fresh, now, session, user, web_entry};
+use common::{client, code_for, fresh, now, session, user, web_entry};
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
@@ -78,25 +78,8 @@ async fn code(db: &Database, grant: &Grant, session: &Session) -> CodeValue {
     let t = now();
     let value = CodeValue::generate(&OsRandom);
     let code = AuthorizationCode {
-        id: Uuid::now_v7(),
-        grant_id: grant.id,
-        client: grant.client,
-        user_id: grant.user_id,
-        session_id: Some(session.id),
-        redirect_uri: "https://web.example/cb".into(),
-        redirect_uri_given: true,
-        code_challenge: None,
-        nonce: None,
         scopes: grant.scopes.clone(),
-        claims: None,
-        auth_time: t,
-        amr: vec!["pwd".into()],
-        acr: None,
-        created_at: t,
-        expires_at: t + Duration::seconds(60),
-        consumed_at: None,
-        issued_access_token_jti: None,
-        issued_refresh_chain_id: None,
+        ..code_for(grant, Some(session.id), t)
     };
     db.insert_code(&code, &value.hash())
         .await

@@ -3,11 +3,13 @@
 
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
+use valet_core::code::AuthorizationCode;
+use valet_core::grant::Grant;
 use valet_core::ports::{ClientStore, SessionStore, UserStore};
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
@@ -92,7 +94,7 @@ pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Sess
         None,
         LoginOrigin::default(),
         started,
-        chrono::Duration::days(1),
+        Duration::days(1),
         &OsRandom,
     );
     db.insert_session(&session, &token.hash())
@@ -113,4 +115,29 @@ pub fn web_entry(client_id: &str) -> ClientEntry {
 
 pub async fn user_and_client(db: &Database) -> (User, Client) {
     (user(db, "alice").await, client(db, web_entry("web")).await)
+}
+
+/// A code for `grant` (and `session`), issued at `t`, good for a minute.
+pub fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> AuthorizationCode {
+    AuthorizationCode {
+        id: Uuid::now_v7(),
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: session,
+        redirect_uri: "https://web.example/cb".into(),
+        redirect_uri_given: true,
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        scopes: vec!["openid".into(), "email".into()],
+        claims: None,
+        auth_time: t,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: t,
+        expires_at: t + Duration::seconds(60),
+        consumed_at: None,
+        issued_access_token_jti: None,
+        issued_refresh_chain_id: None,
+    }
 }
