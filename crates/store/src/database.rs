@@ -5,7 +5,8 @@
 //!   `LIMIT ?` on the value bound to it: binding the next value expires the prepared statement, so
 //!   every `one()` on SQLite was parsed and planned again (5 statements of a login, and about a third
 //!   of its instructions outside argon2, by callgrind). A unique key needs no limit.
-//! - Rows whose insert is not read back are written with [`InsertRow::insert_row`].
+//! - Rows whose insert is not read back are written without `RETURNING`: [`InsertRow::insert_row`],
+//!   or a statement of their own ([`run`]) that a batch of writes (`crate::batch`) can share.
 
 use std::time::Duration;
 
