@@ -59,6 +59,13 @@ fn login_writes(
     (writes, token, code)
 }
 
+/// Whether a login's session and its interaction are in the database.
+async fn stored(db: &Database, token: &SessionToken, handle: &InteractionHandle) -> (bool, bool) {
+    let session = db.find_session(&token.hash()).await.ok().flatten();
+    let interaction = db.find_interaction(&handle.hash()).await.ok().flatten();
+    (session.is_some(), interaction.is_some())
+}
+
 /// A stored interaction: its id and handle.
 async fn interaction(
     db: &Database,
@@ -84,19 +91,13 @@ async fn a_login_batch_writes_everything_at_once(postgres: bool) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
+    assert_eq!(stored(&db, &token, &handle).await, (true, false));
     let session = db.find_session(&token.hash()).await.ok().flatten();
     assert_eq!(session.as_ref().map(|s| s.user_id), Some(user.id));
-    assert!(
-        db.find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-    );
     let grant = db.find_live_grant(user.id, client.id).await.ok().flatten();
     assert_eq!(grant.map(|g| g.id), Some(code.grant_id));
-    let stored = db.find_code(&value.hash()).await.ok().flatten();
-    assert_eq!(stored, Some(code));
+    let issued = db.find_code(&value.hash()).await.ok().flatten();
+    assert_eq!(issued, Some(code));
     let bound = db
         .session_clients(session.map_or_else(Uuid::nil, |s| s.id))
         .await
@@ -134,19 +135,10 @@ async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
             Err(StoreError::Conflict(_)) => {}
             other => panic!("round {round}: expected a conflict, got {other:?}"),
         }
-        assert!(
-            db.find_session(&token.hash())
-                .await
-                .ok()
-                .flatten()
-                .is_none()
-        );
-        assert!(
-            db.find_interaction(&handle.hash())
-                .await
-                .ok()
-                .flatten()
-                .is_some()
+        assert_eq!(
+            stored(&db, &token, &handle).await,
+            (false, true),
+            "round {round}: no session, the interaction stays"
         );
         assert!(db.find_grant(code.grant_id).await.ok().flatten().is_none());
 
@@ -155,20 +147,7 @@ async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
         db.write_batch(writes)
             .await
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
-        assert!(
-            db.find_session(&token.hash())
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        );
-        assert!(
-            db.find_interaction(&handle.hash())
-                .await
-                .ok()
-                .flatten()
-                .is_none()
-        );
+        assert_eq!(stored(&db, &token, &handle).await, (true, false));
     }
 }
 
