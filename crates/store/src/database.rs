@@ -6,7 +6,7 @@
 //!   every `one()` on SQLite was parsed and planned again (5 statements of a login, and about a third
 //!   of its instructions outside argon2, by callgrind). A unique key needs no limit.
 //! - Rows whose insert is not read back are written without `RETURNING`: [`InsertRow::insert_row`],
-//!   or a statement of their own ([`run`]) that a batch of writes (`crate::batch`) can share.
+//!   or a statement built for a batch of writes (`crate::batch`).
 
 use std::time::Duration;
 
@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, StatementBuilder,
-    TransactionOptions, TransactionTrait,
+    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
@@ -107,14 +107,6 @@ where
     A: ActiveModelTrait + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
-}
-
-/// Runs one statement whose result is not read.
-pub(crate) async fn run<S: StatementBuilder>(
-    conn: &DatabaseConnection,
-    statement: &S,
-) -> Result<(), StoreError> {
-    conn.execute(statement).await.map(drop).map_err(backend)
 }
 
 /// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.

@@ -13,7 +13,7 @@ use valet_core::ports::{BatchStore, CodeStore, GrantStore, StoreError, Write};
 use valet_core::secret::SecretHash;
 
 use crate::convert::{parse_list, string_list};
-use crate::database::{Database, backend, run};
+use crate::database::{Database, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
@@ -212,14 +212,6 @@ impl GrantStore for Database {
 
 #[async_trait]
 impl CodeStore for Database {
-    async fn insert_code(
-        &self,
-        code: &AuthorizationCode,
-        code_hash: &SecretHash,
-    ) -> Result<(), StoreError> {
-        run(&self.conn, &insert_code(code, code_hash)).await
-    }
-
     async fn find_code(
         &self,
         code_hash: &SecretHash,

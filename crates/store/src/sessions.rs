@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
+};
 use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
@@ -15,7 +17,7 @@ use valet_core::secret::SecretHash;
 use valet_core::session::Session;
 
 use crate::convert::{corrupt, parse_list, string_list};
-use crate::database::{Database, InsertRow, backend, run};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
@@ -93,14 +95,6 @@ pub(crate) fn delete_interaction(id: Uuid) -> DeleteStatement {
 
 #[async_trait]
 impl SessionStore for Database {
-    async fn insert_session(
-        &self,
-        session: &Session,
-        token_hash: &SecretHash,
-    ) -> Result<(), StoreError> {
-        run(&self.conn, &insert_session(session, token_hash)).await
-    }
-
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash.as_str()))
@@ -236,6 +230,10 @@ impl InteractionStore for Database {
     }
 
     async fn delete_interaction(&self, id: Uuid) -> Result<(), StoreError> {
-        run(&self.conn, &delete_interaction(id)).await
+        self.conn
+            .execute(&delete_interaction(id))
+            .await
+            .map(drop)
+            .map_err(backend)
     }
 }

@@ -17,6 +17,7 @@ use valet_core::random::OsRandom;
 use valet_core::secret::SecretHash;
 use valet_core::user::StandardClaims;
 
+#[macro_use]
 mod common;
 use common::{fresh, now, user};
 
@@ -384,13 +385,6 @@ async fn housekeeping_frees_abandoned_signups_and_expired_links(postgres: bool) 
         ok(db.find_user_by_id(alice.id).await).is_some(),
         "an enabled account stays"
     );
-}
-
-macro_rules! on_both {
-    ($($name:ident),+) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
-    };
 }
 
 on_both!(

@@ -17,6 +17,7 @@ use valet_core::session::{LoginOrigin, Session, SessionToken};
 use valet_core::user::User;
 use valet_store::Database;
 
+#[macro_use]
 mod common;
 use common::{code_for, fresh, now, user_and_client};
 
@@ -149,13 +150,6 @@ async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert_eq!(stored(&db, &token, &handle).await, (true, false));
     }
-}
-
-macro_rules! on_both {
-    ($($name:ident),+) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
-    };
 }
 
 on_both!(

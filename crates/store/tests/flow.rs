@@ -17,8 +17,9 @@ use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::revocation::{Cascade, Grants, cascade};
 use valet_core::session::{LoginOrigin, Session};
 
+#[macro_use]
 mod common;
-use common::{code_for, fresh, now, user_and_client};
+use common::{code_for, fresh, insert_code, insert_session, now, user_and_client};
 
 async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
     let db = fresh(postgres).await;
@@ -33,9 +34,7 @@ async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
         Duration::days(1),
         &OsRandom,
     );
-    db.insert_session(&session, &token.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_session(&db, &session, &token).await;
     assert_eq!(
         db.find_session(&token.hash()).await.ok().flatten(),
         Some(session.clone())
@@ -116,9 +115,7 @@ async fn grants_accumulate_and_bind_sessions(postgres: bool) {
         Duration::days(1),
         &OsRandom,
     );
-    db.insert_session(&session, &token.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_session(&db, &session, &token).await;
     assert_eq!(
         db.find_live_grant(user.id, client.id).await.ok().flatten(),
         None
@@ -164,9 +161,7 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
         .unwrap_or_else(|e| panic!("{e}"));
     let code = code_for(&grant, None, t);
     let value = CodeValue::generate(&OsRandom);
-    db.insert_code(&code, &value.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_code(&db, &code, &value).await;
     let attempts: Vec<_> = (0..50)
         .map(|_| {
             let db = Arc::clone(&db);
@@ -298,17 +293,13 @@ async fn housekeeping_removes_only_what_has_expired(postgres: bool) {
         ..code_for(&grant, None, t)
     };
     let old_value = CodeValue::generate(&OsRandom);
-    db.insert_code(&old_code, &old_value.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_code(&db, &old_code, &old_value).await;
     let recent_code = AuthorizationCode {
         expires_at: t - Duration::seconds(1),
         ..code_for(&grant, None, t)
     };
     let recent_value = CodeValue::generate(&OsRandom);
-    db.insert_code(&recent_code, &recent_value.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_code(&db, &recent_code, &recent_value).await;
     db.revoke_access_token("gone", None, t - Duration::seconds(1), t)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -359,13 +350,6 @@ async fn housekeeping_removes_only_what_has_expired(postgres: bool) {
     );
     assert_eq!(db.is_access_token_revoked("kept").await.ok(), Some(true));
     assert_eq!(db.is_access_token_revoked("gone").await.ok(), Some(false));
-}
-
-macro_rules! on_both {
-    ($($name:ident),+) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
-    };
 }
 
 on_both!(

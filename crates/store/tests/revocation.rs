@@ -23,8 +23,9 @@ use valet_core::user::User;
 use valet_store::Database;
 use valet_store::entities::{audit_events, session_grants};
 
+#[macro_use]
 mod common;
-use common::{client, code_for, fresh, now, session, user, web_entry};
+use common::{client, code_for, fresh, insert_code, now, session, user, web_entry};
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
@@ -81,9 +82,7 @@ async fn code(db: &Database, grant: &Grant, session: &Session) -> CodeValue {
         scopes: grant.scopes.clone(),
         ..code_for(grant, Some(session.id), t)
     };
-    db.insert_code(&code, &value.hash())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert_code(db, &code, &value).await;
     value
 }
 
@@ -482,13 +481,6 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     assert!(client.account_changed);
     let found = db.find_client_by_id(web.id).await.ok().flatten();
     assert!(found.is_some_and(|c| c.metadata.disabled));
-}
-
-macro_rules! on_both {
-    ($($name:ident),+) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
-    };
 }
 
 on_both!(

@@ -7,6 +7,7 @@ use chrono::Duration;
 use valet_core::ports::{HousekeepingStore, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, account_key};
 
+#[macro_use]
 mod common;
 use common::{fresh, now};
 
@@ -63,13 +64,6 @@ async fn concurrent_failures_all_count_and_block_by_the_policy(postgres: bool) {
         .await
         .unwrap_or_default();
     assert_eq!(purged.throttles, 1, "forgotten after the window");
-}
-
-macro_rules! on_both {
-    ($($name:ident),+) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
-    };
 }
 
 on_both!(concurrent_failures_all_count_and_block_by_the_policy);

@@ -13,23 +13,24 @@ use crate::grant::Grant;
 use crate::secret::SecretHash;
 use crate::session::Session;
 
-/// One write of a batch; each does what the store method of the same name does alone.
+/// One write of a batch. Sessions and codes are only ever written this way; a grant alone goes
+/// through `GrantStore::save_grant`, and an interaction alone through `InteractionStore`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Write {
-    /// `SessionStore::insert_session`.
+    /// A new session, stored under the hash of its cookie's token.
     InsertSession {
         session: Session,
         token_hash: SecretHash,
     },
-    /// `InteractionStore::delete_interaction`.
+    /// `InteractionStore::delete_interaction`: the interaction is over.
     DeleteInteraction(Uuid),
-    /// `GrantStore::save_grant`.
+    /// `GrantStore::save_grant`: the grant, inserted or rewritten, bound to the session.
     SaveGrant {
         grant: Grant,
         session_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
-    /// `CodeStore::insert_code`.
+    /// A new authorization code, stored under the hash of its value.
     InsertCode {
         code: AuthorizationCode,
         code_hash: SecretHash,

@@ -37,11 +37,6 @@ pub trait GrantStore: Send + Sync {
 
 #[async_trait]
 pub trait CodeStore: Send + Sync {
-    async fn insert_code(
-        &self,
-        code: &AuthorizationCode,
-        code_hash: &SecretHash,
-    ) -> Result<(), StoreError>;
     async fn find_code(
         &self,
         code_hash: &SecretHash,

@@ -12,11 +12,6 @@ use crate::session::Session;
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn insert_session(
-        &self,
-        session: &Session,
-        token_hash: &SecretHash,
-    ) -> Result<(), StoreError>;
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError>;
     async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
     async fn touch_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;

@@ -8,12 +8,12 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
-use valet_core::code::AuthorizationCode;
+use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
-use valet_core::ports::{ClientStore, SessionStore, UserStore};
+use valet_core::ports::{BatchStore, ClientStore, UserStore, Write};
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
-use valet_core::session::{LoginOrigin, Session};
+use valet_core::session::{LoginOrigin, Session, SessionToken};
 use valet_core::user::{User, Username};
 use valet_store::Database;
 
@@ -97,10 +97,40 @@ pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Sess
         Duration::days(1),
         &OsRandom,
     );
-    db.insert_session(&session, &token.hash())
+    insert_session(db, &session, &token).await;
+    session
+}
+
+/// Stores `session` under `token` (as a login's batch does).
+pub async fn insert_session(db: &Database, session: &Session, token: &SessionToken) {
+    let write = Write::InsertSession {
+        session: session.clone(),
+        token_hash: token.hash(),
+    };
+    db.write_batch(vec![write])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    session
+}
+
+/// Stores `code` under `value` (as a login's batch does).
+pub async fn insert_code(db: &Database, code: &AuthorizationCode, value: &CodeValue) {
+    let write = Write::InsertCode {
+        code: code.clone(),
+        code_hash: value.hash(),
+    };
+    db.write_batch(vec![write])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Runs each named `async fn(postgres: bool)` of the test file as a test on SQLite and on
+/// PostgreSQL (`#[macro_use] mod common;`).
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),+) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(false).await })+ }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(true).await })+ }
+    };
 }
 
 pub fn web_entry(client_id: &str) -> ClientEntry {
