@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
@@ -13,13 +13,13 @@ use valet_core::ports::{
     BatchStore, CodeStore, GrantStore, InteractionStore, SessionStore, StoreError, Write,
 };
 use valet_core::random::OsRandom;
-use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::session::SessionToken;
 use valet_core::user::User;
 use valet_store::Database;
 
 #[macro_use]
 mod common;
-use common::{code_for, fresh, now, user_and_client};
+use common::{code_for, fresh, now, start_session, user_and_client};
 
 /// A login's writes: its session, the end of its interaction, the grant bound to the session and
 /// the code (with `code_value`) issued under both.
@@ -30,15 +30,7 @@ fn login_writes(
     code_value: &CodeValue,
     t: DateTime<Utc>,
 ) -> (Vec<Write>, SessionToken, AuthorizationCode) {
-    let (session, token) = Session::start(
-        user.id,
-        vec!["pwd".into()],
-        None,
-        LoginOrigin::default(),
-        t,
-        Duration::days(1),
-        &OsRandom,
-    );
+    let (session, token) = start_session(user, t);
     let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
     let code = code_for(&grant, Some(session.id), t);
     let writes = vec![

@@ -15,25 +15,16 @@ use valet_core::ports::{
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::revocation::{Cascade, Grants, cascade};
-use valet_core::session::{LoginOrigin, Session};
 
 #[macro_use]
 mod common;
-use common::{code_for, fresh, insert_code, insert_session, now, user_and_client};
+use common::{code_for, fresh, insert_code, insert_session, now, start_session, user_and_client};
 
 async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
     let db = fresh(postgres).await;
     let (user, _) = user_and_client(&db).await;
     let t = now();
-    let (session, token) = Session::start(
-        user.id,
-        vec!["pwd".into()],
-        None,
-        LoginOrigin::default(),
-        t,
-        Duration::days(1),
-        &OsRandom,
-    );
+    let (session, token) = start_session(&user, t);
     insert_session(&db, &session, &token).await;
     assert_eq!(
         db.find_session(&token.hash()).await.ok().flatten(),
@@ -106,15 +97,7 @@ async fn grants_accumulate_and_bind_sessions(postgres: bool) {
     let db = fresh(postgres).await;
     let (user, client) = user_and_client(&db).await;
     let t = now();
-    let (session, token) = Session::start(
-        user.id,
-        vec!["pwd".into()],
-        None,
-        LoginOrigin::default(),
-        t,
-        Duration::days(1),
-        &OsRandom,
-    );
+    let (session, token) = start_session(&user, t);
     insert_session(&db, &session, &token).await;
     assert_eq!(
         db.find_live_grant(user.id, client.id).await.ok().flatten(),

@@ -86,9 +86,9 @@ pub async fn client(db: &Database, entry: ClientEntry) -> Client {
     client
 }
 
-/// An active one-day session of `user`, started at `started`.
-pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Session {
-    let (session, token) = Session::start(
+/// A one-day password session of `user`, started at `started`, and its cookie's token (not stored).
+pub fn start_session(user: &User, started: DateTime<Utc>) -> (Session, SessionToken) {
+    Session::start(
         user.id,
         vec!["pwd".into()],
         None,
@@ -96,7 +96,12 @@ pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Sess
         started,
         Duration::days(1),
         &OsRandom,
-    );
+    )
+}
+
+/// An active one-day session of `user`, started at `started`, stored.
+pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Session {
+    let (session, token) = start_session(user, started);
     insert_session(db, &session, &token).await;
     session
 }
