@@ -75,6 +75,7 @@ impl AppState {
         FlowContext {
             issuer: &self.config.issuer,
             ring,
+            master: &self.master,
             store: &self.db,
             policy: &self.config.tokens.policy,
             random: &OsRandom,

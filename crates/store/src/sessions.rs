@@ -4,20 +4,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
-use valet_core::interaction::{Interaction, Stage};
+use valet_core::interaction::{Interaction, Keeping, Stage};
 use valet_core::ports::{InteractionStore, SessionStore, StoreError};
 use valet_core::secret::SecretHash;
 use valet_core::session::Session;
 
 use crate::convert::{corrupt, parse_list, string_list};
-use crate::database::{Database, InsertRow, backend};
+use crate::database::{Database, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions};
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
@@ -53,6 +53,7 @@ fn interaction_from(row: interactions::Model) -> Result<Interaction, StoreError>
         csrf,
         created_at: row.created_at,
         expires_at: row.expires_at,
+        keeping: Keeping::Stored,
     })
 }
 
@@ -174,10 +175,24 @@ impl InteractionStore for Database {
         interaction: &Interaction,
         handle_hash: &SecretHash,
     ) -> Result<(), StoreError> {
-        interaction_row(interaction, handle_hash.as_str().to_owned())
-            .into_active_model()
-            .insert_row(&self.conn)
-            .await
+        // Its id is stored already when a sealed login page was posted again after it moved on:
+        // it moves on again.
+        interactions::Entity::insert(
+            interaction_row(interaction, handle_hash.as_str().to_owned()).into_active_model(),
+        )
+        .on_conflict(
+            OnConflict::column(interactions::Column::Id)
+                .update_columns([
+                    interactions::Column::Stage,
+                    interactions::Column::SessionId,
+                    interactions::Column::UserId,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&self.conn)
+        .await
+        .map(drop)
+        .map_err(backend)
     }
 
     async fn find_interaction(

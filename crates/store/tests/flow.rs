@@ -80,6 +80,19 @@ async fn interactions_round_trip_and_advance(postgres: bool) {
             .map(|(i, _)| i),
         Some(interaction.clone())
     );
+    // Inserted again (a sealed login page posted again after it moved on): it moves on again.
+    interaction.stage = Stage::SecondFactor;
+    db.insert_interaction(&interaction, &handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        db.find_interaction(&handle.hash())
+            .await
+            .ok()
+            .flatten()
+            .map(|(i, _)| i.stage),
+        Some(Stage::SecondFactor)
+    );
     db.delete_interaction(interaction.id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -6,10 +6,10 @@ use super::{FlowContext, Outcome, issue};
 use crate::authorize::{AuthorizationRequest, AuthorizeError, client_id_of, target_of, validate};
 use crate::client::Client;
 use crate::decision::{Context, Decision, decide};
-use crate::interaction::{Interaction, Stage};
+use crate::interaction::{Entry, Interaction, Keeping, Stage};
 use crate::oauth_error::OAuthErrorCode;
 use crate::params::Params;
-use crate::ports::{StoreError, Write};
+use crate::ports::{OidcStore, StoreError, Write};
 use crate::session::{Session, SessionToken};
 use crate::token::IdTokenClaims;
 use crate::user::User;
@@ -129,7 +129,7 @@ pub async fn resume(
     let flow = match stored(&interaction, client) {
         Ok(flow) => flow,
         Err(e) => {
-            step.writes.push(Write::DeleteInteraction(interaction.id));
+            step.writes.extend(ended(&interaction));
             ctx.store.write_batch(step.writes).await?;
             return Ok(respond_error(ctx, &e));
         }
@@ -188,7 +188,7 @@ async fn proceed(
     };
     let stage = match decide(&flow.request, &flow.client, decision_ctx, ctx.now) {
         Decision::Issue => {
-            writes.extend(existing.map(|i| Write::DeleteInteraction(i.id)));
+            writes.extend(existing.as_ref().and_then(ended));
             let Some((session, user)) = browser else {
                 ctx.store.write_batch(writes).await?;
                 return Ok(Outcome::Page(AuthorizeError::page(
@@ -201,7 +201,7 @@ async fn proceed(
             return Ok(Outcome::Respond(response));
         }
         Decision::Refuse(code, why) => {
-            writes.extend(existing.map(|i| Write::DeleteInteraction(i.id)));
+            writes.extend(existing.as_ref().and_then(ended));
             ctx.store.write_batch(writes).await?;
             return Ok(respond_error(
                 ctx,
@@ -219,26 +219,59 @@ async fn proceed(
                 interaction.session_id = Some(session.id);
                 interaction.user_id = Some(user.id);
             }
-            ctx.store.update_interaction(&interaction).await?;
+            keep(ctx.store, &mut interaction).await?;
             Ok(Outcome::Interact {
                 interaction,
-                handle: None,
+                entry: None,
                 client: Box::new(flow.client),
             })
         }
         None => {
-            let (interaction, handle) =
-                Interaction::start(flow.client.id, params, stage, ctx.now, ctx.random);
-            ctx.store
-                .insert_interaction(&interaction, &handle.hash())
-                .await?;
+            let (interaction, entry) = start(ctx, flow.client.id, params, stage).await?;
             Ok(Outcome::Interact {
                 interaction,
-                handle: Some(handle),
+                entry: Some(entry),
                 client: Box::new(flow.client),
             })
         }
     }
+}
+
+/// A new interaction: a login page is sealed into its handle (nothing is written), any other page
+/// (or a request too large to carry) is stored.
+async fn start(
+    ctx: &FlowContext<'_>,
+    client: uuid::Uuid,
+    params: BTreeMap<String, String>,
+    stage: Stage,
+) -> Result<(Interaction, Entry), StoreError> {
+    if stage == Stage::Login
+        && let Some(sealed) =
+            Interaction::start_sealed(client, &params, ctx.now, ctx.random, ctx.master)
+    {
+        return Ok(sealed);
+    }
+    let (interaction, handle) = Interaction::start(client, params, stage, ctx.now, ctx.random);
+    ctx.store
+        .insert_interaction(&interaction, &handle.hash())
+        .await?;
+    Ok((interaction, Entry::stored(handle)))
+}
+
+/// Writes an interaction that moved on (its stage, session or user changed): its row is updated,
+/// or a sealed login page is stored from now on, under its handle's hash.
+pub async fn keep(store: &dyn OidcStore, interaction: &mut Interaction) -> Result<(), StoreError> {
+    match std::mem::replace(&mut interaction.keeping, Keeping::Stored) {
+        Keeping::Stored => store.update_interaction(interaction).await,
+        Keeping::Sealed(handle_hash) => store.insert_interaction(interaction, &handle_hash).await,
+    }
+}
+
+/// The write that ends an interaction: a stored one is deleted; a sealed one has nothing to delete.
+fn ended(interaction: &Interaction) -> Option<Write> {
+    interaction
+        .is_stored()
+        .then_some(Write::DeleteInteraction(interaction.id))
 }
 
 /// The user pressed "Deny" on the consent page: `access_denied` goes back to the client.
@@ -247,7 +280,9 @@ pub async fn deny(
     interaction: Interaction,
     client: Client,
 ) -> Result<Outcome, StoreError> {
-    ctx.store.delete_interaction(interaction.id).await?;
+    if interaction.is_stored() {
+        ctx.store.delete_interaction(interaction.id).await?;
+    }
     let error = match stored(&interaction, client) {
         Ok(flow) => AuthorizeError::redirect(
             &flow.request.target,

@@ -6,16 +6,16 @@ mod begin;
 mod issue;
 mod login;
 
-pub use begin::{Flow, Progress, Step, begin, current_session, deny, flow_of, resume};
+pub use begin::{Flow, Progress, Step, begin, current_session, deny, flow_of, keep, resume};
 pub use login::{check_password, find_account};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::authorize::{AuthorizationResponse, AuthorizeError};
 use crate::client::Client;
-use crate::interaction::{Interaction, InteractionHandle};
+use crate::interaction::{Entry, Interaction};
 use crate::issuer::Issuer;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, MasterKey};
 use crate::ports::OidcStore;
 use crate::random::Random;
 use crate::token::TokenPolicy;
@@ -24,6 +24,8 @@ use crate::token::TokenPolicy;
 pub struct FlowContext<'a> {
     pub issuer: &'a Issuer,
     pub ring: &'a KeyRing,
+    /// Seals the login pages' interactions into their handles.
+    pub master: &'a MasterKey,
     pub store: &'a dyn OidcStore,
     pub policy: &'a TokenPolicy,
     pub random: &'a dyn Random,
@@ -34,11 +36,11 @@ pub struct FlowContext<'a> {
 /// What the browser gets next.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Show the user the interaction's page (login or consent). `handle` is set when this request
+    /// Show the user the interaction's page (login or consent). `entry` is set when this request
     /// started the interaction; `client` is the interaction's, for its page.
     Interact {
         interaction: Interaction,
-        handle: Option<InteractionHandle>,
+        entry: Option<Entry>,
         client: Box<Client>,
     },
     /// Answer the client (a code, or an error it may receive).

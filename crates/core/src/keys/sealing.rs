@@ -1,8 +1,12 @@
 //! Private key material at rest: AES-256-GCM under the master key, with the `kid` as associated data so
-//! a sealed blob cannot be moved to another key's row.
+//! a sealed blob cannot be moved to another key's row. And short-lived state handed to browsers
+//! (`seal_message`), each message under a key of its own derived from the master key.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
 use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 
 use super::KeyError;
@@ -11,6 +15,8 @@ use crate::random::Random;
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+/// The random salt that derives a message's own key.
+const SALT_LEN: usize = 16;
 
 /// The 256-bit key that seals every private key. Never printed.
 #[derive(Clone)]
@@ -100,6 +106,62 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// Seals a message for `purpose` (a fixed label, so one purpose's messages never open as
+    /// another's), bound to `aad`: `salt ‖ ciphertext ‖ tag`. Every message has its own AES-256-GCM
+    /// key, HMAC-SHA256 of the master key over the purpose and a random salt, so however many
+    /// messages are sealed no key comes near GCM's limit on random nonces, and the nonce can be
+    /// fixed (zero): a key never seals twice.
+    pub fn seal_message(
+        &self,
+        random: &dyn Random,
+        purpose: &str,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        let mut salt = [0u8; SALT_LEN];
+        random.fill(&mut salt);
+        let key = self.message_key(purpose, &salt)?;
+        let mut tag = [0u8; TAG_LEN];
+        let ciphertext = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            &key,
+            Some(&[0u8; NONCE_LEN]),
+            aad,
+            plaintext,
+            &mut tag,
+        )
+        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        Ok([&salt[..], &ciphertext, &tag].concat())
+    }
+
+    /// The message `seal_message` sealed for this purpose and `aad`, if it is one, unaltered.
+    pub fn open_message(&self, purpose: &str, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let (salt, rest) = sealed.split_at_checked(SALT_LEN)?;
+        let (ciphertext, tag) = rest.split_at_checked(rest.len().checked_sub(TAG_LEN)?)?;
+        let key = self.message_key(purpose, salt).ok()?;
+        decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &key,
+            Some(&[0u8; NONCE_LEN]),
+            aad,
+            ciphertext,
+            tag,
+        )
+        .ok()
+    }
+
+    fn message_key(&self, purpose: &str, salt: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let crypto = |e: openssl::error::ErrorStack| KeyError::Crypto(e.to_string());
+        let key = PKey::hmac(&self.0).map_err(crypto)?;
+        let mut mac = Signer::new(MessageDigest::sha256(), &key).map_err(crypto)?;
+        mac.update(purpose.as_bytes()).map_err(crypto)?;
+        mac.update(&[0]).map_err(crypto)?;
+        mac.update(salt).map_err(crypto)?;
+        mac.sign_to_vec().map_err(crypto)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +208,32 @@ mod tests {
             key.open("k", &sealed),
             Err(KeyError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_message_opens_only_for_its_purpose_binding_and_key_unaltered() {
+        let key = MasterKey::generate(&OsRandom);
+        let sealed = key
+            .seal_message(&OsRandom, "purpose", b"cookie", b"state")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sealed.len(), SALT_LEN + 5 + TAG_LEN);
+        assert_eq!(
+            key.open_message("purpose", b"cookie", &sealed),
+            Some(b"state".to_vec())
+        );
+        let again = key
+            .seal_message(&OsRandom, "purpose", b"cookie", b"state")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(sealed, again, "a fresh salt, so a fresh key");
+        assert_eq!(key.open_message("other", b"cookie", &sealed), None);
+        assert_eq!(key.open_message("purpose", b"another", &sealed), None);
+        let other = MasterKey::generate(&OsRandom);
+        assert_eq!(other.open_message("purpose", b"cookie", &sealed), None);
+        let mut altered = sealed.clone();
+        altered[SALT_LEN] ^= 1;
+        assert_eq!(key.open_message("purpose", b"cookie", &altered), None);
+        for short in [&sealed[..3], &sealed[..SALT_LEN + 2], &[][..]] {
+            assert_eq!(key.open_message("purpose", b"cookie", short), None);
+        }
     }
 }

@@ -28,6 +28,8 @@ pub trait SessionStore: Send + Sync {
 
 #[async_trait]
 pub trait InteractionStore: Send + Sync {
+    /// Stores an interaction under its handle's hash. If its id is stored already (a sealed login
+    /// page posted again after it moved on), that row takes its stage, session and user.
     async fn insert_interaction(
         &self,
         interaction: &Interaction,

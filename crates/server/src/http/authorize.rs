@@ -29,17 +29,22 @@ pub async fn authorize(
     let result = match flow::begin(&ctx, &params, token.as_ref()).await {
         Ok(Outcome::Interact {
             interaction,
-            handle: Some(handle),
+            entry: Some(entry),
             client,
-        }) if req.method() == Method::GET => {
-            interaction::page(&ctx, &state, handle.expose(), &interaction, &client, None)
-                .await
-                .map(|mut page| {
-                    let binding = cookies::interaction(&state.config, handle.expose());
-                    let _ = page.add_cookie(&binding);
-                    page
-                })
-        }
+        }) if req.method() == Method::GET => interaction::page(
+            &ctx,
+            &state,
+            entry.handle.expose(),
+            &interaction,
+            &client,
+            None,
+        )
+        .await
+        .map(|mut page| {
+            let binding = cookies::interaction(&state.config, entry.binding.expose());
+            let _ = page.add_cookie(&binding);
+            page
+        }),
         other => other.map(|outcome| outcome::render(&state, outcome)),
     };
     result.unwrap_or_else(|e| outcome::unavailable(&e))

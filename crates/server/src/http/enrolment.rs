@@ -46,7 +46,7 @@ pub(super) async fn start(
         Stage::SecondFactor
     };
     interaction.user_id = Some(user.id);
-    ctx.store.update_interaction(&interaction).await?;
+    flow::keep(ctx.store, &mut interaction).await?;
     Ok(see_interaction(state, handle))
 }
 
@@ -158,7 +158,7 @@ pub async fn confirm(
         let others = Cascade::end_user_sessions(user.id, None, "two-step verification turned on");
         run_cascade(&state, &others, Actor::user(user.id), false).await?;
         interaction.stage = Stage::Enrolled;
-        ctx.store.update_interaction(&interaction).await?;
+        flow::keep(ctx.store, &mut interaction).await?;
         let page = enrolled(&state, &handle, &interaction, &client, &codes);
         // "Continue" ends in a redirect to the client, which the page's CSP must allow.
         Ok(match flow::flow_of(&interaction, &client) {

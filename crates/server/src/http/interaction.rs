@@ -8,7 +8,7 @@ use serde::Deserialize;
 use valet_core::client::Client;
 use valet_core::decision::requires_mfa;
 use valet_core::flow::{self, FlowContext, Outcome, Progress, Step};
-use valet_core::interaction::{Interaction, InteractionHandle, Stage};
+use valet_core::interaction::{Interaction, InteractionHandle, Stage, binds_stored};
 use valet_core::password::Password;
 use valet_core::ports::{StoreError, UserStore};
 use valet_core::session::SessionToken;
@@ -43,30 +43,54 @@ pub(super) fn expired() -> HttpResponse {
     )
 }
 
-/// The interaction named by the URL, if it is alive and this browser started it.
+/// The interaction named by the URL, if it is alive and this browser started it (its cookie is
+/// the one the interaction was bound to). A sealed handle carries its login page, and the login
+/// form (`stage` Login) needs nothing else; once such an interaction moved on, it is stored under
+/// the handle's hash like any other, so every other page reads it there first.
 async fn load(
     ctx: &FlowContext<'_>,
     req: &HttpRequest,
     state: &AppState,
     handle: &str,
+    stage: Option<Stage>,
 ) -> Result<Option<(Interaction, Client)>, StoreError> {
-    let bound =
-        cookies::read(req, cookies::names(&state.config).interaction).is_some_and(|c| c == handle);
-    if !bound {
+    let Some(binding) = cookies::read(req, cookies::names(&state.config).interaction) else {
         return Ok(None);
-    }
-    let Some((interaction, client)) = ctx
-        .store
-        .find_interaction(&InteractionHandle::parse(handle).hash())
-        .await?
-    else {
+    };
+    let sealed = Interaction::open_sealed(handle, &binding, state.master_key());
+    let stored = match &sealed {
+        Some(_) if stage == Some(Stage::Login) => None,
+        Some(_) => stored(ctx, handle).await?,
+        None if binds_stored(&binding, handle) => stored(ctx, handle).await?,
+        None => return Ok(None),
+    };
+    let found = match (stored, sealed) {
+        (Some(found), _) => Some(found),
+        (None, Some(interaction)) => ctx
+            .store
+            .find_client_by_id(interaction.client)
+            .await?
+            .map(|client| (interaction, client)),
+        (None, None) => None,
+    };
+    let Some((interaction, client)) = found else {
         return Ok(None);
     };
     if interaction.is_expired(ctx.now) {
-        ctx.store.delete_interaction(interaction.id).await?;
+        if interaction.is_stored() {
+            ctx.store.delete_interaction(interaction.id).await?;
+        }
         return Ok(None);
     }
     Ok((!client.metadata.disabled).then_some((interaction, client)))
+}
+
+async fn stored(
+    ctx: &FlowContext<'_>,
+    handle: &str,
+) -> Result<Option<(Interaction, Client)>, StoreError> {
+    let hash = InteractionHandle::parse(handle).hash();
+    ctx.store.find_interaction(&hash).await
 }
 
 /// The interaction a form was posted to, when it is at `stage` and the form carries its CSRF token.
@@ -78,7 +102,7 @@ pub(super) async fn load_form(
     stage: Stage,
     csrf: &str,
 ) -> Result<Option<(Interaction, Client)>, StoreError> {
-    let loaded = load(ctx, req, state, handle).await?;
+    let loaded = load(ctx, req, state, handle, Some(stage)).await?;
     Ok(loaded.filter(|(i, _)| i.stage == stage && i.csrf_matches(csrf)))
 }
 
@@ -201,7 +225,7 @@ pub async fn show(
     let published = state.published();
     let ctx = state.flow(&published.ring);
     let result = async {
-        let Some((interaction, client)) = load(&ctx, &req, &state, &handle).await? else {
+        let Some((interaction, client)) = load(&ctx, &req, &state, &handle, None).await? else {
             return Ok(expired());
         };
         page(&ctx, &state, &handle, &interaction, &client, None).await
@@ -212,7 +236,7 @@ pub async fn show(
 /// After a step: follow the flow to the next page (same interaction), or answer the client.
 pub(super) fn next(state: &AppState, handle: &str, result: Outcome) -> HttpResponse {
     match result {
-        Outcome::Interact { handle: None, .. } => see_interaction(state, handle),
+        Outcome::Interact { entry: None, .. } => see_interaction(state, handle),
         other => {
             let mut response = outcome::render(state, other);
             let _ = response.add_cookie(&cookies::expired(
@@ -274,7 +298,7 @@ pub async fn login(
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;
             interaction.user_id = Some(user.id);
-            ctx.store.update_interaction(&interaction).await?;
+            flow::keep(ctx.store, &mut interaction).await?;
             return Ok(see_interaction(&state, &handle));
         }
         let needs_mfa = flow::flow_of(&interaction, &client)

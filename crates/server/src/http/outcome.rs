@@ -15,16 +15,16 @@ pub fn render(state: &AppState, outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Respond(response) => respond(response),
         Outcome::Page(error) => error_page(&error),
-        Outcome::Interact { handle, .. } => match handle {
-            Some(handle) => {
+        Outcome::Interact { entry, .. } => match entry {
+            Some(entry) => {
                 let location = state
                     .config
                     .issuer
-                    .endpoint(&format!("interaction/{}", handle.expose()));
+                    .endpoint(&format!("interaction/{}", entry.handle.expose()));
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location))
                     .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .cookie(cookies::interaction(&state.config, handle.expose()))
+                    .cookie(cookies::interaction(&state.config, entry.binding.expose()))
                     .finish()
             }
             // A resumed interaction stays on its page: the caller re-renders it.

@@ -397,6 +397,103 @@ async fn forms_need_their_csrf_token_and_browser(backend: Backend) {
     );
 }
 
+async fn stored_interactions(env: &TestEnv) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = valet_store::Database::connect(&env.database_url, 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let conn = db.connection();
+    let sql = "SELECT COUNT(*) AS n FROM interactions";
+    let row = conn
+        .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no count"));
+    row.try_get::<i64>("", "n")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A login page is carried by its address (sealed, and bound to its browser's cookie): nothing is
+/// stored until the password is right and the interaction moves on. Posted again after that, it
+/// moves on again. A request too large to carry in an address is stored from the start.
+async fn a_login_page_is_carried_by_its_address_until_it_moves_on(backend: Backend) {
+    let (env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let login = browser.get(&authorize_url(&app, "")).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let interaction = login.interaction();
+    assert!(interaction.contains("/interaction/s1."), "{interaction}");
+    assert_eq!(
+        stored_interactions(&env).await,
+        0,
+        "a login page writes nothing"
+    );
+
+    let mut other = Browser::new();
+    assert_eq!(
+        other.get(&authorize_url(&app, "")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        other.get(&interaction).await.status,
+        StatusCode::BAD_REQUEST,
+        "another browser's interaction cookie does not open it"
+    );
+
+    let form = [
+        ("csrf", login.field("csrf")),
+        ("username", "alice".to_owned()),
+        ("password", "alice's long password".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let moved = browser.post(&format!("{interaction}/login"), &form).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert_eq!(
+        stored_interactions(&env).await,
+        1,
+        "consent is next: stored"
+    );
+    assert!(browser.get(&interaction).await.body.contains("decision"));
+    let again = browser.post(&format!("{interaction}/login"), &form).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(stored_interactions(&env).await, 1, "the same interaction");
+    let consent = browser.get(&interaction).await;
+    let done = browser
+        .post(
+            &format!("{interaction}/consent"),
+            &[("csrf", &consent.field("csrf")), ("decision", "allow")],
+        )
+        .await;
+    assert!(
+        done.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with(REDIRECT) && l.contains("code=")),
+        "{:?}",
+        done.location
+    );
+    assert_eq!(stored_interactions(&env).await, 0, "done: deleted");
+
+    let padding = "x".repeat(5000);
+    let large = authorize_url(&app, &format!("&extension={padding}"));
+    let mut browser = Browser::new();
+    let login = browser.get(&large).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    assert!(!login.interaction().contains("/interaction/s1."));
+    assert_eq!(stored_interactions(&env).await, 1, "too large to carry");
+    let (_, done) = browser
+        .sign_in(&large, "alice", "alice's long password")
+        .await;
+    assert!(
+        done.location.is_some_and(|l| l.contains("code=")),
+        "consented already: the code"
+    );
+    assert_eq!(
+        stored_interactions(&env).await,
+        1,
+        "the first page's is left"
+    );
+}
+
 /// A GET of /authorize that needs the user answers with the login page itself, bound to this browser;
 /// a POST redirects to the interaction's page (so that reloading it does not post the request again).
 async fn authorize_shows_the_login_page_or_redirects_a_post_to_it(backend: Backend) {
@@ -843,5 +940,6 @@ crate::on_both_backends!(
     denying_consent_returns_access_denied,
     forms_need_their_csrf_token_and_browser,
     authorize_shows_the_login_page_or_redirects_a_post_to_it,
+    a_login_page_is_carried_by_its_address_until_it_moves_on,
     client_credentials_issue_a_client_token
 );

@@ -1,7 +1,15 @@
 //! Pending authorization interactions: an authorization request waiting for the user (login, consent),
-//! stored server-side under an opaque handle (only its SHA-256 is kept) with a short lifetime. The raw
-//! request parameters are kept and validated again when the interaction completes, so a client changed
-//! in between is judged by its current registration.
+//! with a short lifetime. The raw request parameters are kept and validated again when the interaction
+//! completes, so a client changed in between is judged by its current registration.
+//!
+//! A browser reaches its interaction at `/interaction/{handle}`, and holds a cookie that binds the
+//! handle to it. An interaction is kept in one of two ways (`Keeping`):
+//! - stored server-side under its handle's SHA-256 (an opaque random handle, which is also the
+//!   cookie's value);
+//! - or, for a login page, sealed into the handle itself (`sealed`): nothing is written until the
+//!   password is right, so requests that show a login page write nothing. The cookie is then a
+//!   random value the seal is bound to. If the interaction moves on (a second factor, consent), it is
+//!   stored from then on, under the hash of that same handle.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +17,9 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::random::{Random, opaque_token};
-use crate::secret::opaque_secret;
+use crate::secret::{SecretHash, opaque_secret};
+
+mod sealed;
 
 /// What the user must do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +71,16 @@ pub struct Interaction {
     pub csrf: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub keeping: Keeping,
+}
+
+/// Where an interaction is kept between requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keeping {
+    /// In the store, under its handle's hash.
+    Stored,
+    /// Only in its sealed handle; the hash is the one it is stored under if it moves on.
+    Sealed(SecretHash),
 }
 
 opaque_secret!(
@@ -68,10 +88,38 @@ opaque_secret!(
     InteractionHandle
 );
 
+opaque_secret!(
+    /// The value of the cookie that binds an interaction to its browser; prints as `***`.
+    InteractionBinding
+);
+
+/// How the browser reaches a new interaction: its address's handle and its cookie's value.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub handle: InteractionHandle,
+    pub binding: InteractionBinding,
+}
+
+impl Entry {
+    /// A stored interaction's entry: the cookie holds the handle itself.
+    pub fn stored(handle: InteractionHandle) -> Self {
+        let binding = InteractionBinding::parse(handle.expose());
+        Self { handle, binding }
+    }
+}
+
+/// Whether a browser's cookie `binding` binds a stored interaction's `handle` (it is the handle
+/// itself), compared in constant time.
+pub fn binds_stored(binding: &str, handle: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(binding.as_bytes().ct_eq(handle.as_bytes()))
+}
+
 /// How long a user has to finish logging in and consenting.
 pub const INTERACTION_TTL: Duration = Duration::minutes(30);
 
 impl Interaction {
+    /// A new interaction to store, and its random handle.
     pub fn start(
         client: Uuid,
         params: BTreeMap<String, String>,
@@ -79,7 +127,19 @@ impl Interaction {
         now: DateTime<Utc>,
         random: &dyn Random,
     ) -> (Self, InteractionHandle) {
-        let interaction = Self {
+        let interaction = Self::fresh(client, params, stage, now, random, Keeping::Stored);
+        (interaction, InteractionHandle::generate(random))
+    }
+
+    fn fresh(
+        client: Uuid,
+        params: BTreeMap<String, String>,
+        stage: Stage,
+        now: DateTime<Utc>,
+        random: &dyn Random,
+        keeping: Keeping,
+    ) -> Self {
+        Self {
             id: Uuid::now_v7(),
             client,
             params,
@@ -89,8 +149,12 @@ impl Interaction {
             csrf: opaque_token(random, 24),
             created_at: now,
             expires_at: now + INTERACTION_TTL,
-        };
-        (interaction, InteractionHandle::generate(random))
+            keeping,
+        }
+    }
+
+    pub fn is_stored(&self) -> bool {
+        self.keeping == Keeping::Stored
     }
 
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
