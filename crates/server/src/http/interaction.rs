@@ -60,8 +60,8 @@ async fn load(
     let sealed = Interaction::open_sealed(handle, &binding, state.master_key());
     let stored = match &sealed {
         Some(_) if stage == Some(Stage::Login) => None,
-        Some(_) => stored(ctx, handle).await?,
-        None if binds_stored(&binding, handle) => stored(ctx, handle).await?,
+        Some(_) => find_stored(ctx, handle).await?,
+        None if binds_stored(&binding, handle) => find_stored(ctx, handle).await?,
         None => return Ok(None),
     };
     let found = match (stored, sealed) {
@@ -85,7 +85,7 @@ async fn load(
     Ok((!client.metadata.disabled).then_some((interaction, client)))
 }
 
-async fn stored(
+async fn find_stored(
     ctx: &FlowContext<'_>,
     handle: &str,
 ) -> Result<Option<(Interaction, Client)>, StoreError> {
