@@ -8,13 +8,14 @@ use uuid::Uuid;
 use valet_core::audit::Actor;
 use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
-use valet_core::interaction::{Interaction, Stage};
+use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::ports::{
     CodeStore, GrantStore, HousekeepingStore, InteractionStore, SessionStore, TokenStore,
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
 use valet_core::revocation::{Cascade, Grants, cascade};
+use valet_store::Database;
 
 #[macro_use]
 mod common;
@@ -50,6 +51,14 @@ async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
     assert!(!ended.is_active(t));
 }
 
+/// The interaction stored under `handle`, if any.
+async fn stored(db: &Database, handle: &InteractionHandle) -> Option<Interaction> {
+    db.find_interaction(&handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|(interaction, _)| interaction)
+}
+
 async fn interactions_round_trip_and_advance(postgres: bool) {
     let db = fresh(postgres).await;
     let (user, client) = user_and_client(&db).await;
@@ -59,51 +68,26 @@ async fn interactions_round_trip_and_advance(postgres: bool) {
     db.insert_interaction(&interaction, &handle.hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        db.find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .map(|(i, _)| i),
-        Some(interaction.clone())
-    );
+    assert_eq!(stored(&db, &handle).await, Some(interaction.clone()));
     interaction.stage = Stage::Consent;
     interaction.user_id = Some(user.id);
     db.update_interaction(&interaction)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        db.find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .map(|(i, _)| i),
-        Some(interaction.clone())
-    );
+    assert_eq!(stored(&db, &handle).await, Some(interaction.clone()));
     // Inserted again (a sealed login page posted again after it moved on): it moves on again.
     interaction.stage = Stage::SecondFactor;
     db.insert_interaction(&interaction, &handle.hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        db.find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .map(|(i, _)| i.stage),
+        stored(&db, &handle).await.map(|i| i.stage),
         Some(Stage::SecondFactor)
     );
     db.delete_interaction(interaction.id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        db.find_interaction(&handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .map(|(i, _)| i),
-        None
-    );
+    assert_eq!(stored(&db, &handle).await, None);
 }
 
 async fn grants_accumulate_and_bind_sessions(postgres: bool) {
@@ -315,20 +299,8 @@ async fn housekeeping_removes_only_what_has_expired(postgres: bool) {
         ),
         (1, 1, 1)
     );
-    assert!(
-        db.find_interaction(&stale_handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-    );
-    assert!(
-        db.find_interaction(&live_handle.hash())
-            .await
-            .ok()
-            .flatten()
-            .is_some()
-    );
+    assert!(stored(&db, &stale_handle).await.is_none());
+    assert!(stored(&db, &live_handle).await.is_some());
     assert!(
         db.find_code(&old_value.hash())
             .await

@@ -127,7 +127,7 @@ impl Interaction {
         now: DateTime<Utc>,
         random: &dyn Random,
     ) -> (Self, InteractionHandle) {
-        let interaction = Self::fresh(client, params, stage, now, random, Keeping::Stored);
+        let interaction = Self::fresh(client, params, stage, now, random);
         (interaction, InteractionHandle::generate(random))
     }
 
@@ -137,7 +137,6 @@ impl Interaction {
         stage: Stage,
         now: DateTime<Utc>,
         random: &dyn Random,
-        keeping: Keeping,
     ) -> Self {
         Self {
             id: Uuid::now_v7(),
@@ -149,7 +148,7 @@ impl Interaction {
             csrf: opaque_token(random, 24),
             created_at: now,
             expires_at: now + INTERACTION_TTL,
-            keeping,
+            keeping: Keeping::Stored,
         }
     }
 

@@ -43,14 +43,7 @@ impl Interaction {
         random: &dyn Random,
         master: &MasterKey,
     ) -> Option<(Self, Entry)> {
-        let i = Self::fresh(
-            client,
-            BTreeMap::new(),
-            Stage::Login,
-            now,
-            random,
-            Keeping::Stored,
-        );
+        let i = Self::fresh(client, BTreeMap::new(), Stage::Login, now, random);
         let carried = serde_json::to_vec(&Carried {
             id: i.id,
             client: i.client,
