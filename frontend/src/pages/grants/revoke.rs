@@ -58,12 +58,23 @@ pub fn RevocationDialog(
     let title = Signal::derive(move || {
         request.with(|r| r.as_ref().map(|r| r.title.clone()).unwrap_or_default())
     });
+    // What was revoked leaves the page, and with it the button that opened the dialog.
+    let revoked = RwSignal::new(false);
+    let done = Callback::new(move |()| {
+        revoked.set(true);
+        on_done.run(());
+    });
+    Effect::new(move |_| {
+        if open.get() {
+            revoked.set(false);
+        }
+    });
     view! {
-        <Modal open=open title=title>
+        <Modal open=open title=title opener_gone=revoked>
             {move || {
                 request
                     .get_untracked()
-                    .map(|r| view! { <RevocationFlow request=r open=open on_done=on_done/> })
+                    .map(|r| view! { <RevocationFlow request=r open=open on_done=done/> })
             }}
         </Modal>
     }
