@@ -64,12 +64,14 @@ pub fn session(config: &Config, token: &str) -> Cookie<'static> {
     )
 }
 
-pub fn interaction(config: &Config, handle: &str) -> Cookie<'static> {
+/// The cookie that binds an interaction to this browser: its handle, or the value a sealed handle
+/// was bound to (`valet_core::interaction::Entry`).
+pub fn interaction(config: &Config, binding: &str) -> Cookie<'static> {
     let secs = valet_core::interaction::INTERACTION_TTL.num_seconds();
     build(
         config,
         names(config).interaction,
-        handle.to_owned(),
+        binding.to_owned(),
         CookieDuration::seconds(secs),
     )
 }
