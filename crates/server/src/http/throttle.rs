@@ -8,7 +8,9 @@
 //! Guesses at one account's password or codes take turns in each process ([`Turn`]): the check,
 //! the verification and the count of one attempt end before the next attempt's check, so a burst
 //! of parallel guesses meets the counter one at a time instead of all passing the check before the
-//! first failure is counted.
+//! first failure is counted. Guesses from one address at many accounts take turns at the address
+//! too, once it has used half its free failures: until then a burst cannot reach its limit, and
+//! the address's parallel logins (an office behind one NAT) are not queued.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,6 +94,8 @@ pub(crate) struct Attempt {
     takes_turns: bool,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
     turn: OnceCell<Turn>,
+    /// Its turn at its address, when the address is near its limit (see the module's doc).
+    address_turn: OnceCell<Turn>,
 }
 
 /// The subjects whose attempts are under way in this process, each with the lock its attempts
@@ -148,11 +152,13 @@ impl Attempt {
             subject_counted: AtomicBool::new(true),
             takes_turns: guarded.takes_turns(),
             turn: OnceCell::new(),
+            address_turn: OnceCell::new(),
         }
     }
 
     /// How long the attempt must wait, if any of its keys is blocked. Where attempts take turns,
-    /// this first waits for the subject's previous attempt to end.
+    /// this first waits for the subject's previous attempt to end, and for the address's when the
+    /// address is near its limit (then the counters are read again: those attempts are counted).
     pub(crate) async fn blocked(
         &self,
         state: &AppState,
@@ -162,7 +168,16 @@ impl Attempt {
             self.turn.get_or_init(|| Turn::take(&self.keys[0].0)).await;
         }
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
-        let states = state.db.throttle_states(&keys).await?;
+        let mut states = state.db.throttle_states(&keys).await?;
+        let (address, policy, _) = &self.keys[1];
+        let near_limit = states.get(address).is_some_and(|s| {
+            now - s.last_failure_at < policy.window
+                && s.failures.saturating_mul(2) >= policy.free_failures
+        });
+        if self.takes_turns && near_limit && self.address_turn.get().is_none() {
+            self.address_turn.get_or_init(|| Turn::take(address)).await;
+            states = state.db.throttle_states(&keys).await?;
+        }
         self.subject_counted
             .store(states.contains_key(keys[0]), Ordering::Relaxed);
         Ok(states.values().filter_map(|s| s.retry_after(now)).max())

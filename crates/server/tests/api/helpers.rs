@@ -97,6 +97,7 @@ impl TestEnv {
     }
 }
 
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     pub admin_created: bool,

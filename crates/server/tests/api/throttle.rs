@@ -174,8 +174,42 @@ async fn parallel_guesses_meet_the_counter_one_at_a_time(backend: Backend) {
     assert_eq!(throttled(&env).await, 1, "one block, audited once");
 }
 
+/// Sixteen wrong passwords for sixteen accounts sent at once from one address that already has ten
+/// failures (half its default twenty free ones): they take turns at the address, so ten more are
+/// checked, the eleventh blocks it, and the other five are refused without a verification.
+async fn parallel_guesses_near_the_address_limit_take_turns(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let mut guesser = Browser::new();
+    for n in 1..=10 {
+        let page = try_login(&mut guesser, &app, &format!("user{n}"), "password1").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let app = app.clone();
+        guesses.spawn(async move {
+            let page =
+                try_login(&mut Browser::new(), &app, &format!("spray{n}"), "password1").await;
+            page.status
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let count = |status| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!(
+        (
+            count(StatusCode::UNAUTHORIZED),
+            count(StatusCode::TOO_MANY_REQUESTS)
+        ),
+        (11, 5),
+        "{statuses:?}"
+    );
+    assert_eq!(throttled(&env).await, 1, "one block, audited once");
+}
+
 crate::on_both_backends!(
     parallel_guesses_meet_the_counter_one_at_a_time,
+    parallel_guesses_near_the_address_limit_take_turns,
     a_scripted_guesser_is_slowed_as_configured,
     a_guesser_is_blocked_and_the_owner_gets_in_after_the_block,
     one_address_guessing_many_accounts_is_blocked_but_not_the_others
