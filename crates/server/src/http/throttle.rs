@@ -8,13 +8,16 @@
 //! Guesses at one account's password or codes take turns in each process ([`Turn`]): the check,
 //! the verification and the count of one attempt end before the next attempt's check, so a burst
 //! of parallel guesses meets the counter one at a time instead of all passing the check before the
-//! first failure is counted. Guesses from one address at many accounts take turns at the address
-//! too, once it has used half its free failures: until then a burst cannot reach its limit, and
-//! the address's parallel logins (an office behind one NAT) are not queued.
+//! first failure is counted. Guesses from one address at many accounts are bounded too: each process
+//! counts its attempts under way per address ([`Pending`]), and once the address has failures, an
+//! attempt goes ahead only while all those under way failing could not take the address past its
+//! free failures; beyond that, attempts take turns at the address and read its counter again. A
+//! burst then meets the address's limit exactly, while an address without failures (an office
+//! behind one NAT) is never queued.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
@@ -94,8 +97,42 @@ pub(crate) struct Attempt {
     takes_turns: bool,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
     turn: OnceCell<Turn>,
-    /// Its turn at its address, when the address is near its limit (see the module's doc).
+    /// Its turn at its address, or its place among the address's attempts under way (see the
+    /// module's doc).
     address_turn: OnceCell<Turn>,
+    pending: OnceLock<Pending>,
+}
+
+/// Attempts under way per address in this process that did not take a turn at it.
+static PENDING: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(Mutex::default);
+
+/// One attempt counted among its address's attempts under way, until it is dropped.
+struct Pending(String);
+
+impl Pending {
+    /// Counts an attempt at `key` when fewer than `room` are under way (any number without a
+    /// room).
+    fn admit(key: &str, room: Option<u32>) -> Option<Self> {
+        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+        let under_way = pending.get(key).copied().unwrap_or(0);
+        if room.is_some_and(|room| under_way >= room) {
+            return None;
+        }
+        pending.insert(key.to_owned(), under_way + 1);
+        Some(Self(key.to_owned()))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+        match pending.get_mut(&self.0) {
+            Some(n) if *n > 1 => *n -= 1,
+            _ => {
+                pending.remove(&self.0);
+            }
+        }
+    }
 }
 
 /// The subjects whose attempts are under way in this process, each with the lock its attempts
@@ -153,12 +190,13 @@ impl Attempt {
             takes_turns: guarded.takes_turns(),
             turn: OnceCell::new(),
             address_turn: OnceCell::new(),
+            pending: OnceLock::new(),
         }
     }
 
     /// How long the attempt must wait, if any of its keys is blocked. Where attempts take turns,
-    /// this first waits for the subject's previous attempt to end, and for the address's when the
-    /// address is near its limit (then the counters are read again: those attempts are counted).
+    /// this first waits for the subject's previous attempt to end, and, when its address is near
+    /// its limit, for the address's too (then the counters are read again: those are counted).
     pub(crate) async fn blocked(
         &self,
         state: &AppState,
@@ -170,13 +208,22 @@ impl Attempt {
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
         let (address, policy, _) = &self.keys[1];
-        let near_limit = states.get(address).is_some_and(|s| {
-            now - s.last_failure_at < policy.window
-                && s.failures.saturating_mul(2) >= policy.free_failures
-        });
-        if self.takes_turns && near_limit && self.address_turn.get().is_none() {
-            self.address_turn.get_or_init(|| Turn::take(address)).await;
-            states = state.db.throttle_states(&keys).await?;
+        let admitted = self.pending.get().is_some() || self.address_turn.get().is_some();
+        if self.takes_turns && !admitted {
+            let failures = states
+                .get(address)
+                .filter(|s| now - s.last_failure_at < policy.window)
+                .map_or(0, |s| s.failures);
+            let room = (failures > 0).then(|| policy.free_failures.saturating_sub(failures));
+            match Pending::admit(address, room) {
+                Some(pending) => {
+                    let _ = self.pending.set(pending);
+                }
+                None => {
+                    self.address_turn.get_or_init(|| Turn::take(address)).await;
+                    states = state.db.throttle_states(&keys).await?;
+                }
+            }
         }
         self.subject_counted
             .store(states.contains_key(keys[0]), Ordering::Relaxed);
@@ -264,5 +311,28 @@ mod tests {
         assert!(under_way(key), "held by the second");
         drop(second);
         assert!(!under_way(key), "the entry goes with the last turn");
+    }
+
+    #[test]
+    fn attempts_under_way_are_counted_within_their_room_and_leave_nothing_behind() {
+        let key = "ip:pending-test";
+        let count = || {
+            PENDING
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(key)
+                .copied()
+        };
+        let first = Pending::admit(key, Some(2));
+        let second = Pending::admit(key, Some(2));
+        assert!(first.is_some() && second.is_some());
+        assert!(Pending::admit(key, Some(2)).is_none(), "no room left");
+        assert_eq!(count(), Some(2), "a refusal counts nothing");
+        let unbounded = Pending::admit(key, None);
+        assert_eq!(count(), Some(3), "without a room, any number");
+        drop((first, second));
+        assert_eq!(count(), Some(1));
+        drop(unbounded);
+        assert_eq!(count(), None, "the entry goes with the last attempt");
     }
 }

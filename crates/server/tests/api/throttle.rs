@@ -175,8 +175,9 @@ async fn parallel_guesses_meet_the_counter_one_at_a_time(backend: Backend) {
 }
 
 /// Sixteen wrong passwords for sixteen accounts sent at once from one address that already has ten
-/// failures (half its default twenty free ones): they take turns at the address, so ten more are
-/// checked, the eleventh blocks it, and the other five are refused without a verification.
+/// failures (of its default twenty free ones): ten go ahead at once (all of them failing reaches the
+/// limit, no further), the others take turns at the address, so one more is checked and blocks it,
+/// and the last five are refused without a verification.
 async fn parallel_guesses_near_the_address_limit_take_turns(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let app = env.start_as_issuer(PROVISION).await;
