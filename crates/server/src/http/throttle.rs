@@ -9,11 +9,12 @@
 //! the verification and the count of one attempt end before the next attempt's check, so a burst
 //! of parallel guesses meets the counter one at a time instead of all passing the check before the
 //! first failure is counted. Guesses from one address at many accounts are bounded too: each process
-//! counts its attempts under way per address ([`Pending`]), and once the address has failures, an
-//! attempt goes ahead only while all those under way failing could not take the address past its
-//! free failures; beyond that, attempts take turns at the address and read its counter again. A
-//! burst then meets the address's limit exactly, while an address without failures (an office
-//! behind one NAT) is never queued.
+//! counts its attempts under way per address, and the failures it counted since each began (which
+//! that attempt's read of the database may have missed) ([`Pending`]). Once the address has
+//! failures, an attempt goes ahead at once only while all the others under way failing could not
+//! take the address past its free failures; beyond that, attempts take turns at the address and
+//! read its counter again. A burst then stops at the address's limit instead of running past it by
+//! its whole size, while an address without failures (an office behind one NAT) is never queued.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,39 +98,70 @@ pub(crate) struct Attempt {
     takes_turns: bool,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
     turn: OnceCell<Turn>,
-    /// Its turn at its address, or its place among the address's attempts under way (see the
-    /// module's doc).
+    /// Its turn at its address, when the address is near its limit (see the module's doc).
     address_turn: OnceCell<Turn>,
+    /// Its place among the address's attempts under way, where attempts take turns.
     pending: OnceLock<Pending>,
 }
 
-/// Attempts under way per address in this process that did not take a turn at it.
-static PENDING: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(Mutex::default);
+/// Per address, in this process: the attempts under way, and the failures counted so far (an
+/// entry lives while an attempt is under way).
+#[derive(Default)]
+struct UnderWayAt {
+    attempts: u32,
+    failures: u64,
+}
 
-/// One attempt counted among its address's attempts under way, until it is dropped.
-struct Pending(String);
+static ADDRESSES: LazyLock<Mutex<HashMap<String, UnderWayAt>>> = LazyLock::new(Mutex::default);
+
+fn addresses() -> std::sync::MutexGuard<'static, HashMap<String, UnderWayAt>> {
+    ADDRESSES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One attempt under way at its address, from before its counters are read until it is dropped.
+struct Pending {
+    key: String,
+    /// The address's failures counted in this process when the attempt began.
+    failures_before: u64,
+}
 
 impl Pending {
-    /// Counts an attempt at `key` when fewer than `room` are under way (any number without a
-    /// room).
-    fn admit(key: &str, room: Option<u32>) -> Option<Self> {
-        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-        let under_way = pending.get(key).copied().unwrap_or(0);
-        if room.is_some_and(|room| under_way >= room) {
-            return None;
+    fn enter(key: &str) -> Self {
+        let mut addresses = addresses();
+        let at = addresses.entry(key.to_owned()).or_default();
+        at.attempts += 1;
+        Self {
+            key: key.to_owned(),
+            failures_before: at.failures,
         }
-        pending.insert(key.to_owned(), under_way + 1);
-        Some(Self(key.to_owned()))
+    }
+
+    /// The failures this process counted at the address since the attempt began (its read of
+    /// the database may have missed them), and the other attempts under way there.
+    fn since(&self) -> (u64, u32) {
+        let addresses = addresses();
+        addresses.get(&self.key).map_or((0, 0), |at| {
+            (
+                at.failures.saturating_sub(self.failures_before),
+                at.attempts.saturating_sub(1),
+            )
+        })
+    }
+
+    fn count_failure(&self) {
+        if let Some(at) = addresses().get_mut(&self.key) {
+            at.failures += 1;
+        }
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-        match pending.get_mut(&self.0) {
-            Some(n) if *n > 1 => *n -= 1,
+        let mut addresses = addresses();
+        match addresses.get_mut(&self.key) {
+            Some(at) if at.attempts > 1 => at.attempts -= 1,
             _ => {
-                pending.remove(&self.0);
+                addresses.remove(&self.key);
             }
         }
     }
@@ -205,24 +237,24 @@ impl Attempt {
         if self.takes_turns {
             self.turn.get_or_init(|| Turn::take(&self.keys[0].0)).await;
         }
+        let (address, policy, _) = &self.keys[1];
+        let pending = self
+            .takes_turns
+            .then(|| self.pending.get_or_init(|| Pending::enter(address)));
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
-        let (address, policy, _) = &self.keys[1];
-        let admitted = self.pending.get().is_some() || self.address_turn.get().is_some();
-        if self.takes_turns && !admitted {
-            let failures = states
+        if let Some(pending) = pending
+            && self.address_turn.get().is_none()
+        {
+            let stored = states
                 .get(address)
                 .filter(|s| now - s.last_failure_at < policy.window)
-                .map_or(0, |s| s.failures);
-            let room = (failures > 0).then(|| policy.free_failures.saturating_sub(failures));
-            match Pending::admit(address, room) {
-                Some(pending) => {
-                    let _ = self.pending.set(pending);
-                }
-                None => {
-                    self.address_turn.get_or_init(|| Turn::take(address)).await;
-                    states = state.db.throttle_states(&keys).await?;
-                }
+                .map_or(0, |s| u64::from(s.failures));
+            let (counted_since, others) = pending.since();
+            let failures = stored + counted_since;
+            if failures > 0 && failures + u64::from(others) >= u64::from(policy.free_failures) {
+                self.address_turn.get_or_init(|| Turn::take(address)).await;
+                states = state.db.throttle_states(&keys).await?;
             }
         }
         self.subject_counted
@@ -235,6 +267,9 @@ impl Attempt {
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        if let Some(pending) = self.pending.get() {
+            pending.count_failure();
+        }
         for (key, policy, kind) in &self.keys {
             let counted = state.db.record_failure(key, now, policy).await?;
             if let Some(until) = counted.blocked_until {
@@ -314,25 +349,25 @@ mod tests {
     }
 
     #[test]
-    fn attempts_under_way_are_counted_within_their_room_and_leave_nothing_behind() {
+    fn attempts_under_way_see_each_other_and_the_failures_since_they_began() {
         let key = "ip:pending-test";
-        let count = || {
-            PENDING
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(key)
-                .copied()
-        };
-        let first = Pending::admit(key, Some(2));
-        let second = Pending::admit(key, Some(2));
-        assert!(first.is_some() && second.is_some());
-        assert!(Pending::admit(key, Some(2)).is_none(), "no room left");
-        assert_eq!(count(), Some(2), "a refusal counts nothing");
-        let unbounded = Pending::admit(key, None);
-        assert_eq!(count(), Some(3), "without a room, any number");
-        drop((first, second));
-        assert_eq!(count(), Some(1));
-        drop(unbounded);
-        assert_eq!(count(), None, "the entry goes with the last attempt");
+        let first = Pending::enter(key);
+        first.count_failure();
+        let second = Pending::enter(key);
+        assert_eq!(
+            first.since(),
+            (1, 1),
+            "its own failure, and one other attempt"
+        );
+        assert_eq!(second.since(), (0, 1), "began after that failure");
+        second.count_failure();
+        assert_eq!((first.since(), second.since()), ((2, 1), (1, 1)));
+        drop(first);
+        assert_eq!(second.since(), (1, 0));
+        drop(second);
+        assert!(
+            !addresses().contains_key(key),
+            "the entry goes with the last attempt"
+        );
     }
 }
