@@ -16,8 +16,9 @@
 //! read its counter again. A burst then stops at the address's limit instead of running past it by
 //! its whole size, while an address without failures (an office behind one NAT) is never queued.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use actix_web::http::{StatusCode, header};
@@ -28,7 +29,7 @@ use tokio::sync::{OnceCell, OwnedMutexGuard};
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
-use valet_core::throttle::{ThrottlePolicy, account_key, ip_key};
+use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, ip_key};
 
 use crate::state::AppState;
 
@@ -104,11 +105,13 @@ pub(crate) struct Attempt {
     pending: OnceLock<Pending>,
 }
 
-/// Per address, in this process: the attempts under way, and the failures counted so far (an
-/// entry lives while an attempt is under way).
+/// Per address, in this process (an entry lives while an attempt is under way there): the attempts
+/// under way, those of them that went ahead and whose outcome is not known yet, and the failures
+/// counted so far.
 #[derive(Default)]
 struct UnderWayAt {
     attempts: u32,
+    unsettled: u32,
     failures: u64,
 }
 
@@ -121,8 +124,10 @@ fn addresses() -> std::sync::MutexGuard<'static, HashMap<String, UnderWayAt>> {
 /// One attempt under way at its address, from before its counters are read until it is dropped.
 struct Pending {
     key: String,
-    /// The address's failures counted in this process when the attempt began.
-    failures_before: u64,
+    /// The address's failures counted in this process when the attempt last read its counters.
+    failures_before: AtomicU64,
+    /// It went ahead and its outcome is not known yet.
+    unsettled: AtomicBool,
 }
 
 impl Pending {
@@ -132,24 +137,49 @@ impl Pending {
         at.attempts += 1;
         Self {
             key: key.to_owned(),
-            failures_before: at.failures,
+            failures_before: AtomicU64::new(at.failures),
+            unsettled: AtomicBool::new(false),
         }
     }
 
-    /// The failures this process counted at the address since the attempt began (its read of
-    /// the database may have missed them), and the other attempts under way there.
+    /// Before the counters are read again.
+    fn rebase(&self) {
+        if let Some(at) = addresses().get(&self.key) {
+            self.failures_before.store(at.failures, Ordering::Relaxed);
+        }
+    }
+
+    /// The failures this process counted at the address since the last read began (that read
+    /// may have missed them), and the other attempts that went ahead there and may still fail.
     fn since(&self) -> (u64, u32) {
-        let addresses = addresses();
-        addresses.get(&self.key).map_or((0, 0), |at| {
+        let own = u32::from(self.unsettled.load(Ordering::Relaxed));
+        addresses().get(&self.key).map_or((0, 0), |at| {
+            let before = self.failures_before.load(Ordering::Relaxed);
             (
-                at.failures.saturating_sub(self.failures_before),
-                at.attempts.saturating_sub(1),
+                at.failures.saturating_sub(before),
+                at.unsettled.saturating_sub(own),
             )
         })
     }
 
-    fn count_failure(&self) {
-        if let Some(at) = addresses().get_mut(&self.key) {
+    fn go_ahead(&self) {
+        if let Some(at) = addresses().get_mut(&self.key)
+            && !self.unsettled.swap(true, Ordering::Relaxed)
+        {
+            at.unsettled += 1;
+        }
+    }
+
+    /// Its outcome is known (a failure once it is counted in the database).
+    fn settle(&self, failed: bool) {
+        let mut addresses = addresses();
+        let Some(at) = addresses.get_mut(&self.key) else {
+            return;
+        };
+        if self.unsettled.swap(false, Ordering::Relaxed) {
+            at.unsettled = at.unsettled.saturating_sub(1);
+        }
+        if failed {
             at.failures += 1;
         }
     }
@@ -157,6 +187,7 @@ impl Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
+        self.settle(false);
         let mut addresses = addresses();
         match addresses.get_mut(&self.key) {
             Some(at) if at.attempts > 1 => at.attempts -= 1,
@@ -243,19 +274,31 @@ impl Attempt {
             .then(|| self.pending.get_or_init(|| Pending::enter(address)));
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
-        if let Some(pending) = pending
-            && self.address_turn.get().is_none()
-        {
+        let free = u64::from(policy.free_failures);
+        let at_risk = |states: &BTreeMap<String, ThrottleState>, pending: &Pending| {
             let stored = states
                 .get(address)
                 .filter(|s| now - s.last_failure_at < policy.window)
                 .map_or(0, |s| u64::from(s.failures));
-            let (counted_since, others) = pending.since();
-            let failures = stored + counted_since;
-            if failures > 0 && failures + u64::from(others) >= u64::from(policy.free_failures) {
+            let (since, ahead) = pending.since();
+            (stored + since, u64::from(ahead))
+        };
+        if let Some(pending) = pending
+            && self.address_turn.get().is_none()
+        {
+            let (failures, ahead) = at_risk(&states, pending);
+            if failures > 0 && failures + ahead >= free {
                 self.address_turn.get_or_init(|| Turn::take(address)).await;
+                pending.rebase();
                 states = state.db.throttle_states(&keys).await?;
+                let (failures, ahead) = at_risk(&states, pending);
+                if failures + ahead > free {
+                    // Those under way may block the address before this attempt is counted.
+                    let wait = states.values().filter_map(|s| s.retry_after(now)).max();
+                    return Ok(Some(wait.unwrap_or_default().max(Duration::seconds(1))));
+                }
             }
+            pending.go_ahead();
         }
         self.subject_counted
             .store(states.contains_key(keys[0]), Ordering::Relaxed);
@@ -267,9 +310,6 @@ impl Attempt {
         state: &AppState,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if let Some(pending) = self.pending.get() {
-            pending.count_failure();
-        }
         for (key, policy, kind) in &self.keys {
             let counted = state.db.record_failure(key, now, policy).await?;
             if let Some(until) = counted.blocked_until {
@@ -290,10 +330,17 @@ impl Attempt {
                 );
             }
         }
+        // Counted in the database: from now on the others read it there (or count it as missed).
+        if let Some(pending) = self.pending.get() {
+            pending.settle(true);
+        }
         Ok(())
     }
 
     pub(crate) async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
+        if let Some(pending) = self.pending.get() {
+            pending.settle(false);
+        }
         if !self.subject_counted.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -349,22 +396,21 @@ mod tests {
     }
 
     #[test]
-    fn attempts_under_way_see_each_other_and_the_failures_since_they_began() {
+    fn attempts_under_way_see_the_others_that_went_ahead_and_the_failures_since_they_read() {
         let key = "ip:pending-test";
         let first = Pending::enter(key);
-        first.count_failure();
         let second = Pending::enter(key);
-        assert_eq!(
-            first.since(),
-            (1, 1),
-            "its own failure, and one other attempt"
-        );
-        assert_eq!(second.since(), (0, 1), "began after that failure");
-        second.count_failure();
-        assert_eq!((first.since(), second.since()), ((2, 1), (1, 1)));
-        drop(first);
-        assert_eq!(second.since(), (1, 0));
-        drop(second);
+        first.go_ahead();
+        assert_eq!(second.since(), (0, 1), "the first went ahead and may fail");
+        assert_eq!(first.since(), (0, 0), "not itself");
+        first.settle(true);
+        assert_eq!(second.since(), (1, 0), "it failed since the second read");
+        second.rebase();
+        assert_eq!(second.since(), (0, 0), "read again: in the database now");
+        second.go_ahead();
+        second.settle(false);
+        assert_eq!(first.since(), (1, 0), "a success counts nothing");
+        drop((first, second));
         assert!(
             !addresses().contains_key(key),
             "the entry goes with the last attempt"

@@ -177,7 +177,7 @@ async fn parallel_guesses_meet_the_counter_one_at_a_time(backend: Backend) {
 /// Sixteen wrong passwords for sixteen accounts sent at once from one address that already has ten
 /// failures (of its default twenty free ones): ten go ahead at once (all of them failing reaches the
 /// limit, no further), the others take turns at the address, so one more is checked and blocks it,
-/// and the last five are refused without a verification.
+/// and the last five are refused without a verification, even while the ten are still under way.
 async fn parallel_guesses_near_the_address_limit_take_turns(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let app = env.start_as_issuer(PROVISION).await;
@@ -197,12 +197,14 @@ async fn parallel_guesses_near_the_address_limit_take_turns(backend: Backend) {
     }
     let statuses = guesses.join_all().await;
     let count = |status| statuses.iter().filter(|s| **s == status).count();
-    assert_eq!(
-        (
-            count(StatusCode::UNAUTHORIZED),
-            count(StatusCode::TOO_MANY_REQUESTS)
-        ),
-        (11, 5),
+    let (checked, refused) = (
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::TOO_MANY_REQUESTS),
+    );
+    // 11 as a rule; 10 if a failure counted just as a waiting attempt read the counters is
+    // counted twice by it (erring on the safe side). Never more than the limit.
+    assert!(
+        (10..=11).contains(&checked) && checked + refused == 16,
         "{statuses:?}"
     );
     assert_eq!(throttled(&env).await, 1, "one block, audited once");
