@@ -8,16 +8,17 @@
 //! Guesses at one account's password or codes take turns in each process ([`Turn`]): the check,
 //! the verification and the count of one attempt end before the next attempt's check, so a burst
 //! of parallel guesses meets the counter one at a time instead of all passing the check before the
-//! first failure is counted. Guesses from one address at many accounts are bounded too: each process
-//! counts its attempts under way per address, and the failures it counted since each began (which
-//! that attempt's read of the database may have missed) ([`Pending`]). Once the address has
-//! failures, an attempt goes ahead at once only while all the others under way failing could not
-//! take the address past its free failures; beyond that, attempts take turns at the address and
-//! read its counter again. A burst then stops at the address's limit instead of running past it by
-//! its whole size, while an address without failures (an office behind one NAT) is never queued.
+//! first failure is counted. Guesses from one address at many accounts are bounded too
+//! ([`Pending`]): each process counts, per address, the attempts that went ahead and may still
+//! fail, and the failures it counted since each attempt read the counters (that read may have
+//! missed them). Once the address has failures, an attempt goes ahead at once only while all those
+//! failing could not take the address past its free failures; beyond that, attempts take turns at
+//! the address and read its counters again, and one that could still be past the limit is refused
+//! (429, `Retry-After` at least 1 s). A burst then stops at the address's limit instead of running
+//! past it by its whole size, while an address without failures (an office behind one NAT) is
+//! never queued.
 
-use std::collections::BTreeMap;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
