@@ -18,8 +18,10 @@
 //! past it by its whole size, while an address without failures (an office behind one NAT) is
 //! never queued.
 
+mod address;
+
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use actix_web::http::{StatusCode, header};
@@ -32,6 +34,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, ip_key};
 
+use self::address::Pending;
 use crate::state::AppState;
 
 /// What is being guessed, and whose.
@@ -104,99 +107,6 @@ pub(crate) struct Attempt {
     address_turn: OnceCell<Turn>,
     /// Its place among the address's attempts under way, where attempts take turns.
     pending: OnceLock<Pending>,
-}
-
-/// Per address, in this process (an entry lives while an attempt is under way there): the attempts
-/// under way, those of them that went ahead and whose outcome is not known yet, and the failures
-/// counted so far.
-#[derive(Default)]
-struct UnderWayAt {
-    attempts: u32,
-    unsettled: u32,
-    failures: u64,
-}
-
-static ADDRESSES: LazyLock<Mutex<HashMap<String, UnderWayAt>>> = LazyLock::new(Mutex::default);
-
-fn addresses() -> std::sync::MutexGuard<'static, HashMap<String, UnderWayAt>> {
-    ADDRESSES.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One attempt under way at its address, from before its counters are read until it is dropped.
-struct Pending {
-    key: String,
-    /// The address's failures counted in this process when the attempt last read its counters.
-    failures_before: AtomicU64,
-    /// It went ahead and its outcome is not known yet.
-    unsettled: AtomicBool,
-}
-
-impl Pending {
-    fn enter(key: &str) -> Self {
-        let mut addresses = addresses();
-        let at = addresses.entry(key.to_owned()).or_default();
-        at.attempts += 1;
-        Self {
-            key: key.to_owned(),
-            failures_before: AtomicU64::new(at.failures),
-            unsettled: AtomicBool::new(false),
-        }
-    }
-
-    /// Before the counters are read again.
-    fn rebase(&self) {
-        if let Some(at) = addresses().get(&self.key) {
-            self.failures_before.store(at.failures, Ordering::Relaxed);
-        }
-    }
-
-    /// The failures this process counted at the address since the last read began (that read
-    /// may have missed them), and the other attempts that went ahead there and may still fail.
-    fn since(&self) -> (u64, u32) {
-        let own = u32::from(self.unsettled.load(Ordering::Relaxed));
-        addresses().get(&self.key).map_or((0, 0), |at| {
-            let before = self.failures_before.load(Ordering::Relaxed);
-            (
-                at.failures.saturating_sub(before),
-                at.unsettled.saturating_sub(own),
-            )
-        })
-    }
-
-    fn go_ahead(&self) {
-        if let Some(at) = addresses().get_mut(&self.key)
-            && !self.unsettled.swap(true, Ordering::Relaxed)
-        {
-            at.unsettled += 1;
-        }
-    }
-
-    /// Its outcome is known (a failure once it is counted in the database).
-    fn settle(&self, failed: bool) {
-        let mut addresses = addresses();
-        let Some(at) = addresses.get_mut(&self.key) else {
-            return;
-        };
-        if self.unsettled.swap(false, Ordering::Relaxed) {
-            at.unsettled = at.unsettled.saturating_sub(1);
-        }
-        if failed {
-            at.failures += 1;
-        }
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        self.settle(false);
-        let mut addresses = addresses();
-        match addresses.get_mut(&self.key) {
-            Some(at) if at.attempts > 1 => at.attempts -= 1,
-            _ => {
-                addresses.remove(&self.key);
-            }
-        }
-    }
 }
 
 /// The subjects whose attempts are under way in this process, each with the lock its attempts
@@ -394,27 +304,5 @@ mod tests {
         assert!(under_way(key), "held by the second");
         drop(second);
         assert!(!under_way(key), "the entry goes with the last turn");
-    }
-
-    #[test]
-    fn attempts_under_way_see_the_others_that_went_ahead_and_the_failures_since_they_read() {
-        let key = "ip:pending-test";
-        let first = Pending::enter(key);
-        let second = Pending::enter(key);
-        first.go_ahead();
-        assert_eq!(second.since(), (0, 1), "the first went ahead and may fail");
-        assert_eq!(first.since(), (0, 0), "not itself");
-        first.settle(true);
-        assert_eq!(second.since(), (1, 0), "it failed since the second read");
-        second.rebase();
-        assert_eq!(second.since(), (0, 0), "read again: in the database now");
-        second.go_ahead();
-        second.settle(false);
-        assert_eq!(first.since(), (1, 0), "a success counts nothing");
-        drop((first, second));
-        assert!(
-            !addresses().contains_key(key),
-            "the entry goes with the last attempt"
-        );
     }
 }
