@@ -185,6 +185,9 @@ impl Attempt {
             .then(|| self.pending.get_or_init(|| Pending::enter(address)));
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
+        if let Some(wait) = states.values().filter_map(|s| s.retry_after(now)).max() {
+            return Ok(Some(wait));
+        }
         let free = u64::from(policy.free_failures);
         let at_risk = |states: &BTreeMap<String, ThrottleState>, pending: &Pending| {
             let stored = states
