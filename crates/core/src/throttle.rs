@@ -66,14 +66,22 @@ impl ThrottleState {
         at: DateTime<Utc>,
         policy: &ThrottlePolicy,
     ) -> Self {
-        let failures = match previous {
-            Some(p) if at - p.last_failure_at < policy.window => p.failures.saturating_add(1),
-            _ => 1,
-        };
+        let failures = previous
+            .map_or(0, |p| p.failures_at(at, policy))
+            .saturating_add(1);
         Self {
             failures,
             last_failure_at: at,
             blocked_until: policy.block_after(failures).map(|block| at + block),
+        }
+    }
+
+    /// The failures still counted at `at`: none once `window` passed since the last one.
+    pub fn failures_at(&self, at: DateTime<Utc>, policy: &ThrottlePolicy) -> u32 {
+        if at - self.last_failure_at < policy.window {
+            self.failures
+        } else {
+            0
         }
     }
 
@@ -134,6 +142,12 @@ mod tests {
             blocked.retry_after(t0() + Duration::seconds(7)),
             None,
             "the block ends"
+        );
+        assert_eq!(blocked.failures_at(t0() + Duration::minutes(59), &p), 6);
+        assert_eq!(
+            blocked.failures_at(t0() + Duration::hours(2), &p),
+            0,
+            "forgotten"
         );
         let later = ThrottleState::after_failure(Some(blocked), t0() + Duration::hours(2), &p);
         assert_eq!((later.failures, later.blocked_until), (1, None));

@@ -192,8 +192,7 @@ impl Attempt {
         let at_risk = |states: &BTreeMap<String, ThrottleState>, pending: &Pending| {
             let stored = states
                 .get(address)
-                .filter(|s| now - s.last_failure_at < policy.window)
-                .map_or(0, |s| u64::from(s.failures));
+                .map_or(0, |s| u64::from(s.failures_at(now, policy)));
             let (since, ahead) = pending.since();
             (stored + since, u64::from(ahead))
         };
