@@ -117,7 +117,7 @@ impl AccountStore for Database {
         account_tokens::Entity::find()
             .filter(account_tokens::Column::TokenHash.eq(hash.as_str()))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

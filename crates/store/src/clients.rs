@@ -220,7 +220,7 @@ impl ClientStore for Database {
     async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         clients::Entity::find()
             .filter(clients::Column::ClientId.eq(client_id.as_str()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
@@ -231,7 +231,7 @@ impl ClientStore for Database {
 
     async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
         clients::Entity::find_by_id(id)
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

@@ -7,6 +7,9 @@
 //!   of its instructions outside argon2, by callgrind). A unique key needs no limit.
 //! - Rows whose insert is not read back are written without `RETURNING`: [`InsertRow::insert_row`],
 //!   or a statement built for a batch of writes (`crate::batch`).
+//! - The point lookups of the request paths (a client, user, session, interaction, code, token,
+//!   grant or throttle counter by its key) read through [`Database::lookups`], never inside a
+//!   transaction; everything else, writes and scans, through the pool.
 
 use std::time::Duration;
 
@@ -14,8 +17,8 @@ use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
@@ -24,33 +27,32 @@ use valet_migrations::{Migrator, MigratorTrait};
 #[derive(Clone, Debug)]
 pub struct Database {
     pub(crate) conn: DatabaseConnection,
+    /// Where point lookups go. On a SQLite file, a connection of its own. SQLite empties a
+    /// connection's page cache when another connection has committed since its last read, and the
+    /// pool hands its connections out in turn, so a lookup through the pool nearly always found
+    /// its connection's cache emptied and read its pages again. One connection serves every
+    /// lookup (each takes microseconds) and keeps its cache from one to the next unless a commit
+    /// came in between. On PostgreSQL, and on an in-memory SQLite database (which exists once per
+    /// pool), it is the pool.
+    pub(crate) lookups: DatabaseConnection,
 }
 
 impl Database {
     /// Connects; SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
-            // A connection used in the last half minute is handed out as it is; only one idle for
-            // longer (that a server restart or a firewall may have cut) is pinged first. Pinging
-            // on every checkout doubled the round trips of every statement; the price is that
-            // right after a PostgreSQL restart, a recently used connection fails one statement.
-            .test_before_acquire_if_idle_for(Duration::from_secs(30))
-            .sqlx_logging(false)
-            // Every pooled connection, not just one: writers wait for the lock instead of failing,
-            // readers never block writers, and foreign keys are enforced.
-            .map_sqlx_sqlite_opts(|opts| {
-                opts.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-            });
-        let conn = sea_orm::Database::connect(options).await.map_err(backend)?;
-        Ok(Self { conn })
+        let conn = sea_orm::Database::connect(options(url, max_connections))
+            .await
+            .map_err(backend)?;
+        let file = conn.get_database_backend() == DbBackend::Sqlite
+            && !(url.contains(":memory:") || url.contains("mode=memory"));
+        let lookups = if file {
+            sea_orm::Database::connect(options(url, 1))
+                .await
+                .map_err(backend)?
+        } else {
+            conn.clone()
+        };
+        Ok(Self { conn, lookups })
     }
 
     /// Applies every pending migration.
@@ -80,6 +82,30 @@ impl HealthStore for Database {
     async fn ping(&self) -> Result<(), StoreError> {
         self.conn.ping().await.map_err(backend)
     }
+}
+
+fn options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        // A connection used in the last half minute is handed out as it is; only one idle for
+        // longer (that a server restart or a firewall may have cut) is pinged first. Pinging
+        // on every checkout doubled the round trips of every statement; the price is that
+        // right after a PostgreSQL restart, a recently used connection fails one statement.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .sqlx_logging(false)
+        // Every pooled connection, not just one: writers wait for the lock instead of failing,
+        // readers never block writers, and foreign keys are enforced.
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    options
 }
 
 /// `ActiveModel::insert` without reading the row back: sea-orm's `insert` asks for every column with
@@ -123,17 +149,20 @@ mod tests {
 
     use uuid::Uuid;
     use valet_core::account::LinkPurpose;
+    use valet_core::audit::{Actor, AuditEvent};
     use valet_core::client::ClientId;
     use valet_core::ports::{
         AccountStore, ClientStore, CodeStore, GrantStore, InteractionStore, SecondFactorStore,
         SessionStore, TokenStore, UserStore,
     };
     use valet_core::secret::SecretHash;
+    use valet_core::user::{User, Username};
 
     use super::*;
 
-    /// The lookups of the hot paths (login, code exchange, refresh, userinfo) send no `LIMIT`:
-    /// on SQLite a bound `LIMIT` re-prepares the statement at every execution.
+    /// The lookups of the hot paths (login, code exchange, refresh, userinfo) send no `LIMIT` (on
+    /// SQLite a bound `LIMIT` re-prepares the statement at every execution), and go through the
+    /// lookups' connection.
     #[tokio::test]
     async fn unique_lookups_send_no_limit() {
         let path = std::env::temp_dir().join(format!("valet-limit-{}.db", Uuid::now_v7()));
@@ -143,9 +172,16 @@ mod tests {
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
         let sent = Arc::new(Mutex::new(Vec::<String>::new()));
         let log = Arc::clone(&sent);
-        db.conn.set_metric_callback(move |info| {
+        db.lookups.set_metric_callback(move |info| {
             if let Ok(mut log) = log.lock() {
                 log.push(info.statement.sql.clone());
+            }
+        });
+        let pooled = Arc::new(Mutex::new(0_usize));
+        let count = Arc::clone(&pooled);
+        db.conn.set_metric_callback(move |_| {
+            if let Ok(mut count) = count.lock() {
+                *count += 1;
             }
         });
         let hash = SecretHash::of(b"nothing");
@@ -174,7 +210,36 @@ mod tests {
         assert_eq!(sent.len(), found.len(), "{sent:#?}");
         let limited: Vec<_> = sent.iter().filter(|sql| sql.contains("LIMIT")).collect();
         assert!(limited.is_empty(), "{limited:#?}");
+        // All of them through the lookups' own connection, none through the pool.
+        assert_eq!(pooled.lock().map(|n| *n).ok(), Some(0));
         drop(db);
         let _ = std::fs::remove_file(path);
+    }
+
+    /// An in-memory database exists once per pool, so its lookups go through the pool: what is
+    /// written is found.
+    #[tokio::test]
+    async fn an_in_memory_database_finds_what_it_wrote() {
+        let db = Database::connect("sqlite::memory:", 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let at = chrono::Utc::now();
+        let user = User {
+            id: Uuid::now_v7(),
+            username: Username::parse("ada").unwrap_or_else(|e| panic!("{e}")),
+            password_hash: None,
+            disabled: false,
+            claims: Default::default(),
+            roles: Default::default(),
+            created_at: at,
+            updated_at: at,
+            second_factor: false,
+        };
+        db.insert_user(&user, &AuditEvent::new(at, Actor::cli(), "user.created"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let found = db.find_user(&user.username).await;
+        assert_eq!(found.ok().flatten().map(|u| u.id), Some(user.id));
     }
 }

@@ -148,7 +148,7 @@ impl GrantStore for Database {
             .filter(grants::Column::ClientId.eq(client))
             .filter(grants::Column::RevokedAt.is_null())
             .order_by_desc(grants::Column::CreatedAt)
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
@@ -159,7 +159,7 @@ impl GrantStore for Database {
 
     async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError> {
         grants::Entity::find_by_id(id)
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
@@ -218,7 +218,7 @@ impl CodeStore for Database {
     ) -> Result<Option<AuthorizationCode>, StoreError> {
         authorization_codes::Entity::find()
             .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

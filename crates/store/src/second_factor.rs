@@ -72,7 +72,7 @@ impl SecondFactorStore for Database {
             .join(JoinType::LeftJoin, unused)
             .group_by(users::Column::Id)
             .into_tuple::<(Option<String>, Option<DateTime<Utc>>, Option<i64>, i64)>()
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

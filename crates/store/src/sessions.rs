@@ -99,7 +99,7 @@ impl SessionStore for Database {
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash.as_str()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
@@ -110,7 +110,7 @@ impl SessionStore for Database {
 
     async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find_by_id(id)
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
@@ -202,7 +202,7 @@ impl InteractionStore for Database {
         let found = interactions::Entity::find()
             .filter(interactions::Column::HandleHash.eq(handle_hash.as_str()))
             .find_also_related(clients::Entity)
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

@@ -31,7 +31,7 @@ impl ThrottleStore for Database {
     ) -> Result<BTreeMap<String, ThrottleState>, StoreError> {
         Ok(login_throttles::Entity::find()
             .filter(login_throttles::Column::Key.is_in(keys.iter().copied()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

@@ -48,7 +48,7 @@ impl TokenStore for Database {
     ) -> Result<Option<RefreshToken>, StoreError> {
         let Some(row) = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash.as_str()))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()

@@ -232,11 +232,11 @@ impl Database {
 impl UserStore for Database {
     async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
         let select = users::Entity::find().filter(users::Column::Username.eq(username.as_str()));
-        one_with_roles(&self.conn, select).await
+        one_with_roles(&self.lookups, select).await
     }
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        one_with_roles(&self.conn, users::Entity::find_by_id(id)).await
+        one_with_roles(&self.lookups, users::Entity::find_by_id(id)).await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
@@ -262,13 +262,13 @@ impl UserStore for Database {
                 .eq(address),
             )
             .filter(Expr::expr(sharing).eq(1))
-            .all(&self.conn)
+            .all(&self.lookups)
             .await
             .map_err(backend)?
             .into_iter()
             .next();
         match row {
-            Some(row) => with_roles(&self.conn, row).await.map(Some),
+            Some(row) => with_roles(&self.lookups, row).await.map(Some),
             None => Ok(None),
         }
     }
