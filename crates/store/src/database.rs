@@ -38,7 +38,8 @@ pub struct Database {
 }
 
 impl Database {
-    /// Connects; SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
+    /// Connects a pool of `max_connections` (and, on a SQLite file, the lookups' connection besides);
+    /// SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let conn = sea_orm::Database::connect(options(url, max_connections))
             .await
