@@ -217,16 +217,9 @@ mod tests {
         let _ = std::fs::remove_file(path);
     }
 
-    /// An in-memory database exists once per pool, so its lookups go through the pool: what is
-    /// written is found.
-    #[tokio::test]
-    async fn an_in_memory_database_finds_what_it_wrote() {
-        let db = Database::connect("sqlite::memory:", 2)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    fn ada() -> User {
         let at = chrono::Utc::now();
-        let user = User {
+        User {
             id: Uuid::now_v7(),
             username: Username::parse("ada").unwrap_or_else(|e| panic!("{e}")),
             password_hash: None,
@@ -236,11 +229,55 @@ mod tests {
             created_at: at,
             updated_at: at,
             second_factor: false,
-        };
-        db.insert_user(&user, &AuditEvent::new(at, Actor::cli(), "user.created"))
+        }
+    }
+
+    /// An in-memory database exists once per pool, so its lookups go through the pool: what is
+    /// written is found.
+    #[tokio::test]
+    async fn an_in_memory_database_finds_what_it_wrote() {
+        let db = Database::connect("sqlite::memory:", 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let user = ada();
+        let event = AuditEvent::new(user.created_at, Actor::cli(), "user.created");
+        db.insert_user(&user, &event)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let found = db.find_user(&user.username).await;
         assert_eq!(found.ok().flatten().map(|u| u.id), Some(user.id));
+    }
+
+    /// On a SQLite file the lookups' connection neither waits for a writer holding the lock nor
+    /// sees what it has not committed, and sees it as soon as it has.
+    #[tokio::test]
+    async fn lookups_read_past_an_open_write_and_see_its_commit() {
+        let path = std::env::temp_dir().join(format!("valet-lookups-{}.db", Uuid::now_v7()));
+        let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let user = ada();
+        let txn = db
+            .write_transaction()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::users::insert(&txn, &user)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let during = tokio::time::timeout(Duration::from_secs(2), db.find_user(&user.username))
+            .await
+            .map(|found| found.map(|u| u.is_some()).ok());
+        assert_eq!(
+            during,
+            Ok(Some(false)),
+            "the lookup waited or saw the open write"
+        );
+        txn.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let after = db.find_user(&user.username).await;
+        assert_eq!(after.ok().flatten().map(|u| u.id), Some(user.id));
+        drop(db);
+        let _ = std::fs::remove_file(path);
     }
 }
