@@ -56,6 +56,9 @@ pub enum AccountChange {
     SetPassword {
         user_id: Uuid,
         hash: PasswordHash,
+        /// The reset link this password is set through, spent in the same transaction: if it is
+        /// no longer usable by then (spent by another request, expired), nothing changes at all.
+        link: Option<Uuid>,
     },
 }
 
@@ -119,8 +122,25 @@ impl Cascade {
     /// Sets the password and ends every other session of the user, in one transaction.
     pub fn set_password(user_id: Uuid, hash: PasswordHash, current_session: Option<Uuid>) -> Self {
         Self {
-            account: AccountChange::SetPassword { user_id, hash },
+            account: AccountChange::SetPassword {
+                user_id,
+                hash,
+                link: None,
+            },
             ..Self::password_changed(user_id, current_session)
+        }
+    }
+
+    /// Sets the password through the reset link `link`, spending it, and ends every session of
+    /// the user, in one transaction; if the link is no longer usable, nothing changes.
+    pub fn reset_password(user_id: Uuid, hash: PasswordHash, link: Uuid) -> Self {
+        Self {
+            account: AccountChange::SetPassword {
+                user_id,
+                hash,
+                link: Some(link),
+            },
+            ..Self::password_changed(user_id, None)
         }
     }
 

@@ -1,6 +1,7 @@
 //! The account side of a revocation cascade (`AccountChange`): disabling a user or a client, or
 //! setting a password, in the cascade's transaction. Disabling a user also deletes their mailed
-//! links; a new password voids outstanding reset links.
+//! links; a new password voids outstanding reset links, and one set through a reset link spends it
+//! in the same transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -28,7 +29,28 @@ async fn forget_links(
     Ok(())
 }
 
-/// Applies the account change; false when there was nothing to change (already disabled).
+/// Deletes the user's reset link `id` if it is still usable at `at`; false when it is not (spent,
+/// expired, or not theirs).
+async fn spend_reset_link(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let spent = account_tokens::Entity::delete_many()
+        .filter(account_tokens::Column::Id.eq(id))
+        .filter(account_tokens::Column::UserId.eq(user_id))
+        .filter(account_tokens::Column::Purpose.eq(LinkPurpose::ResetPassword.as_str()))
+        .filter(account_tokens::Column::UsedAt.is_null())
+        .filter(account_tokens::Column::ExpiresAt.gt(at))
+        .exec(txn)
+        .await
+        .map_err(backend)?;
+    Ok(spent.rows_affected == 1)
+}
+
+/// Applies the account change; false when there was nothing to change (already disabled, or a
+/// reset link no longer usable: then nothing else of the cascade may happen either).
 pub(crate) async fn change_account(
     txn: &DatabaseTransaction,
     change: &AccountChange,
@@ -56,7 +78,16 @@ pub(crate) async fn change_account(
                 .exec(txn)
                 .await
         }
-        AccountChange::SetPassword { user_id, hash } => {
+        AccountChange::SetPassword {
+            user_id,
+            hash,
+            link,
+        } => {
+            if let Some(link) = link
+                && !spend_reset_link(txn, *user_id, *link, at).await?
+            {
+                return Ok(false);
+            }
             forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
             let done = users::Entity::update_many()
                 .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))

@@ -52,6 +52,12 @@ impl RevocationStore for Database {
             ..CascadeReport::default()
         };
         report.account_changed = change_account(&txn, &cascade.account, at).await?;
+        if let AccountChange::SetPassword { link: Some(_), .. } = cascade.account
+            && !report.account_changed
+        {
+            // The reset link was spent or expired meanwhile: the transaction ends unapplied.
+            return Ok(report);
+        }
         let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
         revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
         end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;

@@ -5,15 +5,16 @@ use std::sync::Arc;
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
-use valet_core::audit::Actor;
+use valet_core::account::{AccountToken, LinkPurpose, QueuedMail};
+use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
 use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
-    ClientStore, CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore, TokenStore,
-    UserStore,
+    AccountStore, ClientStore, CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore,
+    TokenStore, UserStore,
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
@@ -483,9 +484,73 @@ async fn disabling_an_account_and_cutting_its_access_is_one_change(postgres: boo
     assert!(found.is_some_and(|c| c.metadata.disabled));
 }
 
+/// A password set through a reset link spends the link in the same transaction: it works once, and
+/// a second use changes nothing at all.
+async fn a_reset_link_is_spent_with_the_password_it_sets(postgres: bool) {
+    let db = fresh(postgres).await;
+    let alice = user(&db, "alice").await;
+    let t = now();
+    let (token, link) =
+        AccountToken::issue(alice.id, LinkPurpose::ResetPassword, None, t, &OsRandom);
+    let mail = QueuedMail {
+        id: Uuid::now_v7(),
+        to: "alice@example.com".into(),
+        sealed: "v1.sealed".into(),
+        queued_at: t,
+    };
+    let event = AuditEvent::new(t, Actor::system(), "password.reset_requested");
+    db.issue_link(&token, &link.hash(), &mail, &event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s1 = session(&db, &alice, t).await;
+    let reset = |password: &str| {
+        let hash = PasswordHash::create(&Password::new(password)).unwrap_or_else(|e| panic!("{e}"));
+        (
+            hash.clone(),
+            Cascade::reset_password(alice.id, hash, token.id),
+        )
+    };
+    let (first, plan) = reset("the first new password");
+    let done = cascade(&db, &plan, Actor::user(alice.id), now(), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(done.account_changed && done.sessions == 1, "{done:?}");
+    assert_eq!(
+        db.find_link(&link.hash(), LinkPurpose::ResetPassword)
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "spent"
+    );
+
+    // The same link again (a request that raced the first, or a replay): nothing changes.
+    let s2 = session(&db, &alice, now()).await;
+    let (_, plan) = reset("a second new password");
+    let again = cascade(&db, &plan, Actor::user(alice.id), now(), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!again.account_changed && again.sessions == 0, "{again:?}");
+    let stored = db.find_user_by_id(alice.id).await.ok().flatten();
+    assert_eq!(stored.and_then(|u| u.password_hash), Some(first));
+    let alive = |id| {
+        let db = &db;
+        async move {
+            db.find_session_by_id(id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.is_active(now()))
+        }
+    };
+    assert!(!alive(s1.id).await && alive(s2.id).await);
+    assert_eq!(events(&db, "user.password_set").await.len(), 1);
+}
+
 on_both!(
     revoking_a_grant_reaches_everything_under_it_and_nothing_else,
     ending_a_session_kills_its_bound_tokens_but_not_offline_ones,
     the_outbox_hands_each_message_to_one_claimant_and_backs_off,
-    disabling_an_account_and_cutting_its_access_is_one_change
+    disabling_an_account_and_cutting_its_access_is_one_change,
+    a_reset_link_is_spent_with_the_password_it_sets
 );

@@ -15,7 +15,7 @@ use valet_core::random::OsRandom;
 use valet_core::user::{User, Username};
 use valet_mail::Template;
 
-use super::security::{check_new_password, set_password};
+use super::security::{Through, check_new_password, set_password};
 use super::{MAX_FIELD, finish};
 use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::mailer;
@@ -216,10 +216,10 @@ pub async fn reset(
                     .endpoint(&format!("account/reset/{token}"));
                 return Ok(account::reset_form(&action, Some(&refused)));
             }
-            if !state.db.use_link(link.id, state.clock.now()).await? {
+            // The link is spent in the password's own transaction: a failure leaves it usable.
+            if !set_password(&state, &user, &password, Through::ResetLink(link.id)).await? {
                 return Ok(link_invalid(&state, LinkPurpose::ResetPassword));
             }
-            set_password(&state, &user, &password, None).await?;
             Ok(pages::message_with_link(
                 StatusCode::OK,
                 "Your password is changed",

@@ -188,7 +188,13 @@ pub async fn password(
             if let Err(refused) = check_new_password(&state, &signed.user, &new) {
                 return render(&state, &signed, None, Some(&refused)).await;
             }
-            set_password(&state, &signed.user, &new, Some(signed.session.id)).await?;
+            set_password(
+                &state,
+                &signed.user,
+                &new,
+                Through::Session(signed.session.id),
+            )
+            .await?;
             Ok(back(&state, "password"))
         }
         .await,
@@ -213,19 +219,33 @@ pub(crate) fn check_new_password(
         .map_err(|e| e.to_string())
 }
 
-/// Sets the password and ends every session but `keep`, with the tokens bound to them (the
-/// revocation cascade), then tells the user by mail.
+/// Where a new password comes from: the account page of a signed-in session (which stays), or a
+/// reset link (spent with it).
+pub(crate) enum Through {
+    Session(uuid::Uuid),
+    ResetLink(uuid::Uuid),
+}
+
+/// Sets the password and ends every other session, with the tokens bound to them (the revocation
+/// cascade), then tells the user by mail. False when it came through a reset link that is no
+/// longer usable (spent by another request meanwhile, or expired): then nothing changed.
 pub(crate) async fn set_password(
     state: &web::Data<AppState>,
     user: &User,
     password: &Password,
-    keep: Option<uuid::Uuid>,
-) -> Result<(), StoreError> {
+    through: Through,
+) -> Result<bool, StoreError> {
     let hash = crate::startup::hash_password(password.clone())
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let plan = Cascade::set_password(user.id, hash, keep);
-    crate::delivery::run_cascade(state, &plan, Actor::user(user.id), false).await?;
+    let plan = match through {
+        Through::Session(keep) => Cascade::set_password(user.id, hash, Some(keep)),
+        Through::ResetLink(link) => Cascade::reset_password(user.id, hash, link),
+    };
+    let report = crate::delivery::run_cascade(state, &plan, Actor::user(user.id), false).await?;
+    if !report.account_changed {
+        return Ok(false);
+    }
     if let Some(email) = &user.claims.email {
         let template = Template::PasswordChanged {
             name: mailer::greeting_name(user),
@@ -237,5 +257,5 @@ pub(crate) async fn set_password(
         state.db.queue_mail(&mail, &event).await?;
         state.outbox_queued.notify_one();
     }
-    Ok(())
+    Ok(true)
 }
