@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
@@ -20,6 +20,16 @@ use valet_core::secret::SecretHash;
 use crate::audit;
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{account_tokens, outbox, users};
+
+/// The link `id`, while it is usable at `at` (not used, not expired): the condition every
+/// statement that spends a link is conditional on (`use_link`, and a password set through a reset
+/// link in `crate::account_change`).
+pub(crate) fn usable_link(id: Uuid, at: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(account_tokens::Column::Id.eq(id))
+        .add(account_tokens::Column::UsedAt.is_null())
+        .add(account_tokens::Column::ExpiresAt.gt(at))
+}
 
 fn token_from(row: account_tokens::Model) -> Result<AccountToken, StoreError> {
     Ok(AccountToken {
@@ -129,9 +139,7 @@ impl AccountStore for Database {
     async fn use_link(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let result = account_tokens::Entity::update_many()
             .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
-            .filter(account_tokens::Column::Id.eq(id))
-            .filter(account_tokens::Column::UsedAt.is_null())
-            .filter(account_tokens::Column::ExpiresAt.gt(now))
+            .filter(usable_link(id, now))
             .exec(&self.conn)
             .await
             .map_err(backend)?;

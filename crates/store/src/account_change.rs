@@ -11,6 +11,7 @@ use valet_core::account::LinkPurpose;
 use valet_core::ports::StoreError;
 use valet_core::revocation::AccountChange;
 
+use crate::account::usable_link;
 use crate::database::backend;
 use crate::entities::{account_tokens, clients, users};
 
@@ -38,11 +39,9 @@ async fn spend_reset_link(
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let spent = account_tokens::Entity::delete_many()
-        .filter(account_tokens::Column::Id.eq(id))
+        .filter(usable_link(id, at))
         .filter(account_tokens::Column::UserId.eq(user_id))
         .filter(account_tokens::Column::Purpose.eq(LinkPurpose::ResetPassword.as_str()))
-        .filter(account_tokens::Column::UsedAt.is_null())
-        .filter(account_tokens::Column::ExpiresAt.gt(at))
         .exec(txn)
         .await
         .map_err(backend)?;

@@ -19,7 +19,7 @@ use valet_core::user::StandardClaims;
 
 #[macro_use]
 mod common;
-use common::{fresh, now, user};
+use common::{fresh, now, reset_link, user};
 
 fn event(action: &'static str) -> AuditEvent {
     AuditEvent::new(now(), Actor::system(), action)
@@ -33,22 +33,7 @@ async fn links_are_single_use_purpose_bound_and_queue_their_mail(postgres: bool)
     let db = fresh(postgres).await;
     let alice = user(&db, "alice").await;
     let t = now();
-    let (token, link) =
-        AccountToken::issue(alice.id, LinkPurpose::ResetPassword, None, t, &OsRandom);
-    let mail = QueuedMail {
-        id: Uuid::now_v7(),
-        to: "alice@example.com".into(),
-        sealed: "v1.sealed".into(),
-        queued_at: t,
-    };
-    ok(db
-        .issue_link(
-            &token,
-            &link.hash(),
-            &mail,
-            &event("password.reset_requested"),
-        )
-        .await);
+    let (token, link) = reset_link(&db, &alice, t).await;
 
     let queued = ok(db.list_outbox(Some(OutboxStatus::Pending), None, 10).await);
     assert_eq!(queued.len(), 1);

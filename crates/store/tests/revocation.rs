@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
-use valet_core::account::{AccountToken, LinkPurpose, QueuedMail};
-use valet_core::audit::{Actor, AuditEvent};
+use valet_core::account::LinkPurpose;
+use valet_core::audit::Actor;
 use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
@@ -26,7 +26,7 @@ use valet_store::entities::{audit_events, session_grants};
 
 #[macro_use]
 mod common;
-use common::{client, code_for, fresh, insert_code, now, session, user, web_entry};
+use common::{client, code_for, fresh, insert_code, now, reset_link, session, user, web_entry};
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
@@ -490,18 +490,7 @@ async fn a_reset_link_is_spent_with_the_password_it_sets(postgres: bool) {
     let db = fresh(postgres).await;
     let alice = user(&db, "alice").await;
     let t = now();
-    let (token, link) =
-        AccountToken::issue(alice.id, LinkPurpose::ResetPassword, None, t, &OsRandom);
-    let mail = QueuedMail {
-        id: Uuid::now_v7(),
-        to: "alice@example.com".into(),
-        sealed: "v1.sealed".into(),
-        queued_at: t,
-    };
-    let event = AuditEvent::new(t, Actor::system(), "password.reset_requested");
-    db.issue_link(&token, &link.hash(), &mail, &event)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (token, link) = reset_link(&db, &alice, t).await;
     let s1 = session(&db, &alice, t).await;
     let reset = |password: &str| {
         let hash = PasswordHash::create(&Password::new(password)).unwrap_or_else(|e| panic!("{e}"));

@@ -6,11 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
+use valet_core::account::{AccountLink, AccountToken, LinkPurpose, QueuedMail};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
-use valet_core::ports::{BatchStore, ClientStore, UserStore, Write};
+use valet_core::ports::{AccountStore, BatchStore, ClientStore, UserStore, Write};
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
 use valet_core::session::{LoginOrigin, Session, SessionToken};
@@ -84,6 +85,28 @@ pub async fn client(db: &Database, entry: ClientEntry) -> Client {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     client
+}
+
+/// Issues `user` a password reset link at `at`, its mail queued (to alice@example.com, sealed as
+/// "v1.sealed"), as a "forgot password" request does; the link's token and its secret.
+pub async fn reset_link(
+    db: &Database,
+    user: &User,
+    at: DateTime<Utc>,
+) -> (AccountToken, AccountLink) {
+    let (token, link) =
+        AccountToken::issue(user.id, LinkPurpose::ResetPassword, None, at, &OsRandom);
+    let mail = QueuedMail {
+        id: Uuid::now_v7(),
+        to: "alice@example.com".into(),
+        sealed: "v1.sealed".into(),
+        queued_at: at,
+    };
+    let event = AuditEvent::new(at, Actor::system(), "password.reset_requested");
+    db.issue_link(&token, &link.hash(), &mail, &event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (token, link)
 }
 
 /// A one-day password session of `user`, started at `started`, and its cookie's token (not stored).

@@ -185,7 +185,7 @@ impl Attempt {
             .then(|| self.pending.get_or_init(|| Pending::enter(address)));
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
-        if let Some(wait) = states.values().filter_map(|s| s.retry_after(now)).max() {
+        if let Some(wait) = longest_wait(&states, now) {
             return Ok(Some(wait));
         }
         let free = u64::from(policy.free_failures);
@@ -207,15 +207,15 @@ impl Attempt {
                 let (failures, ahead) = at_risk(&states, pending);
                 if failures + ahead > free {
                     // Those under way may block the address before this attempt is counted.
-                    let wait = states.values().filter_map(|s| s.retry_after(now)).max();
-                    return Ok(Some(wait.unwrap_or_default().max(Duration::seconds(1))));
+                    let wait = longest_wait(&states, now).unwrap_or_default();
+                    return Ok(Some(wait.max(Duration::seconds(1))));
                 }
             }
             pending.go_ahead();
         }
         self.subject_counted
             .store(states.contains_key(keys[0]), Ordering::Relaxed);
-        Ok(states.values().filter_map(|s| s.retry_after(now)).max())
+        Ok(longest_wait(&states, now))
     }
 
     pub(crate) async fn failed(
@@ -259,6 +259,11 @@ impl Attempt {
         }
         state.db.clear_throttle(&self.keys[0].0).await
     }
+}
+
+/// How long the most blocked of the keys read is still blocked at `now`, if any is.
+fn longest_wait(states: &BTreeMap<String, ThrottleState>, now: DateTime<Utc>) -> Option<Duration> {
+    states.values().filter_map(|s| s.retry_after(now)).max()
 }
 
 /// Turns a page into the throttled answer: 429 with `Retry-After` (RFC 6585 §4), in whole seconds
