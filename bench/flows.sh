@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the protocol endpoints (not a test: prints figures, never fails on a threshold).
-# The server is pinned to CPU 0 and wrk to CPU 1; every scenario is bounded in time and targets
+# The server is pinned to CPU 0 and wrk to CPU 1 (with a PostgreSQL server on this machine, while its
+# backend is measured); every scenario is bounded in time and targets
 # 127.0.0.1 only. Reports requests/s, p50/p99 latency and requests per server CPU-second.
 # Scenarios: discovery jwks client_credentials userinfo code_flow refresh introspection login.
 # `login` also measures the argon2id ceiling (the `argon2_ceiling` example of valet-core, pinned to
