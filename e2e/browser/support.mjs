@@ -28,16 +28,20 @@ export const START_TIMEOUT = 90_000; // Valet's first start generates four signi
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+/** A port free at the time of the call, outside Linux's ephemeral range (32768 and up), where the
+ * outgoing connections of parallel tests (Chromium makes many) would take it before Valet binds it. */
+export async function freePort() {
+  for (let i = 0; i < 1000; i++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    const free = await new Promise((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.on('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port between 10000 and 32000');
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

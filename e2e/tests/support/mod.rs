@@ -47,9 +47,7 @@ impl Deployment {
         let id = unique_id();
         let root = std::env::temp_dir().join(format!("valet-e2e-{id}"));
         std::fs::create_dir_all(&root)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = free_port()?;
         let postgres_db = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -291,6 +289,23 @@ fn psql(sql: &str) -> TestResult {
 }
 
 /// Unique enough for parallel tests and concurrent runs; hex only, so it is a valid SQL identifier part.
+/// A port free at the time of the call, outside Linux's ephemeral range (32768 and up), where the
+/// outgoing connections of parallel tests would take it before the server binds it (the port is kept
+/// across restarts, so binding it once and passing the socket on is not an option).
+fn free_port() -> TestResult<u16> {
+    use std::hash::{BuildHasher, Hasher};
+    for _ in 0..1000 {
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 10_000 + u16::try_from(random % 22_000)?;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no free port between 10000 and 32000".into())
+}
+
 fn unique_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();

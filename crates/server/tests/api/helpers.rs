@@ -8,6 +8,7 @@ use sea_orm::ConnectionTrait;
 use valet_server::Application;
 use valet_server::cli::Cli;
 use valet_server::config::{Config, SecretEnv};
+use valet_server::startup::StartupError;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -83,17 +84,21 @@ impl TestEnv {
     }
 
     pub async fn start_with(&self, extra: &[&str], secrets: SecretEnv) -> TestApp {
-        let app = Application::build(self.config(extra, secrets), None, true)
+        self.try_start(extra, secrets)
             .await
-            .unwrap_or_else(|e| panic!("start: {e}"));
+            .unwrap_or_else(|e| panic!("start: {e}"))
+    }
+
+    async fn try_start(&self, extra: &[&str], secrets: SecretEnv) -> Result<TestApp, StartupError> {
+        let app = Application::build(self.config(extra, secrets), None, true).await?;
         let address = format!("http://{}", app.addr());
         let admin_created = app.admin.is_some();
         actix_web::rt::spawn(app.run_until_stopped());
-        TestApp {
+        Ok(TestApp {
             address,
             admin_created,
             http: http_client(),
-        }
+        })
     }
 }
 
@@ -132,21 +137,13 @@ impl TestEnv {
 
     /// Like `start_as_issuer`, with `extra` global arguments.
     pub async fn start_as_issuer_with(&self, provision: &str, extra: &[&str]) -> TestApp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let listen = format!("127.0.0.1:{port}");
-        let issuer = format!("http://127.0.0.1:{port}");
         let db = valet_store::Database::connect(&self.database_url, 2)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
-        let mut args = vec!["--listen", listen.as_str(), "--issuer", issuer.as_str()];
-        args.extend_from_slice(extra);
         // The master key file the server will read, so secrets sealed here open there.
         let master =
-            valet_server::startup::master_key(&self.config(&args, SecretEnv::default()), &db)
+            valet_server::startup::master_key(&self.config(extra, SecretEnv::default()), &db)
                 .await
                 .unwrap_or_else(|e| panic!("master key: {e}"));
         let sealer = valet_core::client::SecretSealer {
@@ -162,8 +159,39 @@ impl TestEnv {
         )
         .await
         .unwrap_or_else(|e| panic!("provision: {e}"));
-        self.start(&args).await
+        // The port is free when chosen, but another test may bind it before the server does: then
+        // another one is chosen.
+        for _ in 0..10 {
+            let port = free_port();
+            let listen = format!("127.0.0.1:{port}");
+            let issuer = format!("http://127.0.0.1:{port}");
+            let mut args = vec!["--listen", listen.as_str(), "--issuer", issuer.as_str()];
+            args.extend_from_slice(extra);
+            match self.try_start(&args, SecretEnv::default()).await {
+                Ok(app) => return app,
+                Err(StartupError::Listen { source, .. })
+                    if source.kind() == std::io::ErrorKind::AddrInUse => {}
+                Err(e) => panic!("start: {e}"),
+            }
+        }
+        panic!("start: no free port in 10 tries")
     }
+}
+
+/// A port free at the time of the call, outside Linux's ephemeral range (32768 and up), where the
+/// outgoing connections of parallel tests would take it before a server binds it.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    for _ in 0..1000 {
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 10_000 + u16::try_from(random % 22_000).unwrap_or(0);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 10000 and 32000")
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 
 use crate::browser::Browser;
 use crate::cli::{json, valet};
-use crate::helpers::{Backend, TestApp, TestEnv};
+use crate::helpers::{Backend, TestApp, TestEnv, free_port};
 use crate::logout::{
     AFTER, Receiver, assert_logout_token, enc, everything_is_cut, part, provision, sign_in, token,
 };
@@ -29,13 +29,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn replica(env: &TestEnv, issuer: &str, port: u16, provision_file: Option<&str>) -> Replica {
