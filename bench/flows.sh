@@ -42,7 +42,7 @@ fi
 # A PostgreSQL server on this machine runs on wrk's CPU while its backend is measured, like every
 # process that is not valet's. Left free, its backends spill onto CPU 0 once CPU 1 is busy (more so as
 # the run's tables grow) and take time from the server there: logins/s then fell up to 10 % below the
-# server's own CPU figure (bench/RESULTS.md, runs L to N). PIN_DATABASE=0 leaves it alone.
+# server's own CPU figure (bench/RESULTS.md, runs L to O). PIN_DATABASE=0 leaves it alone.
 PIN_DATABASE="${PIN_DATABASE:-1}"
 pg_mask=""
 pin_postgres() { # the postgres processes (their children inherit it) to CPU 1; the old mask is kept
