@@ -48,15 +48,24 @@ async fn spend_reset_link(
     Ok(spent.rows_affected == 1)
 }
 
-/// Applies the account change; false when there was nothing to change (already disabled, or a
-/// reset link no longer usable: then nothing else of the cascade may happen either).
+/// What `change_account` did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Applied {
+    Changed,
+    /// Nothing to change (no account change, or already disabled): the rest of the cascade runs.
+    Unchanged,
+    /// Refused (a reset link no longer usable): nothing else of the cascade may happen either.
+    Refused,
+}
+
+/// Applies the account change.
 pub(crate) async fn change_account(
     txn: &DatabaseTransaction,
     change: &AccountChange,
     at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Applied, StoreError> {
     let changed = match change {
-        AccountChange::Nothing => return Ok(false),
+        AccountChange::Nothing => return Ok(Applied::Unchanged),
         AccountChange::DisableUser(id) => {
             // A disabled account's mailed links die with it (an unactivated sign-up stays off).
             forget_links(txn, *id, None).await?;
@@ -85,7 +94,7 @@ pub(crate) async fn change_account(
             if let Some(link) = link
                 && !spend_reset_link(txn, *user_id, *link, at).await?
             {
-                return Ok(false);
+                return Ok(Applied::Refused);
             }
             forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
             let done = users::Entity::update_many()
@@ -98,8 +107,12 @@ pub(crate) async fn change_account(
             if done.rows_affected != 1 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
             }
-            return Ok(true);
+            return Ok(Applied::Changed);
         }
     };
-    Ok(changed.map_err(backend)?.rows_affected == 1)
+    Ok(if changed.map_err(backend)?.rows_affected == 1 {
+        Applied::Changed
+    } else {
+        Applied::Unchanged
+    })
 }

@@ -22,7 +22,7 @@ use valet_core::revocation::{
     logout_notifications,
 };
 
-use crate::account_change::change_account;
+use crate::account_change::{Applied, change_account};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{
     authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
@@ -51,12 +51,10 @@ impl RevocationStore for Database {
             dry_run,
             ..CascadeReport::default()
         };
-        report.account_changed = change_account(&txn, &cascade.account, at).await?;
-        if let AccountChange::SetPassword { link: Some(_), .. } = cascade.account
-            && !report.account_changed
-        {
-            // The reset link was spent or expired meanwhile: the transaction ends unapplied.
-            return Ok(report);
+        match change_account(&txn, &cascade.account, at).await? {
+            // The transaction ends unapplied.
+            Applied::Refused => return Ok(report),
+            applied => report.account_changed = applied == Applied::Changed,
         }
         let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
         revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
