@@ -118,6 +118,13 @@ if want login; then # hashed by the server as it starts: about 40 ms each on one
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks so far of every postgres process on this machine (0 when there is none, or on SQLite).
+db_ticks() {
+  [ "$backend" = postgres ] || { echo 0; return; }
+  local p t=0
+  for p in $(pgrep -x postgres || true); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
 # Each thread's CPU time so far (schedstat, ns) as "tid name ns" lines; names lose their trailing digits, so
 # threads of one kind (sqlx's per-connection threads, say) add up.
 thread_cpu() {
@@ -221,14 +228,16 @@ measure_ceiling() { # before|after
 
 run() { # name connections [wrk args...]
   local name="$1" conns="$2"; shift 2
-  local before after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
+  local before after db_before db_after out rps p50 p99 total cpu per_cpu extra="" reuse_before=""
   [ "$name" = refresh ] && reuse_before=$(reuse_events)
   if [ "$name" = login ]; then : >"$work/ceilings"; measure_ceiling before; fi
   before=$(cpu_ticks "$server_pid")
   thread_cpu "$server_pid" >"$work/threads.before"
+  db_before=$(db_ticks)
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${RUN_DURATION:-$DURATION}" --latency "$@" 2>&1)
   after=$(cpu_ticks "$server_pid")
   thread_cpu "$server_pid" >"$work/threads.after"
+  db_after=$(db_ticks)
   if [ "$name" = login ]; then
     measure_ceiling after
     CEILING=$(awk '{ s += $1 } END { printf "%.2f", s / NR }' "$work/ceilings")
@@ -264,6 +273,9 @@ run() { # name connections [wrk args...]
     split=$(thread_split "$work/threads.before" "$work/threads.after" "$logins")
     argon2_ms=$(grep -o 'valet-argon2 [0-9.]*' <<<"$split" | awk '{print $2}')
     extra="$extra | CPU ms per login by thread: $split; argon2's share of the server's CPU $(awk -v a="${argon2_ms:-0}" -v n="$logins" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.3f", a * n / 1000 / c; else print "-" }')"
+    if [ "$backend" = postgres ]; then
+      extra="$extra | PostgreSQL CPU ms per login $(awk -v t="$((db_after - db_before))" -v n="$logins" 'BEGIN { if (n > 0) printf "%.2f", t * 10 / n; else print "-" }')"
+    fi
   fi
   if grep -q '^check ' <<<"$out"; then extra="$extra | $(sed -n 's/^check //p' <<<"$out")"; fi
   if [ -n "$reuse_before" ]; then extra="$extra, reuse events on the server $(($(reuse_events) - reuse_before))"; fi

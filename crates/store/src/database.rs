@@ -8,13 +8,17 @@
 //! - Rows whose insert is not read back are written without `RETURNING`: [`InsertRow::insert_row`],
 //!   or a statement built for a batch of writes (`crate::batch`).
 //! - The point lookups of the request paths (a client, user, session, interaction, code, token,
-//!   grant or throttle counter by its key) read through [`Database::lookups`], never inside a
-//!   transaction; everything else, writes and scans, through the pool.
+//!   grant or throttle counter by its key) read through [`Database::lookups`] (connections of
+//!   their own, `crate::lookups`), never inside a transaction; everything else, writes and scans,
+//!   through the pool.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{
+    self,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode,
@@ -23,35 +27,34 @@ use sea_orm::{
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
 
+use crate::lookups::Lookups;
+
 /// A pool of connections to SQLite or PostgreSQL. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Database {
     pub(crate) conn: DatabaseConnection,
-    /// Where point lookups go. On a SQLite file, a connection of its own. SQLite empties a
-    /// connection's page cache when another connection has committed since its last read, and the
-    /// pool hands its connections out in turn, so a lookup through the pool nearly always found
-    /// its connection's cache emptied and read its pages again. One connection serves every
-    /// lookup (each takes microseconds) and keeps its cache from one to the next unless a commit
-    /// came in between. On PostgreSQL, and on an in-memory SQLite database (which exists once per
-    /// pool), it is the pool.
-    pub(crate) lookups: DatabaseConnection,
+    /// Where point lookups go: connections of their own (`crate::lookups`).
+    pub(crate) lookups: Lookups,
 }
 
 impl Database {
-    /// Connects a pool of `max_connections` (and, on a SQLite file, the lookups' connection besides);
-    /// SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
+    /// Connects a pool of `max_connections`, and the lookups' connections besides (one on a
+    /// SQLite file, one per thread that looks something up on PostgreSQL, opened when first
+    /// used); SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let conn = sea_orm::Database::connect(options(url, max_connections))
             .await
             .map_err(backend)?;
-        let file = conn.get_database_backend() == DbBackend::Sqlite
-            && !(url.contains(":memory:") || url.contains("mode=memory"));
-        let lookups = if file {
-            sea_orm::Database::connect(options(url, 1))
-                .await
-                .map_err(backend)?
-        } else {
-            conn.clone()
+        let config = |e: sqlx::Error| StoreError::Backend(e.to_string());
+        let lookups = match conn.get_database_backend() {
+            DbBackend::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => {
+                Lookups::pool(conn.clone())
+            }
+            DbBackend::Sqlite => {
+                let options = url.parse::<SqliteConnectOptions>().map_err(config)?;
+                Lookups::sqlite(conn.clone(), sqlite(options))
+            }
+            _ => Lookups::postgres(conn.clone(), url).map_err(config)?,
         };
         Ok(Self { conn, lookups })
     }
@@ -98,15 +101,18 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
         // right after a PostgreSQL restart, a recently used connection fails one statement.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
-        // Every pooled connection, not just one: writers wait for the lock instead of failing,
-        // readers never block writers, and foreign keys are enforced.
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true)
-        });
+        .map_sqlx_sqlite_opts(sqlite);
     options
+}
+
+/// Every SQLite connection, pooled or not: writers wait for the lock instead of failing, readers
+/// never block writers, and foreign keys are enforced.
+fn sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true)
 }
 
 /// `ActiveModel::insert` without reading the row back: sea-orm's `insert` asks for every column with
@@ -171,13 +177,6 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
-        let sent = Arc::new(Mutex::new(Vec::<String>::new()));
-        let log = Arc::clone(&sent);
-        db.lookups.set_metric_callback(move |info| {
-            if let Ok(mut log) = log.lock() {
-                log.push(info.statement.sql.clone());
-            }
-        });
         let pooled = Arc::new(Mutex::new(0_usize));
         let count = Arc::clone(&pooled);
         db.conn.set_metric_callback(move |_| {
@@ -207,7 +206,7 @@ mod tests {
                 .map(|f| f.is_some()),
         ];
         assert!(found.iter().all(|f| matches!(f, Ok(false))), "{found:?}");
-        let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+        let sent = db.lookups.sent();
         assert_eq!(sent.len(), found.len(), "{sent:#?}");
         let limited: Vec<_> = sent.iter().filter(|sql| sql.contains("LIMIT")).collect();
         assert!(limited.is_empty(), "{limited:#?}");

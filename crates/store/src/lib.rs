@@ -17,6 +17,7 @@ pub mod entities;
 mod grants;
 mod housekeeping;
 mod keys;
+mod lookups;
 mod outbox;
 mod provision;
 mod revocation;
