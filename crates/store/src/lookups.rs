@@ -13,7 +13,9 @@
 //! - On PostgreSQL: a connection for each thread that looks something up (each actix worker, the
 //!   main thread), opened there when first needed. A socket is driven by the runtime it was
 //!   opened on: one opened by the main thread at start-up and read from a worker woke the main
-//!   thread at every answer, to wake the worker in turn.
+//!   thread at every answer, to wake the worker in turn. The lookups of one thread take turns
+//!   on its connection. A thread that ends leaves its connection open until the `Database` is
+//!   dropped; actix's workers and the main thread live as long as the server.
 //! - On a SQLite file: one connection, whose own thread does the reading. SQLite empties a
 //!   connection's page cache when another connection has committed since its last read, and the
 //!   pool hands its connections out in turn, so a lookup through the pool nearly always found its
