@@ -13,6 +13,7 @@ use valet_mail::Transport;
 use valet_store::Database;
 
 use crate::config::Config;
+use crate::http::throttle::UnderWay;
 use crate::outbound::Outbound;
 
 pub struct Published {
@@ -37,6 +38,8 @@ pub struct AppState {
     pub mail: Transport,
     /// Wakes the outbox worker at once when a request queued something.
     pub outbox_queued: Notify,
+    /// The sign-in attempts under way on this instance (`crate::http::throttle`).
+    pub under_way: UnderWay,
     master: MasterKey,
     published: RwLock<Arc<Published>>,
 }
@@ -60,6 +63,7 @@ impl AppState {
             outbound: senders.outbound,
             mail: senders.mail,
             outbox_queued: Notify::new(),
+            under_way: UnderWay::default(),
             master,
             published,
         }

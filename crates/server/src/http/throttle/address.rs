@@ -1,13 +1,12 @@
-//! Each process's count of the password and code guesses under way per client address
+//! Each server instance's count of the password and code guesses under way per client address
 //! ([`Pending`]), which bounds a burst from one address at many accounts (see the parent module).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Per address, in this process (an entry lives while an attempt is under way there): the attempts
-/// under way, those of them that went ahead and whose outcome is not known yet, and the failures
-/// counted so far.
+/// Per address (an entry lives while an attempt is under way there): the attempts under way, those
+/// of them that went ahead and whose outcome is not known yet, and the failures counted so far.
 #[derive(Default)]
 struct UnderWayAt {
     attempts: u32,
@@ -15,14 +14,19 @@ struct UnderWayAt {
     failures: u64,
 }
 
-static ADDRESSES: LazyLock<Mutex<HashMap<String, UnderWayAt>>> = LazyLock::new(Mutex::default);
+/// The addresses with attempts under way in one server instance.
+#[derive(Clone, Default)]
+pub(super) struct Addresses(Arc<Mutex<HashMap<String, UnderWayAt>>>);
 
-fn addresses() -> MutexGuard<'static, HashMap<String, UnderWayAt>> {
-    ADDRESSES.lock().unwrap_or_else(PoisonError::into_inner)
+impl Addresses {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, UnderWayAt>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// One attempt under way at its address, from before its counters are read until it is dropped.
 pub(super) struct Pending {
+    addresses: Addresses,
     key: String,
     /// The address's failures counted in this process when the attempt last read its counters.
     failures_before: AtomicU64,
@@ -31,11 +35,12 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub(super) fn enter(key: &str) -> Self {
-        let mut addresses = addresses();
-        let at = addresses.entry(key.to_owned()).or_default();
+    pub(super) fn enter(addresses: &Addresses, key: &str) -> Self {
+        let mut map = addresses.lock();
+        let at = map.entry(key.to_owned()).or_default();
         at.attempts += 1;
         Self {
+            addresses: addresses.clone(),
             key: key.to_owned(),
             failures_before: AtomicU64::new(at.failures),
             unsettled: AtomicBool::new(false),
@@ -44,7 +49,7 @@ impl Pending {
 
     /// Before the counters are read again.
     pub(super) fn rebase(&self) {
-        if let Some(at) = addresses().get(&self.key) {
+        if let Some(at) = self.addresses.lock().get(&self.key) {
             self.failures_before.store(at.failures, Ordering::Relaxed);
         }
     }
@@ -53,7 +58,7 @@ impl Pending {
     /// may have missed them), and the other attempts that went ahead there and may still fail.
     pub(super) fn since(&self) -> (u64, u32) {
         let own = u32::from(self.unsettled.load(Ordering::Relaxed));
-        addresses().get(&self.key).map_or((0, 0), |at| {
+        self.addresses.lock().get(&self.key).map_or((0, 0), |at| {
             let before = self.failures_before.load(Ordering::Relaxed);
             (
                 at.failures.saturating_sub(before),
@@ -63,7 +68,7 @@ impl Pending {
     }
 
     pub(super) fn go_ahead(&self) {
-        if let Some(at) = addresses().get_mut(&self.key)
+        if let Some(at) = self.addresses.lock().get_mut(&self.key)
             && !self.unsettled.swap(true, Ordering::Relaxed)
         {
             at.unsettled += 1;
@@ -72,8 +77,8 @@ impl Pending {
 
     /// Its outcome is known (a failure once it is counted in the database).
     pub(super) fn settle(&self, failed: bool) {
-        let mut addresses = addresses();
-        let Some(at) = addresses.get_mut(&self.key) else {
+        let mut map = self.addresses.lock();
+        let Some(at) = map.get_mut(&self.key) else {
             return;
         };
         if self.unsettled.swap(false, Ordering::Relaxed) {
@@ -88,11 +93,11 @@ impl Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         self.settle(false);
-        let mut addresses = addresses();
-        match addresses.get_mut(&self.key) {
+        let mut map = self.addresses.lock();
+        match map.get_mut(&self.key) {
             Some(at) if at.attempts > 1 => at.attempts -= 1,
             _ => {
-                addresses.remove(&self.key);
+                map.remove(&self.key);
             }
         }
     }
@@ -104,11 +109,18 @@ mod tests {
 
     #[test]
     fn attempts_under_way_see_the_others_that_went_ahead_and_the_failures_since_they_read() {
-        let key = "ip:pending-test";
-        let first = Pending::enter(key);
-        let second = Pending::enter(key);
+        let addresses = Addresses::default();
+        let key = "ip:127.0.0.1";
+        let first = Pending::enter(&addresses, key);
+        let second = Pending::enter(&addresses, key);
+        let elsewhere = Pending::enter(&Addresses::default(), key);
+        elsewhere.go_ahead();
         first.go_ahead();
-        assert_eq!(second.since(), (0, 1), "the first went ahead and may fail");
+        assert_eq!(
+            second.since(),
+            (0, 1),
+            "the first went ahead and may fail; another instance's attempt is not seen"
+        );
         assert_eq!(first.since(), (0, 0), "not itself");
         first.settle(true);
         assert_eq!(second.since(), (1, 0), "it failed since the second read");
@@ -119,7 +131,7 @@ mod tests {
         assert_eq!(first.since(), (1, 0), "a success counts nothing");
         drop((first, second));
         assert!(
-            !addresses().contains_key(key),
+            !addresses.lock().contains_key(key),
             "the entry goes with the last attempt"
         );
     }

@@ -5,24 +5,25 @@
 //! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
 //!
-//! Guesses at one account's password or codes take turns in each process ([`Turn`]): the check,
+//! Guesses at one account's password or codes take turns in each server instance ([`Turn`]): the check,
 //! the verification and the count of one attempt end before the next attempt's check, so a burst
 //! of parallel guesses meets the counter one at a time instead of all passing the check before the
 //! first failure is counted. Guesses from one address at many accounts are bounded too
-//! ([`Pending`]): each process counts, per address, the attempts that went ahead and may still
+//! ([`Pending`]): each instance counts, per address, the attempts that went ahead and may still
 //! fail, and the failures it counted since each attempt read the counters (that read may have
 //! missed them). Once the address has failures, an attempt goes ahead at once only while all those
 //! failing could not take the address past its free failures; beyond that, attempts take turns at
 //! the address and read its counters again, and one that could still be past the limit is refused
 //! (429, `Retry-After` at least 1 s). A burst then stops at the address's limit instead of running
 //! past it by its whole size, while an address without failures (an office behind one NAT) is
-//! never queued.
+//! never queued. What is under way lives in the instance's [`UnderWay`], never in a process
+//! global: two servers in one process (as in the tests) must not see each other's attempts.
 
 mod address;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
@@ -34,7 +35,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, ip_key};
 
-use self::address::Pending;
+use self::address::{Addresses, Pending};
 use crate::state::AppState;
 
 /// What is being guessed, and whose.
@@ -101,6 +102,7 @@ pub(crate) struct Attempt {
     /// successes have nothing to clear, and skip the write).
     subject_counted: AtomicBool,
     takes_turns: bool,
+    under_way: UnderWay,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
     turn: OnceCell<Turn>,
     /// Its turn at its address, when the address is near its limit (see the module's doc).
@@ -109,33 +111,42 @@ pub(crate) struct Attempt {
     pending: OnceLock<Pending>,
 }
 
-/// The subjects whose attempts are under way in this process, each with the lock its attempts
-/// queue on. An entry lives while an attempt holds or awaits it.
-static UNDER_WAY: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Mutex::default);
+/// The attempts under way in one server instance (`AppState::under_way`).
+#[derive(Clone, Default)]
+pub struct UnderWay {
+    /// The keys whose attempts take turns, each with the lock its attempts queue on. An entry
+    /// lives while an attempt holds or awaits it.
+    turns: Turns,
+    addresses: Addresses,
+}
 
-/// One attempt's turn at its subject (per process: N replicas let N attempts through at once).
+type Turns = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
+fn lock(turns: &Turns) -> MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
+    turns.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One attempt's turn at its key (per instance: N replicas let N attempts through at once).
 struct Turn {
+    turns: Turns,
     key: String,
     _held: OwnedMutexGuard<()>,
 }
 
 impl Turn {
-    async fn take(key: &str) -> Self {
-        let lock = {
-            let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(under_way.entry(key.to_owned()).or_default())
-        };
+    async fn take(turns: &Turns, key: &str) -> Self {
+        let queue = Arc::clone(lock(turns).entry(key.to_owned()).or_default());
         Self {
+            turns: Arc::clone(turns),
             key: key.to_owned(),
-            _held: lock.lock_owned().await,
+            _held: queue.lock_owned().await,
         }
     }
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut under_way = lock(&self.turns);
         // Two references, the map's and this turn's: no attempt awaits the lock, the entry goes.
         if under_way
             .get(&self.key)
@@ -162,6 +173,7 @@ impl Attempt {
             ],
             subject_counted: AtomicBool::new(true),
             takes_turns: guarded.takes_turns(),
+            under_way: state.under_way.clone(),
             turn: OnceCell::new(),
             address_turn: OnceCell::new(),
             pending: OnceLock::new(),
@@ -177,12 +189,16 @@ impl Attempt {
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
         if self.takes_turns {
-            self.turn.get_or_init(|| Turn::take(&self.keys[0].0)).await;
+            let turns = &self.under_way.turns;
+            self.turn
+                .get_or_init(|| Turn::take(turns, &self.keys[0].0))
+                .await;
         }
         let (address, policy, _) = &self.keys[1];
-        let pending = self
-            .takes_turns
-            .then(|| self.pending.get_or_init(|| Pending::enter(address)));
+        let pending = self.takes_turns.then(|| {
+            self.pending
+                .get_or_init(|| Pending::enter(&self.under_way.addresses, address))
+        });
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
         if let Some(wait) = longest_wait(&states, now) {
@@ -201,7 +217,10 @@ impl Attempt {
         {
             let (failures, ahead) = at_risk(&states, pending);
             if failures > 0 && failures + ahead >= free {
-                self.address_turn.get_or_init(|| Turn::take(address)).await;
+                let turns = &self.under_way.turns;
+                self.address_turn
+                    .get_or_init(|| Turn::take(turns, address))
+                    .await;
                 pending.rebase();
                 states = state.db.throttle_states(&keys).await?;
                 let (failures, ahead) = at_risk(&states, pending);
@@ -283,33 +302,39 @@ mod tests {
 
     use super::*;
 
-    fn under_way(key: &str) -> bool {
-        UNDER_WAY
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(key)
+    fn under_way(turns: &Turns, key: &str) -> bool {
+        lock(turns).contains_key(key)
     }
 
     #[tokio::test]
     async fn attempts_at_one_subject_take_turns_and_leave_nothing_behind() {
-        let key = "account:turns-test";
-        let first = Turn::take(key).await;
-        let second = tokio::spawn(async move { Turn::take(key).await });
+        let turns = Turns::default();
+        let key = "account:alice";
+        let first = Turn::take(&turns, key).await;
+        let queued = Arc::clone(&turns);
+        let second = tokio::spawn(async move { Turn::take(&queued, key).await });
         tokio::time::sleep(StdDuration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second waits for the first");
-        let other = Turn::take("account:someone-else").await;
+        let other = Turn::take(&turns, "account:someone-else").await;
         drop(other);
         assert!(
-            !under_way("account:someone-else"),
+            !under_way(&turns, "account:someone-else"),
             "another subject did not wait"
+        );
+        let elsewhere = Turns::default();
+        let not_queued =
+            tokio::time::timeout(StdDuration::from_secs(5), Turn::take(&elsewhere, key));
+        assert!(
+            not_queued.await.is_ok(),
+            "another instance's turns are its own"
         );
         drop(first);
         let second = tokio::time::timeout(StdDuration::from_secs(5), second)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(under_way(key), "held by the second");
+        assert!(under_way(&turns, key), "held by the second");
         drop(second);
-        assert!(!under_way(key), "the entry goes with the last turn");
+        assert!(!under_way(&turns, key), "the entry goes with the last turn");
     }
 }
