@@ -28,7 +28,7 @@ impl Addresses {
 pub(super) struct Pending {
     addresses: Addresses,
     key: String,
-    /// The address's failures counted in this process when the attempt last read its counters.
+    /// The address's failures counted in this instance when the attempt last read its counters.
     failures_before: AtomicU64,
     /// It went ahead and its outcome is not known yet.
     unsettled: AtomicBool,
@@ -54,7 +54,7 @@ impl Pending {
         }
     }
 
-    /// The failures this process counted at the address since the last read began (that read
+    /// The failures this instance counted at the address since the last read began (that read
     /// may have missed them), and the other attempts that went ahead there and may still fail.
     pub(super) fn since(&self) -> (u64, u32) {
         let own = u32::from(self.unsettled.load(Ordering::Relaxed));

@@ -5,19 +5,19 @@
 //! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
 //!
-//! Guesses at one account's password or codes take turns in each server instance ([`Turn`]): the check,
-//! the verification and the count of one attempt end before the next attempt's check, so a burst
-//! of parallel guesses meets the counter one at a time instead of all passing the check before the
-//! first failure is counted. Guesses from one address at many accounts are bounded too
+//! Guesses at one account's password or codes take turns in each server instance ([`Turn`]): the
+//! check, the verification and the count of one attempt end before the next attempt's check, so a
+//! burst of parallel guesses meets the counter one at a time instead of all passing the check
+//! before the first failure is counted. Guesses from one address at many accounts are bounded too
 //! ([`Pending`]): each instance counts, per address, the attempts that went ahead and may still
 //! fail, and the failures it counted since each attempt read the counters (that read may have
 //! missed them). Once the address has failures, an attempt goes ahead at once only while all those
 //! failing could not take the address past its free failures; beyond that, attempts take turns at
 //! the address and read its counters again, and one that could still be past the limit is refused
 //! (429, `Retry-After` at least 1 s). A burst then stops at the address's limit instead of running
-//! past it by its whole size, while an address without failures (an office behind one NAT) is
-//! never queued. What is under way lives in the instance's [`UnderWay`], never in a process
-//! global: two servers in one process (as in the tests) must not see each other's attempts.
+//! past it by its whole size, while an address without failures (an office behind one NAT) is never
+//! queued. What is under way lives in the instance's [`UnderWay`], never in a process global: two
+//! servers in one process (as in the tests) must not see each other's attempts.
 
 mod address;
 
