@@ -102,7 +102,6 @@ pub(crate) struct Attempt {
     /// successes have nothing to clear, and skip the write).
     subject_counted: AtomicBool,
     takes_turns: bool,
-    under_way: UnderWay,
     /// This attempt's turn at its subject, taken by `blocked`, held until the attempt is dropped.
     turn: OnceCell<Turn>,
     /// Its turn at its address, when the address is near its limit (see the module's doc).
@@ -120,10 +119,13 @@ pub struct UnderWay {
     addresses: Addresses,
 }
 
-type Turns = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+#[derive(Clone, Default)]
+struct Turns(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
 
-fn lock(turns: &Turns) -> MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
-    turns.lock().unwrap_or_else(PoisonError::into_inner)
+impl Turns {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// One attempt's turn at its key (per instance: N replicas let N attempts through at once).
@@ -135,9 +137,9 @@ struct Turn {
 
 impl Turn {
     async fn take(turns: &Turns, key: &str) -> Self {
-        let queue = Arc::clone(lock(turns).entry(key.to_owned()).or_default());
+        let queue = Arc::clone(turns.lock().entry(key.to_owned()).or_default());
         Self {
-            turns: Arc::clone(turns),
+            turns: turns.clone(),
             key: key.to_owned(),
             _held: queue.lock_owned().await,
         }
@@ -146,7 +148,7 @@ impl Turn {
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let mut under_way = lock(&self.turns);
+        let mut under_way = self.turns.lock();
         // Two references, the map's and this turn's: no attempt awaits the lock, the entry goes.
         if under_way
             .get(&self.key)
@@ -173,7 +175,6 @@ impl Attempt {
             ],
             subject_counted: AtomicBool::new(true),
             takes_turns: guarded.takes_turns(),
-            under_way: state.under_way.clone(),
             turn: OnceCell::new(),
             address_turn: OnceCell::new(),
             pending: OnceLock::new(),
@@ -189,7 +190,7 @@ impl Attempt {
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
         if self.takes_turns {
-            let turns = &self.under_way.turns;
+            let turns = &state.under_way.turns;
             self.turn
                 .get_or_init(|| Turn::take(turns, &self.keys[0].0))
                 .await;
@@ -197,7 +198,7 @@ impl Attempt {
         let (address, policy, _) = &self.keys[1];
         let pending = self.takes_turns.then(|| {
             self.pending
-                .get_or_init(|| Pending::enter(&self.under_way.addresses, address))
+                .get_or_init(|| Pending::enter(&state.under_way.addresses, address))
         });
         let keys = self.keys.each_ref().map(|(key, _, _)| key.as_str());
         let mut states = state.db.throttle_states(&keys).await?;
@@ -217,7 +218,7 @@ impl Attempt {
         {
             let (failures, ahead) = at_risk(&states, pending);
             if failures > 0 && failures + ahead >= free {
-                let turns = &self.under_way.turns;
+                let turns = &state.under_way.turns;
                 self.address_turn
                     .get_or_init(|| Turn::take(turns, address))
                     .await;
@@ -303,7 +304,7 @@ mod tests {
     use super::*;
 
     fn under_way(turns: &Turns, key: &str) -> bool {
-        lock(turns).contains_key(key)
+        turns.lock().contains_key(key)
     }
 
     #[tokio::test]
@@ -311,7 +312,7 @@ mod tests {
         let turns = Turns::default();
         let key = "account:alice";
         let first = Turn::take(&turns, key).await;
-        let queued = Arc::clone(&turns);
+        let queued = turns.clone();
         let second = tokio::spawn(async move { Turn::take(&queued, key).await });
         tokio::time::sleep(StdDuration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second waits for the first");
