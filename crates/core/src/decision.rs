@@ -3,8 +3,10 @@
 //!
 //! Multi-factor authentication is required when the request's essential `acr` claim (or, without
 //! one, its `acr_values`, or without any, the client's registered `default_acr_values`) asks for `2`
-//! and does not also accept `1`; a session whose `acr` is lower is then re-authenticated, and the
-//! login step asks for the second factor.
+//! and does not also accept `1`, and always for a client whose `default_acr_values` are `2` alone: a
+//! request, which anyone can write for any client, may raise the client's level but not lower it. A
+//! session whose `acr` is lower is then re-authenticated, and the login step asks for the second
+//! factor.
 //!
 //! With `prompt=none` nothing may be shown, so every "ask" becomes the matching error, sent to the client.
 
@@ -115,8 +117,13 @@ pub fn decide(
 /// Whether only a multi-factor authentication satisfies the request: an essential `acr` in the
 /// `claims` parameter's `id_token` member (OIDC Core §5.5.1.1, whose `value` or `values` then bind,
 /// as far as they name levels Valet knows), else `acr_values` (§3.1.2.1), else the client's
-/// registered `default_acr_values` (OIDC Registration §2). Unknown values never lower the level.
+/// registered `default_acr_values` (OIDC Registration §2). Unknown values never lower the level, and
+/// neither does a request to a client that requires MFA (`client_requires_mfa`): Registration lets
+/// a request override the defaults, but the request is not the client's to vouch for.
 pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
+    if client_requires_mfa(client) {
+        return true;
+    }
     let known = |v: &&str| [methods::ACR_SINGLE, methods::ACR_MFA].contains(v);
     let essential: Vec<&str> = request
         .claims
@@ -144,7 +151,23 @@ pub fn requires_mfa(request: &AuthorizationRequest, client: &Client) -> bool {
             .map(String::as_str)
             .collect()
     };
-    asked.contains(&methods::ACR_MFA) && !asked.contains(&methods::ACR_SINGLE)
+    only_mfa(&asked)
+}
+
+/// The client accepts nothing less than multi-factor authentication: its registered
+/// `default_acr_values` ask for `2` and not `1`.
+pub fn client_requires_mfa(client: &Client) -> bool {
+    let defaults: Vec<&str> = client
+        .metadata
+        .default_acr_values
+        .iter()
+        .map(String::as_str)
+        .collect();
+    only_mfa(&defaults)
+}
+
+fn only_mfa(levels: &[&str]) -> bool {
+    levels.contains(&methods::ACR_MFA) && !levels.contains(&methods::ACR_SINGLE)
 }
 
 #[cfg(test)]

@@ -319,13 +319,25 @@ fn multi_factor_is_required_by_acr_values_or_the_clients_default() {
         Decision::Refuse(OAuthErrorCode::LoginRequired, _)
     ));
 
+    c.metadata.default_acr_values = vec!["2".into(), "1".into()];
+    assert_eq!(
+        decide(&asking, &c, ctx, t0()),
+        Decision::Login,
+        "the request narrows a default that accepts either"
+    );
+    assert_eq!(decide(&request(&[], None), &c, ctx, t0()), Decision::Issue);
+
     c.metadata.default_acr_values = vec!["2".into()];
     assert_eq!(decide(&request(&[], None), &c, ctx, t0()), Decision::Login);
-    assert_eq!(
-        decide(&either, &c, ctx, t0()),
-        Decision::Issue,
-        "the request overrides the default"
-    );
+    let mut lower = request(&[], None);
+    lower.acr_values = vec!["1".into()];
+    for r in [&either, &lower] {
+        assert_eq!(
+            decide(r, &c, ctx, t0()),
+            Decision::Login,
+            "a request cannot lower what the client requires"
+        );
+    }
 
     s.acr = Some("2".into());
     let ctx = Context {

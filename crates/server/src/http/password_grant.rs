@@ -6,6 +6,7 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::client::{Client, GrantType};
+use valet_core::decision::client_requires_mfa;
 use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
@@ -33,6 +34,12 @@ pub(super) async fn tokens(
         return Err(error(&TokenError::new(
             OAuthErrorCode::UnauthorizedClient,
             "this client may not use the password grant",
+        )));
+    }
+    if client_requires_mfa(client) {
+        return Err(error(&TokenError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "this client requires two-step verification, which the password grant cannot ask for",
         )));
     }
     let username = params.get("username").map_err(|e| error(&e.into()))?;

@@ -1,6 +1,6 @@
 //! The resource owner password grant (RFC 6749 §4.3) over HTTP: off and unadvertised by default;
-//! when enabled, only for a client that registered it, throttled like the login form, and refused
-//! for a user with a second factor.
+//! when enabled, only for a client that registered it (and does not require two-step verification),
+//! throttled like the login form, and refused for a user with a second factor.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -27,6 +27,15 @@ client_name = "Modern app"
 client_secret = "modern-client-secret-0123456789abcdef"
 grant_types = ["client_credentials"]
 scope = "reports"
+
+[[clients]]
+client_id = "strict"
+client_name = "Strict app"
+client_secret = "strict-client-secret-0123456789abcdef"
+grant_types = ["password"]
+scope = "openid"
+first_party = true
+default_acr_values = ["2"]
 
 [[users]]
 username = "alice"
@@ -95,6 +104,12 @@ async fn when_enabled_only_registered_clients_get_tokens(backend: Backend) {
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("unauthorized_client"))
+    );
+    let (status, body) = password(&app, "strict", "alice", "alice's long password").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unauthorized_client")),
+        "a client that requires two-step verification cannot use the password grant"
     );
     let (status, body) = password(&app, "legacy", "nobody", "alice's long password").await;
     let (status2, body2) = password(&app, "legacy", "alice", "wrong").await;
