@@ -9,6 +9,7 @@
 //! accounts are throttled alike, so the throttle reveals nothing about which exist.
 
 use chrono::{DateTime, Duration, Utc};
+use sha2::Digest;
 
 /// How one kind of key is throttled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +99,22 @@ pub fn account_key(identifier: &str) -> String {
     format!("account:{}", identifier.trim().to_lowercase())
 }
 
+/// Keys longer than this are stored by their digest: what was typed can be any length, and a key
+/// must fit every database's index (PostgreSQL refuses B-tree entries over 2704 bytes).
+pub const MAX_KEY_LEN: usize = 256;
+
+/// `key` as stored: itself, or when longer than [`MAX_KEY_LEN`], its kind (what comes before the
+/// first `:`) and the SHA-256 of the whole, so a long guess is counted like any other.
+pub fn bounded_key(key: String) -> String {
+    if key.len() <= MAX_KEY_LEN {
+        return key;
+    }
+    let kind = key.split_once(':').map_or("", |(kind, _)| kind);
+    let kind = kind.get(..kind.len().min(32)).unwrap_or("");
+    let digest = crate::secret::hex(&sha2::Sha256::digest(key.as_bytes()));
+    format!("{kind}:sha256:{digest}")
+}
+
 /// The key for the address the connection came from (never a forwarded header: those are forged).
 pub fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
@@ -109,6 +126,27 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn long_keys_are_stored_by_their_digest() {
+        let short = account_key("alice");
+        assert_eq!(bounded_key(short.clone()), short);
+        let long = account_key(&"a".repeat(3000));
+        let (a, b) = (
+            bounded_key(long.clone()),
+            bounded_key(account_key(&"a".repeat(3001))),
+        );
+        assert!(
+            a.starts_with("account:sha256:") && a.len() <= MAX_KEY_LEN,
+            "{a}"
+        );
+        assert_ne!(a, b, "distinct guesses, distinct keys");
+        assert_eq!(a, bounded_key(long), "stable");
+        assert!(
+            bounded_key("é".repeat(200)).starts_with(":sha256:"),
+            "no kind, no panic"
+        );
     }
 
     #[test]

@@ -210,7 +210,30 @@ async fn parallel_guesses_near_the_address_limit_take_turns(backend: Backend) {
     assert_eq!(throttled(&env).await, 1, "one block, audited once");
 }
 
+async fn a_username_of_any_length_is_counted_not_an_error(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let mut guesser = Browser::new();
+    let long = "x".repeat(3_000); // past PostgreSQL's largest B-tree entry, were it a key itself
+    for n in 1..=6 {
+        let page = try_login(&mut guesser, &app, &long, &format!("guess {n}")).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {n}: {}",
+            page.body
+        );
+    }
+    let blocked = try_login(&mut guesser, &app, &long, "guess 7").await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "counted like any name"
+    );
+}
+
 crate::on_both_backends!(
+    a_username_of_any_length_is_counted_not_an_error,
     parallel_guesses_meet_the_counter_one_at_a_time,
     parallel_guesses_near_the_address_limit_take_turns,
     a_scripted_guesser_is_slowed_as_configured,

@@ -33,7 +33,7 @@ use tokio::sync::{OnceCell, OwnedMutexGuard};
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
-use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, ip_key};
+use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, bounded_key, ip_key};
 
 use self::address::{Addresses, Pending};
 use crate::state::AppState;
@@ -170,7 +170,7 @@ impl Attempt {
         Self {
             action: guarded.action(),
             keys: [
-                (subject, policies.account, kind),
+                (bounded_key(subject), policies.account, kind),
                 (guarded.address_key(&ip), policies.ip, "ip"),
             ],
             subject_counted: AtomicBool::new(true),
