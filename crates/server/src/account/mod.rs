@@ -119,6 +119,19 @@ pub(crate) async fn confirm_password(
     typed: &str,
 ) -> Result<(), HttpResponse> {
     let now = state.clock.now();
+    if typed.is_empty() {
+        // Nothing was tried: asked again, not counted against the throttle.
+        let message = "Enter your current password.";
+        return Err(
+            match entry::render(state, signed, None, Some(message)).await {
+                Ok(mut page) => {
+                    *page.status_mut() = StatusCode::BAD_REQUEST;
+                    page
+                }
+                Err(e) => outcome::unavailable(&e),
+            },
+        );
+    }
     let attempt = Attempt::new(state, req, Guarded::Login(signed.user.username.as_str()));
     let refusal = async {
         if let Some(wait) = attempt.blocked(state, now).await? {

@@ -181,7 +181,9 @@ pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) ->
                 .endpoint(&format!("account/reset/{token}"));
             Ok(
                 match usable_link(&state, &token, LinkPurpose::ResetPassword).await? {
-                    Some(_) => account::reset_form(&action, None),
+                    Some(_) => {
+                        account::reset_form(&action, state.config.account.password.min_length, None)
+                    }
                     None => link_invalid(&state, LinkPurpose::ResetPassword),
                 },
             )
@@ -214,7 +216,11 @@ pub async fn reset(
                     .config
                     .issuer
                     .endpoint(&format!("account/reset/{token}"));
-                return Ok(account::reset_form(&action, Some(&refused)));
+                return Ok(account::reset_form(
+                    &action,
+                    state.config.account.password.min_length,
+                    Some(&refused),
+                ));
             }
             // The link is spent in the password's own transaction: a failure leaves it usable.
             if !set_password(&state, &user, &password, Through::ResetLink(link.id)).await? {

@@ -38,12 +38,16 @@ fn action(state: &AppState) -> String {
     state.config.issuer.endpoint("account/register")
 }
 
+fn min_length(state: &AppState) -> usize {
+    state.config.account.password.min_length
+}
+
 /// `GET /account/register`.
 pub async fn register_page(state: web::Data<AppState>) -> HttpResponse {
     if !state.config.account.self_registration {
         return disabled();
     }
-    account::register(&action(&state), None, None)
+    account::register(&action(&state), min_length(&state), None, None)
 }
 
 #[derive(Deserialize)]
@@ -68,7 +72,8 @@ pub async fn register(
         return disabled();
     }
     let action = action(&state);
-    let refuse = |message: &str| account::register(&action, Some(&form), Some(message));
+    let refuse =
+        |message: &str| account::register(&action, min_length(&state), Some(&form), Some(message));
     if [&form.email, &form.password]
         .iter()
         .any(|f| f.len() > MAX_FIELD)

@@ -41,6 +41,13 @@ pub(super) fn profile(view: &AccountView) -> String {
             " autocomplete=\"email\"",
         ),
         field(
+            "profile_password",
+            "Current password (needed only to change the email address)",
+            "password",
+            "",
+            " name=\"current_password\" autocomplete=\"current-password\"",
+        ),
+        field(
             "locale",
             "Language (e.g. en-GB)",
             "text",
@@ -93,7 +100,7 @@ pub(super) fn password(view: &AccountView) -> String {
         ),
         field(
             "new_password",
-            "New password (at least 8 characters)",
+            &format!("New password (at least {} characters)", view.password_min),
             "password",
             "",
             " autocomplete=\"new-password\" required",

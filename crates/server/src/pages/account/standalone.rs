@@ -86,7 +86,12 @@ pub fn forgot(action: &str, error: Option<&str>) -> HttpResponse {
          action=\"{}\">\n{inner}<button type=\"submit\">Send the link</button>\n</form>",
         escape(action)
     );
-    html(StatusCode::OK, "Reset your password", &body)
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html(status, "Reset your password", &body)
 }
 
 /// The same answer whether or not the account exists.
@@ -100,13 +105,13 @@ pub fn forgot_sent() -> HttpResponse {
 }
 
 /// The new-password form behind a reset link.
-pub fn reset_form(action: &str, error: Option<&str>) -> HttpResponse {
+pub fn reset_form(action: &str, min_length: usize, error: Option<&str>) -> HttpResponse {
     let alert = error.map_or_else(String::new, |e| {
         format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
     });
     let inner = field(
         "new_password",
-        "New password (at least 8 characters)",
+        &format!("New password (at least {min_length} characters)"),
         "password",
         "",
         " autocomplete=\"new-password\" required autofocus",
@@ -141,6 +146,7 @@ pub fn verify_form(action: &str, email: &str) -> HttpResponse {
 /// The sign-up form; `previous` refills what was typed (never the password).
 pub fn register(
     action: &str,
+    min_length: usize,
     previous: Option<&crate::account::register::RegisterForm>,
     error: Option<&str>,
 ) -> HttpResponse {
@@ -158,7 +164,7 @@ pub fn register(
         ),
         field(
             "password",
-            "Password (at least 8 characters)",
+            &format!("Password (at least {min_length} characters)"),
             "password",
             "",
             " autocomplete=\"new-password\" required",

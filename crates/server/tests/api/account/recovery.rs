@@ -15,6 +15,8 @@ async fn a_password_reset_from_the_mailed_link_ends_every_session(backend: Backe
     let mut phone = Browser::new();
     let forgot = format!("{}/account/forgot", app.address);
     assert_eq!(phone.get(&forgot).await.status, StatusCode::OK);
+    let blank = phone.post(&forgot, &[("identifier", "  ")]).await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST, "{}", blank.body);
     let known = phone
         .post(&forgot, &[("identifier", "Bob@Example.com")])
         .await;
@@ -76,6 +78,11 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     assert!(page.body.contains("Your email address is verified."));
+    assert!(
+        page.body
+            .contains("<input id=\"profile_password\" type=\"password\""),
+        "the profile form asks for the password a new address needs"
+    );
     let mut form = vec![
         ("csrf", page.field("csrf")),
         ("name", "Bob Builder".to_owned()),
@@ -93,6 +100,14 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
         StatusCode::UNAUTHORIZED,
         "a new address needs the password"
     );
+    form[7].1 = String::new();
+    let empty = browser.post(&url, &pairs(&form)).await;
+    assert_eq!(
+        empty.status,
+        StatusCode::BAD_REQUEST,
+        "asked for, not counted"
+    );
+    assert!(empty.body.contains("Enter your current password."));
     form[7].1 = "bob's long password 1".to_owned();
     let saved = browser.post(&url, &pairs(&form)).await;
     assert!(
