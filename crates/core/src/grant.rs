@@ -35,6 +35,13 @@ impl Grant {
         self.revoked_at.is_none()
     }
 
+    /// Whether a use at `now` (tokens minted from it) should be written as its `last_used_at`:
+    /// never written yet, or older than [`crate::session::SEEN_EVERY`].
+    pub fn use_due(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at
+            .is_none_or(|at| now - at >= crate::session::SEEN_EVERY)
+    }
+
     /// Whether consent already covers every requested scope (so the consent page can be skipped).
     pub fn covers(&self, scopes: &[String]) -> bool {
         self.is_live() && scopes.iter().all(|s| self.scopes.contains(s))
@@ -73,6 +80,16 @@ mod tests {
         assert!(!grant.covers(&scopes(&["email", "phone"])));
         grant.revoked_at = Some(now);
         assert!(!grant.covers(&scopes(&["email"])));
+    }
+
+    #[test]
+    fn a_use_is_written_when_never_written_or_older_than_seen_every() {
+        let now = Utc::now();
+        let mut grant = Grant::new(Uuid::now_v7(), Uuid::now_v7(), scopes(&["openid"]), now);
+        assert!(grant.use_due(now), "never used");
+        grant.last_used_at = Some(now);
+        assert!(!grant.use_due(now + crate::session::SEEN_EVERY - chrono::Duration::seconds(1)));
+        assert!(grant.use_due(now + crate::session::SEEN_EVERY));
     }
 
     #[test]

@@ -7,6 +7,10 @@ use uuid::Uuid;
 use crate::random::Random;
 use crate::secret::opaque_secret;
 
+/// How stale a session's `last_seen_at`, or a grant's `last_used_at`, may get before a use
+/// writes it again.
+pub const SEEN_EVERY: Duration = Duration::minutes(5);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub id: Uuid,
@@ -88,6 +92,13 @@ impl Session {
         self.ended_at.is_none() && now < self.expires_at
     }
 
+    /// Whether a use of the session at `now` should be written as its `last_seen_at`: when that is
+    /// older than [`SEEN_EVERY`], so the account page's "last seen" is that fresh while a busy
+    /// session does not write on every request.
+    pub fn seen_due(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_seen_at >= SEEN_EVERY
+    }
+
     /// OIDC Core §3.1.2.1 `max_age`: whether the last authentication is recent enough.
     pub fn authenticated_within(&self, max_age: Duration, now: DateTime<Utc>) -> bool {
         now - self.auth_time <= max_age
@@ -123,6 +134,15 @@ mod tests {
         assert!(!session.is_active(t0() + Duration::days(1)));
         session.ended_at = Some(t0());
         assert!(!session.is_active(t0()));
+    }
+
+    #[test]
+    fn a_use_is_written_once_last_seen_is_older_than_seen_every() {
+        let (mut session, _) = start();
+        assert!(!session.seen_due(t0() + SEEN_EVERY - Duration::seconds(1)));
+        assert!(session.seen_due(t0() + SEEN_EVERY));
+        session.last_seen_at = t0() + SEEN_EVERY;
+        assert!(!session.seen_due(t0() + SEEN_EVERY));
     }
 
     #[test]

@@ -168,6 +168,16 @@ impl GrantStore for Database {
             .transpose()
     }
 
+    async fn touch_grant(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        grants::Entity::update_many()
+            .col_expr(grants::Column::LastUsedAt, Expr::value(at))
+            .filter(grants::Column::Id.eq(id))
+            .exec(&self.conn)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+
     async fn list_grants(
         &self,
         user_id: Option<Uuid>,

@@ -76,7 +76,7 @@ pub async fn current_session(
     token: Option<&SessionToken>,
 ) -> Result<Option<(Session, User)>, StoreError> {
     let Some(token) = token else { return Ok(None) };
-    let Some(session) = ctx
+    let Some(mut session) = ctx
         .store
         .find_session(&token.hash())
         .await?
@@ -84,12 +84,19 @@ pub async fn current_session(
     else {
         return Ok(None);
     };
-    let user = ctx
+    let Some(user) = ctx
         .store
         .find_user_by_id(session.user_id)
         .await?
-        .filter(|u| !u.disabled);
-    Ok(user.map(|u| (session, u)))
+        .filter(|u| !u.disabled)
+    else {
+        return Ok(None);
+    };
+    if session.seen_due(ctx.now) {
+        ctx.store.touch_session(session.id, ctx.now).await?;
+        session.last_seen_at = ctx.now;
+    }
+    Ok(Some((session, user)))
 }
 
 /// `GET|POST /authorize`.

@@ -18,6 +18,8 @@ pub trait GrantStore: Send + Sync {
         client: Uuid,
     ) -> Result<Option<Grant>, StoreError>;
     async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError>;
+    /// Records that tokens were minted from the grant at `at` (its `last_used_at`).
+    async fn touch_grant(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Grants of a user and/or a client (by row id), newest first, at most `limit`.
     async fn list_grants(
         &self,

@@ -28,7 +28,7 @@ pub(super) fn require_grant_type(client: &Client, grant: GrantType) -> Result<()
 }
 
 /// The user, when the grant is unrevoked, the user enabled and (for session-bound tokens) the session
-/// still active.
+/// still active; the grant's use is recorded (its `last_used_at`, at most every few minutes).
 pub(super) async fn live_user(
     store: &dyn OidcStore,
     grant_id: Uuid,
@@ -37,7 +37,8 @@ pub(super) async fn live_user(
     now: DateTime<Utc>,
 ) -> Result<User, TokenError> {
     let grant = store.find_grant(grant_id).await?.filter(|g| g.is_live());
-    grant.ok_or_else(|| TokenError::invalid_grant("the grant behind this request was revoked"))?;
+    let grant = grant
+        .ok_or_else(|| TokenError::invalid_grant("the grant behind this request was revoked"))?;
     let user = store
         .find_user_by_id(user_id)
         .await?
@@ -53,6 +54,9 @@ pub(super) async fn live_user(
                 "the login session behind this request has ended",
             ));
         }
+    }
+    if grant.use_due(now) {
+        store.touch_grant(grant.id, now).await?;
     }
     Ok(user)
 }

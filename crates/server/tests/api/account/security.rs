@@ -1,5 +1,6 @@
-//! Cutting access and resisting guessers: revoking an app on the account page, throttled client
-//! secret guessing, and password hashes upgraded at the next login.
+//! Cutting access and resisting guessers: revoking an app on the account page (and when each app
+//! and session was last active), throttled client secret guessing, and password hashes upgraded at
+//! the next login.
 
 use super::*;
 
@@ -110,7 +111,55 @@ async fn an_old_password_hash_is_upgraded_at_the_next_login(backend: Backend) {
     account_sign_in(&mut Browser::new(), &app, "erin", "erin's long password").await;
 }
 
+async fn the_account_page_shows_when_a_session_was_last_seen_and_an_app_last_used(
+    backend: Backend,
+) {
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+    use valet_store::entities::{grants, sessions};
+
+    let receiver = Receiver::start();
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(&provision(&receiver.url)).await;
+    let mut browser = Browser::new();
+    let tokens: Value = sign_in(&mut browser, &app).await;
+    account_sign_in(&mut browser, &app, "alice", ALICE_PASSWORD).await;
+    let db = valet_store::Database::connect(&env.database_url, 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let long_ago = chrono::DateTime::from_timestamp(1_577_880_000, 0).unwrap_or_default(); // 2020-01-01
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::LastSeenAt, Expr::value(long_ago))
+        .exec(db.connection())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    grants::Entity::update_many()
+        .col_expr(grants::Column::LastUsedAt, Expr::value(long_ago))
+        .exec(db.connection())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // The app refreshes its tokens (its grant is used), then the user opens the page (the
+    // session is seen).
+    let refresh = tokens["refresh_token"].as_str().unwrap_or_default();
+    let (status, body) = token(
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("last seen"), "{}", page.body);
+    assert!(
+        !page.body.contains("2020-01-01"),
+        "neither the session nor the app shows its old time: {}",
+        page.body
+    );
+}
+
 crate::on_both_backends!(
+    the_account_page_shows_when_a_session_was_last_seen_and_an_app_last_used,
     revoking_an_app_on_the_account_page_cuts_it_off,
     a_client_secret_guesser_is_throttled,
     an_old_password_hash_is_upgraded_at_the_next_login,
