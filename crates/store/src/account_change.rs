@@ -13,7 +13,7 @@ use valet_core::revocation::AccountChange;
 
 use crate::account::usable_link;
 use crate::database::backend;
-use crate::entities::{account_tokens, clients, users};
+use crate::entities::{account_tokens, clients, interactions, users};
 
 /// Deletes a user's mailed links (of one purpose, or all).
 async fn forget_links(
@@ -58,6 +58,17 @@ pub(crate) enum Applied {
     Refused,
 }
 
+/// Ends the user's sign-ins under way that got past the password (waiting for a second factor or
+/// an authenticator's enrolment): they were checked against what the change replaces.
+async fn end_sign_ins(txn: &DatabaseTransaction, user_id: Uuid) -> Result<(), StoreError> {
+    interactions::Entity::delete_many()
+        .filter(interactions::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await
+        .map(drop)
+        .map_err(backend)
+}
+
 /// Applies the account change.
 pub(crate) async fn change_account(
     txn: &DatabaseTransaction,
@@ -69,6 +80,7 @@ pub(crate) async fn change_account(
         AccountChange::DisableUser(id) => {
             // A disabled account's mailed links die with it (an unactivated sign-up stays off).
             forget_links(txn, *id, None).await?;
+            end_sign_ins(txn, *id).await?;
             users::Entity::update_many()
                 .col_expr(users::Column::Disabled, Expr::value(true))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -97,6 +109,7 @@ pub(crate) async fn change_account(
                 return Ok(Applied::Refused);
             }
             forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
+            end_sign_ins(txn, *user_id).await?;
             let done = users::Entity::update_many()
                 .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))

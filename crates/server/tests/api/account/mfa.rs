@@ -170,6 +170,30 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
     }
     let page = browser.get(&format!("{}/account", app.address)).await;
     assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+
+    // A sign-in waiting for its second factor was checked against the old password: it ends
+    // when the password changes.
+    let mut waiting = Browser::new();
+    let (interaction, ask) = password_step(&mut waiting, &authorize, "alice", ALICE_PASSWORD).await;
+    let changed = browser
+        .post(
+            &format!("{}/account/password", app.address),
+            &[
+                ("csrf", &page.field("csrf")),
+                ("current_password", ALICE_PASSWORD),
+                ("new_password", "a brand new passphrase for her"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let late = waiting
+        .post(
+            &format!("{interaction}/second-factor"),
+            &[("csrf", &ask.field("csrf")), ("code", &recovery[1])],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST, "{}", late.body);
+    assert!(late.body.contains("expired"), "{}", late.body);
 }
 
 /// A client requires two-step verification of a user who has none: after the password, the
