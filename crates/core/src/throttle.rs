@@ -1,8 +1,9 @@
 //! Brute-force protection for sign-in (OWASP Authentication Cheat Sheet, NIST SP 800-63B §5.2.2):
 //! failed attempts are counted per account identifier and per client IP, in the database so every
 //! replica sees them. Past a few free failures each further one blocks the key for an exponentially
-//! growing time, capped, so a guesser is slowed to uselessness while the account's owner is never
-//! locked out for longer than the cap. A success clears the account's counter (never the IP's).
+//! growing time, capped, so a guesser is slowed to uselessness and no block outlasts the cap (the
+//! server keeps the owner's own browsers out of a guesser's reach: device keys). A success clears
+//! the account's counter (never the IP's).
 //! Counters are forgotten once no failure happened for `window`.
 //!
 //! Keys are built from what was typed, lowercased, not from a user id: unknown and existing

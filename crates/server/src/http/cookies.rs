@@ -1,6 +1,6 @@
 //! The browser cookies: the SSO session, the binding of a pending interaction to the browser that
-//! started it (a leaked interaction URL is useless elsewhere), and the account pages' sign-in
-//! state. HttpOnly, SameSite=Lax, Secure and `__Secure-` prefixed when the issuer is https, scoped
+//! started it (a leaked interaction URL is useless elsewhere), the account pages' sign-in state,
+//! and the device cookie of a browser whose owner signed in before (`throttle::device`). HttpOnly, SameSite=Lax, Secure and `__Secure-` prefixed when the issuer is https, scoped
 //! to the issuer's path.
 
 use actix_web::HttpRequest;
@@ -14,6 +14,8 @@ pub struct CookieNames {
     pub interaction: &'static str,
     /// The `state` of the account pages' own sign-in, checked when it returns (login CSRF).
     pub account_state: &'static str,
+    /// A browser where a password sign-in succeeded: its guesses are counted apart (throttle).
+    pub device: &'static str,
 }
 
 pub fn names(config: &Config) -> CookieNames {
@@ -22,12 +24,14 @@ pub fn names(config: &Config) -> CookieNames {
             session: "__Secure-valet_session",
             interaction: "__Secure-valet_interaction",
             account_state: "__Secure-valet_account_state",
+            device: "__Secure-valet_device",
         }
     } else {
         CookieNames {
             session: "valet_session",
             interaction: "valet_interaction",
             account_state: "valet_account_state",
+            device: "valet_device",
         }
     }
 }
@@ -82,6 +86,16 @@ pub fn account_state(config: &Config, state: &str) -> Cookie<'static> {
         config,
         names(config).account_state,
         state.to_owned(),
+        CookieDuration::seconds(secs),
+    )
+}
+
+pub fn device(config: &Config, value: String, max_age: chrono::Duration) -> Cookie<'static> {
+    let secs = max_age.num_seconds();
+    build(
+        config,
+        names(config).device,
+        value,
         CookieDuration::seconds(secs),
     )
 }

@@ -15,7 +15,7 @@ use valet_core::session::SessionToken;
 use valet_core::user::User;
 
 use super::sign_in::{SignIn, see_interaction, sign_in};
-use super::throttle::{Attempt, Guarded, too_many};
+use super::throttle::{Attempt, Guarded, device, too_many};
 use super::{cookies, outcome};
 use super::{enrolment, second_factor};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
@@ -294,28 +294,33 @@ pub async fn login(
         };
         attempt.succeeded(&state).await?;
         second_factor::upgrade_hash(&state, &user, &form.password).await;
-        if user.second_factor {
+        let mut response = if user.second_factor {
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;
             interaction.user_id = Some(user.id);
             flow::keep(ctx.store, &mut interaction).await?;
-            return Ok(see_interaction(&state, &handle));
+            see_interaction(&state, &handle)
+        } else if flow::flow_of(&interaction, &client)
+            .is_some_and(|f| requires_mfa(&f.request, &f.client))
+        {
+            enrolment::start(&ctx, &state, &handle, interaction, &user).await?
+        } else {
+            sign_in(
+                &ctx,
+                &state,
+                &req,
+                &handle,
+                (interaction, client),
+                user,
+                SignIn::PASSWORD,
+            )
+            .await?
+        };
+        // The password was right: this browser's later attempts at the account count apart.
+        if let Some(cookie) = device::cookie(&state, ctx.random, &form.username, ctx.now) {
+            let _ = response.add_cookie(&cookie);
         }
-        let needs_mfa = flow::flow_of(&interaction, &client)
-            .is_some_and(|f| requires_mfa(&f.request, &f.client));
-        if needs_mfa {
-            return enrolment::start(&ctx, &state, &handle, interaction, &user).await;
-        }
-        sign_in(
-            &ctx,
-            &state,
-            &req,
-            &handle,
-            (interaction, client),
-            user,
-            SignIn::PASSWORD,
-        )
-        .await
+        Ok(response)
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
 }

@@ -1,6 +1,7 @@
 //! Brute-force protection at the login form over HTTP: a guesser is blocked with 429 and
 //! `Retry-After` (per account and per address, counted in the database), every block is audited,
-//! and the account's owner signs in from another address once the short block has passed.
+//! the account's owner signs in from another address once the short block has passed, and at
+//! once from a browser that signed in before.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -69,6 +70,55 @@ async fn a_guesser_is_blocked_and_the_owner_gets_in_after_the_block(backend: Bac
     let done = try_login(&mut owner, &app, "alice", "alice's long password").await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location_param("code").is_some());
+}
+
+/// A guesser who keeps the account's key blocked (a failure each time a block ends) never keeps
+/// its owner out of a browser that signed in before: that browser's device cookie has its
+/// attempts counted on a key of their own.
+async fn a_guesser_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let app = env.start_as_issuer(PROVISION).await;
+    let owner_ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+    let mut owner = Browser::from_address(Some(owner_ip));
+    let first = try_login(&mut owner, &app, "alice", "alice's long password").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+
+    let mut guesser = Browser::new();
+    for n in 1..=6 {
+        let page = try_login(&mut guesser, &app, "alice", &format!("guess {n}")).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let blocked = try_login(&mut guesser, &app, "alice", "alice's long password").await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    let stranger = try_login(
+        &mut Browser::from_address(Some(owner_ip)),
+        &app,
+        "alice",
+        "alice's long password",
+    )
+    .await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a browser without the cookie waits like any other"
+    );
+
+    let url = format!(
+        "{}/authorize?client_id=web&redirect_uri=https%3A%2F%2Fweb.example%2Fcb&response_type=code&scope=openid&prompt=login&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        app.address
+    );
+    let wrong = owner.sign_in(&url, "alice", "a typo").await.1;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNAUTHORIZED,
+        "counted, not blocked"
+    );
+    let again = owner
+        .sign_in(&url, "alice", "alice's long password")
+        .await
+        .1;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert!(again.location_param("code").is_some());
 }
 
 async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backend: Backend) {
@@ -233,6 +283,7 @@ async fn a_username_of_any_length_is_counted_not_an_error(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    a_guesser_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before,
     a_username_of_any_length_is_counted_not_an_error,
     parallel_guesses_meet_the_counter_one_at_a_time,
     parallel_guesses_near_the_address_limit_take_turns,

@@ -4,6 +4,8 @@
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
 //! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
+//! A browser where a password sign-in to the account succeeded before is counted on its own device
+//! key instead of the account's ([`device`]), so a guesser cannot keep the owner out.
 //!
 //! Guesses at one account's password or codes take turns in each server instance ([`Turn`]): the
 //! check, the verification and the count of one attempt end before the next attempt's check, so a
@@ -20,6 +22,7 @@
 //! servers in one process (as in the tests) must not see each other's attempts.
 
 mod address;
+pub(crate) mod device;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -166,7 +169,16 @@ impl Attempt {
             .peer_addr()
             .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
         let policies = &state.config.throttle;
-        let (subject, kind) = guarded.subject(&ip);
+        let (subject, kind) = match guarded {
+            Guarded::Login(identifier) => device::trusted_key(state, req, identifier)
+                .map_or_else(|| guarded.subject(&ip), |key| (key, "device")),
+            Guarded::MailRequest(identifier) => device::trusted_key(state, req, identifier)
+                .map_or_else(
+                    || guarded.subject(&ip),
+                    |key| (format!("mail-{key}"), "device"),
+                ),
+            _ => guarded.subject(&ip),
+        };
         Self {
             action: guarded.action(),
             keys: [
