@@ -65,6 +65,11 @@ pub struct GlobalArgs {
     /// [default: none].
     #[arg(long, global = true, env = "VALET_OUTBOUND_ALLOW_NETWORKS")]
     pub outbound_allow_networks: Option<String>,
+    /// Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For is believed: behind them the
+    /// client's address (for throttling and the session list) is the last one they did not add
+    /// [default: none: the TCP peer is the client].
+    #[arg(long, global = true, env = "VALET_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Directory of the built admin console (`scripts/build-console` prints it); served at
     /// ISSUER/admin/ [default: none: /admin/ explains how to build it].
     #[arg(long, global = true, env = "VALET_CONSOLE_DIR")]

@@ -10,6 +10,7 @@ use valet_core::keys::{MasterKey, RotationPolicy, SigningAlg};
 use valet_core::password::Password;
 
 use crate::cli::GlobalArgs;
+use crate::outbound::Network;
 
 #[derive(Debug)]
 pub struct Config {
@@ -30,6 +31,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub account: AccountConfig,
     pub throttle: ThrottleConfig,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (`http::client_ip`).
+    pub trusted_proxies: Vec<Network>,
 }
 
 /// Where the master key comes from: `VALET_MASTER_KEY`, or a file (created on first start).
@@ -259,6 +262,11 @@ impl Config {
         let mail = mail_config(&file.mail, args.mail_url.as_deref(), &data_dir, &issuer)?;
         let account = account_config(&file.account, args.self_registration)?;
         let throttle = throttle_config(&file.throttle)?;
+        let trusted_proxies = networks(
+            "trusted_proxies",
+            args.trusted_proxies.as_deref(),
+            file.trusted_proxies.as_deref(),
+        )?;
         Ok(Self {
             listen,
             issuer,
@@ -280,6 +288,7 @@ impl Config {
             mail,
             account,
             throttle,
+            trusted_proxies,
         })
     }
 }
@@ -344,7 +353,7 @@ pub use account::{AccountConfig, MailConfig, MailUrl, ThrottleConfig};
 use account::{account_config, mail_config, throttle_config};
 use file::{FileConfig, read_file};
 pub use outbound::OutboundConfig;
-use outbound::outbound_config;
+use outbound::{networks, outbound_config};
 pub use tokens::TokensConfig;
 use tokens::tokens_config;
 

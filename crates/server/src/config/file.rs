@@ -19,6 +19,7 @@ pub(super) struct FileConfig {
     pub(super) log_format: Option<String>,
     pub(super) log_level: Option<String>,
     pub(super) console_dir: Option<PathBuf>,
+    pub(super) trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     pub(super) keys: FileKeys,
     #[serde(default)]

@@ -14,25 +14,38 @@ pub struct OutboundConfig {
     pub retry: RetryPolicy,
 }
 
-/// `flag` is `--outbound-allow-networks` / `VALET_OUTBOUND_ALLOW_NETWORKS` (comma-separated CIDRs);
-/// it replaces the file's list.
-pub(super) fn outbound_config(
-    file: &FileOutbound,
+/// A list of CIDR blocks: `flag` (comma-separated) replaces the file's list.
+pub(super) fn networks(
+    setting: &'static str,
     flag: Option<&str>,
-) -> Result<OutboundConfig, ConfigError> {
+    file: Option<&[String]>,
+) -> Result<Vec<Network>, ConfigError> {
     let names: Vec<String> = match flag {
         Some(list) => list
             .split(',')
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect(),
-        None => file.allow_networks.clone().unwrap_or_default(),
+        None => file.map(<[String]>::to_vec).unwrap_or_default(),
     };
-    let allow = names
+    names
         .iter()
         .map(|n| Network::parse(n))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid("outbound.allow_networks", e))?;
+        .map_err(|e| invalid(setting, e))
+}
+
+/// `flag` is `--outbound-allow-networks` / `VALET_OUTBOUND_ALLOW_NETWORKS` (comma-separated CIDRs);
+/// it replaces the file's list.
+pub(super) fn outbound_config(
+    file: &FileOutbound,
+    flag: Option<&str>,
+) -> Result<OutboundConfig, ConfigError> {
+    let allow = networks(
+        "outbound.allow_networks",
+        flag,
+        file.allow_networks.as_deref(),
+    )?;
     let timeout = match &file.timeout {
         Some(text) => parse_duration(text).map_err(|e| invalid("outbound.timeout", e))?,
         None => Duration::seconds(5),

@@ -236,3 +236,28 @@ fn account_and_throttle_settings_come_from_the_file_within_bounds() {
         );
     }
 }
+
+#[test]
+fn trusted_proxies_come_from_the_file_or_the_flag() {
+    assert!(
+        load(&[]).is_ok_and(|c| c.trusted_proxies.is_empty()),
+        "none by default"
+    );
+    let file = load_file("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(file.trusted_proxies.len(), 2);
+    let flag = load_file(
+        "trusted_proxies = [\"10.0.0.0/8\"]\n",
+        &["--trusted-proxies", "192.0.2.0/24, 198.51.100.1"],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<String> = flag.trusted_proxies.iter().map(|n| n.to_string()).collect();
+    assert_eq!(shown, ["192.0.2.0/24", "198.51.100.1/32"]);
+    assert!(matches!(
+        load(&["--trusted-proxies", "10.0.0.1/8"]),
+        Err(ConfigError::Invalid {
+            setting: "trusted_proxies",
+            ..
+        })
+    ));
+}

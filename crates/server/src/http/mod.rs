@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod client_ip;
 pub mod client_request;
 pub mod cookies;
 pub mod enrolment;

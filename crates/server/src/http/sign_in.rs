@@ -12,6 +12,7 @@ use valet_core::ports::{StoreError, Write};
 use valet_core::session::{LoginOrigin, Session, SessionToken};
 use valet_core::user::User;
 
+use super::client_ip::client_ip;
 use super::cookies;
 use super::interaction::next;
 use crate::state::AppState;
@@ -57,10 +58,7 @@ pub(super) async fn sign_in(
     how: SignIn,
 ) -> Result<HttpResponse, StoreError> {
     let origin = LoginOrigin {
-        ip: req
-            .connection_info()
-            .realip_remote_addr()
-            .map(str::to_owned),
+        ip: client_ip(req, &state.config.trusted_proxies).map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

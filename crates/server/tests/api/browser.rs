@@ -80,6 +80,24 @@ impl Browser {
         }
     }
 
+    /// A browser behind a reverse proxy, which reports it as `client` in `X-Forwarded-For`.
+    pub fn behind_proxy(client: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(client) {
+            headers.insert("x-forwarded-for", value);
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .default_headers(headers)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            http,
+            cookies: BTreeMap::new(),
+        }
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()

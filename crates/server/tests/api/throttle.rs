@@ -121,6 +121,43 @@ async fn a_guesser_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before(
     assert!(again.location_param("code").is_some());
 }
 
+/// Behind a trusted reverse proxy every request comes from the proxy's address: the client's own,
+/// from `X-Forwarded-For`, is counted instead, so one guesser does not block everyone.
+async fn behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let config = env.dir.join("valet.toml");
+    std::fs::write(&config, "[throttle]\nip_free_failures = 3\n").unwrap_or_else(|e| panic!("{e}"));
+    let path = config.display().to_string();
+    let app = env
+        .start_as_issuer_with(
+            PROVISION,
+            &["--config", &path, "--trusted-proxies", "127.0.0.0/8"],
+        )
+        .await;
+    let mut guesser = Browser::behind_proxy("203.0.113.1");
+    for n in 1..=4 {
+        let page = try_login(&mut guesser, &app, &format!("user{n}"), "guess").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let blocked = try_login(&mut guesser, &app, "user5", "guess").await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser's address"
+    );
+    let mut other = Browser::behind_proxy("203.0.113.2");
+    let page = try_login(&mut other, &app, "alice", "alice's long password").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "another client of the proxy"
+    );
+    // A client's own X-Forwarded-For entry (on the left) changes nothing.
+    let mut forging = Browser::behind_proxy("198.51.100.9, 203.0.113.1");
+    let page = try_login(&mut forging, &app, "user6", "guess").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let app = env.start_as_issuer(PROVISION).await;
@@ -283,6 +320,7 @@ async fn a_username_of_any_length_is_counted_not_an_error(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    behind_a_trusted_proxy_each_client_is_counted_by_its_own_address,
     a_guesser_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before,
     a_username_of_any_length_is_counted_not_an_error,
     parallel_guesses_meet_the_counter_one_at_a_time,

@@ -39,6 +39,7 @@ use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, bounded_key, ip_key};
 
 use self::address::{Addresses, Pending};
+use super::client_ip::{client_ip, throttled_address};
 use crate::state::AppState;
 
 /// What is being guessed, and whose.
@@ -163,11 +164,11 @@ impl Drop for Turn {
 }
 
 impl Attempt {
-    /// The address is the TCP peer's: forwarded headers are the client's to forge.
+    /// The address is the client's (`client_ip`: the TCP peer unless it is a trusted proxy), an
+    /// IPv6 address by its /64.
     pub(crate) fn new(state: &AppState, req: &HttpRequest, guarded: Guarded<'_>) -> Self {
-        let ip = req
-            .peer_addr()
-            .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        let ip = client_ip(req, &state.config.trusted_proxies)
+            .map_or_else(|| "unknown".to_owned(), throttled_address);
         let policies = &state.config.throttle;
         let (subject, kind) = match guarded {
             Guarded::Login(identifier) => device::trusted_key(state, req, identifier)
