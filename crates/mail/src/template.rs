@@ -25,8 +25,17 @@ pub enum Template<'a> {
     },
     /// Tells the user the password changed, so a stranger's change does not go unnoticed.
     PasswordChanged { name: &'a str },
-    /// Tells the user their second factor was removed.
+    /// Activates a self-registered account; `link` carries a one-time token. Says an account was
+    /// created, so the owner of an address someone else signed up with does not activate it.
+    ActivateAccount {
+        name: &'a str,
+        link: &'a str,
+        valid_minutes: i64,
+    },
+    /// Tells the user their second factor was removed by an administrator.
     MfaReset { name: &'a str },
+    /// Tells the user they (or someone in their session) turned their second factor off.
+    MfaRemoved { name: &'a str },
 }
 
 /// The links carry one-time tokens, which are secrets.
@@ -36,7 +45,9 @@ impl fmt::Debug for Template<'_> {
             Template::VerifyEmail { .. } => "VerifyEmail",
             Template::ResetPassword { .. } => "ResetPassword",
             Template::PasswordChanged { .. } => "PasswordChanged",
+            Template::ActivateAccount { .. } => "ActivateAccount",
             Template::MfaReset { .. } => "MfaReset",
+            Template::MfaRemoved { .. } => "MfaRemoved",
         };
         f.write_str(name)
     }
@@ -63,7 +74,17 @@ pub fn render(template: &Template<'_>, locale: Locale, brand: &str, to: &str) ->
             catalog.reset_password(brand, valid_minutes),
         ),
         Template::PasswordChanged { name } => (name, None, catalog.password_changed(brand)),
+        Template::ActivateAccount {
+            name,
+            link,
+            valid_minutes,
+        } => (
+            name,
+            Some(link),
+            catalog.activate_account(brand, valid_minutes),
+        ),
         Template::MfaReset { name } => (name, None, catalog.mfa_reset(brand)),
+        Template::MfaRemoved { name } => (name, None, catalog.mfa_removed(brand)),
     };
     let greeting = catalog.greeting(&single_line(name));
     let signature = catalog.signature(brand);

@@ -25,14 +25,14 @@ impl Catalog for English {
         Copy {
             subject: format!("Confirm your email address for {brand}"),
             before: vec![format!(
-                "Please confirm that this address is yours to finish setting up your {brand} account."
+                "Please confirm that this address is yours, to use it for your {brand} account."
             )],
             action: Some("Confirm email address".to_owned()),
             after: vec![
                 format!("This link is valid for {}.", duration(valid_minutes)),
                 format!(
-                    "If you did not create a {brand} account or change your email address, you can \
-                     ignore this message: nothing will change."
+                    "If you did not ask to use this address for a {brand} account, you can ignore \
+                     this message: nothing will change."
                 ),
             ],
         }
@@ -66,6 +66,43 @@ impl Catalog for English {
             after: vec![
                 "If you did not change it, someone else may have access to your account: reset your \
                  password right away and tell your administrator."
+                    .to_owned(),
+            ],
+        }
+    }
+
+    fn activate_account(&self, brand: &str, valid_minutes: i64) -> Copy {
+        Copy {
+            subject: format!("Activate your new {brand} account"),
+            before: vec![format!(
+                "A {brand} account was just created with this email address. It stays off until \
+                 this address's owner activates it."
+            )],
+            action: Some("Activate the account".to_owned()),
+            after: vec![
+                format!("The link is valid for {}.", duration(valid_minutes)),
+                "If you did not create this account, do not open the link: ignore this mail, and \
+                 the account will never work."
+                    .to_owned(),
+            ],
+        }
+    }
+
+    fn mfa_removed(&self, brand: &str) -> Copy {
+        Copy {
+            subject: format!("Two-step verification was turned off for your {brand} account"),
+            before: vec![
+                format!(
+                    "Two-step verification (such as your authenticator app) was just turned off \
+                     on the account page of your {brand} account. Signing in now needs only your \
+                     password."
+                ),
+                "If you did this, there is nothing else to do.".to_owned(),
+            ],
+            action: None,
+            after: vec![
+                "If you did not, someone else may have access to your account: change your \
+                 password, turn two-step verification back on and tell your administrator."
                     .to_owned(),
             ],
         }

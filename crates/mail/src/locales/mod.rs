@@ -25,5 +25,7 @@ pub(crate) trait Catalog: Sync {
     fn verify_email(&self, brand: &str, valid_minutes: i64) -> Copy;
     fn reset_password(&self, brand: &str, valid_minutes: i64) -> Copy;
     fn password_changed(&self, brand: &str) -> Copy;
+    fn activate_account(&self, brand: &str, valid_minutes: i64) -> Copy;
     fn mfa_reset(&self, brand: &str) -> Copy;
+    fn mfa_removed(&self, brand: &str) -> Copy;
 }

@@ -11,7 +11,7 @@ fn verify(name: &str) -> Mail {
     render(&template, Locale::En, "Valet", "alice@example.test")
 }
 
-fn all(name: &'static str) -> [Template<'static>; 4] {
+fn all(name: &'static str) -> [Template<'static>; 6] {
     [
         Template::VerifyEmail {
             name,
@@ -24,7 +24,13 @@ fn all(name: &'static str) -> [Template<'static>; 4] {
             valid_minutes: 60,
         },
         Template::PasswordChanged { name },
+        Template::ActivateAccount {
+            name,
+            link: LINK,
+            valid_minutes: 1440,
+        },
         Template::MfaReset { name },
+        Template::MfaRemoved { name },
     ]
 }
 

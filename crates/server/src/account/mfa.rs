@@ -180,7 +180,7 @@ pub async fn regenerate(
     )
 }
 
-/// `POST /account/mfa/remove` (asks for the password).
+/// `POST /account/mfa/remove` (asks for the password; the user is told by mail).
 pub async fn remove(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -193,7 +193,30 @@ pub async fn remove(
             let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.mfa_removed")
                 .target("user", user.id.to_string());
-            state.db.remove_mfa(user.id, now, &event, None).await?;
+            // The user is told by mail, in the change's own transaction: a stranger in a borrowed
+            // session does not turn it off unnoticed.
+            let notice = match &user.claims.email {
+                Some(email) => {
+                    let template = Template::MfaRemoved {
+                        name: mailer::greeting_name(user),
+                    };
+                    let mail = mailer::prepare(&state, user, email, &template)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
+                    let queued = AuditEvent::new(now, Actor::user(user.id), "mail.mfa_removed")
+                        .target("user", user.id.to_string());
+                    Some((mail, queued))
+                }
+                None => None,
+            };
+            let notice_ref = notice.as_ref().map(|(mail, queued)| (mail, queued));
+            if state
+                .db
+                .remove_mfa(user.id, now, &event, notice_ref)
+                .await?
+                && notice.is_some()
+            {
+                state.outbox_queued.notify_one();
+            }
             Ok(back(&state, "mfa-removed"))
         }
         .await,

@@ -162,7 +162,7 @@ async fn create(state: &AppState, mut user: User, password: Password) -> Result<
         .config
         .issuer
         .endpoint(&format!("account/activate/{}", link.expose()));
-    let template = Template::VerifyEmail {
+    let template = Template::ActivateAccount {
         name: mailer::greeting_name(&user),
         link: &url,
         valid_minutes: purpose.lifetime().num_minutes(),

@@ -264,6 +264,46 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
 }
 
 /// The admin API with a client-credentials token of the `automation` client.
+/// Turning two-step verification off on the account page asks for the password and tells the
+/// user by mail, so a stranger in a borrowed session does not do it unnoticed.
+async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    enrol(&mut browser, &app, &page, "bob's long password 1").await;
+    let page = browser.get(&format!("{}/account", app.address)).await;
+    let remove = format!("{}/account/mfa/remove", app.address);
+    let wrong = browser
+        .post(
+            &remove,
+            &[
+                ("csrf", &page.field("csrf")),
+                ("current_password", "not it"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let done = browser
+        .post(
+            &remove,
+            &[
+                ("csrf", &page.field("csrf")),
+                ("current_password", "bob's long password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no notice"));
+    assert!(notice.subject.contains("turned off"), "{}", notice.subject);
+}
+
 async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
     let token: Value = app
         .http
@@ -440,6 +480,7 @@ async fn the_command_line_resets_two_step_verification_and_tells_the_user(backen
 
 crate::on_both_backends!(
     two_step_verification_is_asked_at_every_sign_in,
+    turning_it_off_on_the_account_page_tells_the_user,
     a_sign_in_that_requires_it_sets_up_two_step_verification,
     an_administrator_resets_two_step_verification,
     the_command_line_resets_two_step_verification_and_tells_the_user,

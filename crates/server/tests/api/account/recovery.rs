@@ -199,7 +199,12 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 
-    let (_, link) = mailed_link(&sink, &app, "carol@example.com", "activate").await;
+    let (mail, link) = mailed_link(&sink, &app, "carol@example.com", "activate").await;
+    assert!(
+        mail.subject.contains("Activate your new") && mail.text.contains("was just created"),
+        "the mail says an account was created, not just that an address needs confirming: {}",
+        mail.text
+    );
     assert!(
         Browser::new()
             .get(&link)
