@@ -15,8 +15,9 @@ use valet_core::user::{StandardClaims, User};
 use valet_mail::Template;
 
 use super::entry::render;
-use super::{MAX_FIELD, back, confirm_password, finish};
+use super::{MAX_FIELD, Signed, back, confirm_password, finish};
 use crate::http::forms::CsrfForm;
+use crate::http::throttle::{Attempt, Guarded, too_many};
 use crate::mailer;
 use crate::state::AppState;
 
@@ -92,6 +93,9 @@ pub async fn profile(
                     let message = "That email address belongs to another account.";
                     return render(&state, &signed, None, Some(message)).await;
                 }
+                if let Some(page) = mail_refused(&state, &req, &signed, address).await? {
+                    return Ok(page);
+                }
             }
             let now = state.clock.now();
             user.updated_at = now;
@@ -127,12 +131,35 @@ pub async fn request_verification(
     };
     finish(
         async {
+            if let Some(page) = mail_refused(&state, &req, &signed, email).await? {
+                return Ok(page);
+            }
             let actor = Actor::user(user.id);
             send_verification(&state, user, email, actor, state.clock.now()).await?;
             Ok(back(&state, "verification"))
         }
         .await,
     )
+}
+
+/// Counts a verification mail the user asks for, to `address`, like a reset request (each counts,
+/// per address and per client address): the page refusing it while either is blocked, so an
+/// account cannot be used to flood an inbox.
+async fn mail_refused(
+    state: &AppState,
+    req: &HttpRequest,
+    signed: &Signed,
+    address: &str,
+) -> Result<Option<HttpResponse>, StoreError> {
+    let now = state.clock.now();
+    let attempt = Attempt::new(state, req, Guarded::MailRequest(address));
+    if let Some(wait) = attempt.blocked(state, now).await? {
+        let message = "Too many verification mails. Wait a moment, then try again.";
+        let page = render(state, signed, None, Some(message)).await?;
+        return Ok(Some(too_many(page, wait)));
+    }
+    attempt.failed(state, now).await?;
+    Ok(None)
 }
 
 /// Mails a link that makes `email` the user's verified address, on behalf of `actor` (the user,

@@ -69,6 +69,39 @@ fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// Every verification mail a user asks for counts like a reset request: an account cannot be used
+/// to flood someone's inbox.
+async fn verification_mails_are_throttled_per_address(backend: Backend) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
+    let url = format!("{}/account/profile", app.address);
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let form = [
+            ("csrf", page.field("csrf")),
+            ("name", String::new()),
+            ("given_name", "Bob".to_owned()),
+            ("family_name", String::new()),
+            ("email", "victim@elsewhere.example".to_owned()),
+            ("locale", String::new()),
+            ("zoneinfo", String::new()),
+            ("current_password", "bob's long password 1".to_owned()),
+        ];
+        statuses.push(browser.post(&url, &pairs(&form)).await.status);
+    }
+    assert_eq!(
+        statuses[..6],
+        [StatusCode::SEE_OTHER; 6],
+        "five free, the sixth blocks what follows"
+    );
+    assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
+}
+
 async fn an_email_address_is_verified_from_its_link(backend: Backend) {
     let (sink, receiver) = (
         MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
@@ -238,5 +271,6 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
 crate::on_both_backends!(
     a_password_reset_from_the_mailed_link_ends_every_session,
     an_email_address_is_verified_from_its_link,
+    verification_mails_are_throttled_per_address,
     a_self_registered_account_works_only_once_its_address_is_verified,
 );
