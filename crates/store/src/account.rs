@@ -71,6 +71,21 @@ pub(crate) async fn insert_mail(
 
 /// Ends a guarded change: when its conditional update `changed` a row, records `event` and commits
 /// (true); otherwise the transaction is dropped, rolling back, and the answer is false.
+/// Marks the link used if it still is usable at `at`; false when it was not (used, expired).
+async fn spend_link(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = account_tokens::Entity::update_many()
+        .col_expr(account_tokens::Column::UsedAt, Expr::value(at))
+        .filter(usable_link(id, at))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    Ok(result.rows_affected == 1)
+}
+
 pub(crate) async fn audited_if(
     txn: DatabaseTransaction,
     changed: bool,
@@ -137,23 +152,21 @@ impl AccountStore for Database {
     }
 
     async fn use_link(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let result = account_tokens::Entity::update_many()
-            .col_expr(account_tokens::Column::UsedAt, Expr::value(now))
-            .filter(usable_link(id, now))
-            .exec(&self.conn)
-            .await
-            .map_err(backend)?;
-        Ok(result.rows_affected == 1)
+        spend_link(&self.conn, id, now).await
     }
 
     async fn verify_email(
         &self,
+        link: Uuid,
         user_id: Uuid,
         email: &str,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let txn = self.write_transaction().await?;
+        if !spend_link(&txn, link, at).await? {
+            return Ok(false);
+        }
         let lower = || Expr::expr(Func::lower(Expr::col(users::Column::Email)));
         let others = users::Entity::find()
             .filter(lower().eq(email.to_lowercase()))
@@ -177,12 +190,16 @@ impl AccountStore for Database {
 
     async fn activate_user(
         &self,
+        link: Uuid,
         user_id: Uuid,
         email: &str,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let txn = self.write_transaction().await?;
+        if !spend_link(&txn, link, at).await? {
+            return Ok(false);
+        }
         let result = users::Entity::update_many()
             .col_expr(users::Column::Disabled, Expr::value(false))
             .col_expr(users::Column::EmailVerified, Expr::value(true))

@@ -76,19 +76,27 @@ async fn a_verified_address_becomes_the_users_unless_another_account_has_it(post
     let mut bob = user(&db, "bob").await;
     bob.claims.email = Some("bob@example.com".into());
     ok(db.update_user(&bob, &event("user.updated")).await);
-    let verify = |email: &'static str| {
+    let verify = |link: Uuid, email: &'static str| {
         let db = &db;
         async move {
             ok(db
-                .verify_email(alice.id, email, now(), &event("user.email_verified"))
+                .verify_email(link, alice.id, email, now(), &event("user.email_verified"))
                 .await)
         }
     };
+    let (first, _) = reset_link(&db, &alice, now()).await;
     assert!(
-        !verify("BOB@example.com").await,
+        !verify(first.id, "BOB@example.com").await,
         "bob's address stays bob's"
     );
-    assert!(verify("alice@new.example").await);
+    assert!(
+        verify(first.id, "alice@new.example").await,
+        "a refused verification leaves its link usable"
+    );
+    assert!(
+        !verify(first.id, "alice@other.example").await,
+        "the link was spent with the verification"
+    );
     let stored = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
     assert_eq!(stored.claims.email.as_deref(), Some("alice@new.example"));
     assert!(stored.claims.email_verified);

@@ -32,18 +32,23 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<AccountToken>, StoreError>;
     /// Marks the link used if it is still usable at `now`; false when it was not (used, expired).
     async fn use_link(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Makes `email` the user's address, verified; refused (false) while another account uses it.
+    /// Spends the link `link` and makes `email` the user's address, verified, in one transaction;
+    /// refused (false, and the link stays as it was) when the link is no longer usable or while
+    /// another account uses the address.
     async fn verify_email(
         &self,
+        link: Uuid,
         user_id: Uuid,
         email: &str,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError>;
-    /// Enables a self-registered account and marks its address verified, only while it is still
-    /// disabled and the address is still `email`.
+    /// Spends the link `link`, enables a self-registered account and marks its address verified,
+    /// in one transaction, only while the link is usable, the account still disabled and its
+    /// address still `email` (otherwise nothing changes).
     async fn activate_user(
         &self,
+        link: Uuid,
         user_id: Uuid,
         email: &str,
         at: DateTime<Utc>,

@@ -270,8 +270,10 @@ pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> Htt
             let email = link.email.clone().unwrap_or_default();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verified")
                 .target("user", user.id.to_string());
-            let verified = state.db.use_link(link.id, now).await?
-                && state.db.verify_email(user.id, &email, now, &event).await?;
+            let verified = state
+                .db
+                .verify_email(link.id, user.id, &email, now, &event)
+                .await?;
             if !verified {
                 return Ok(link_invalid(&state, LinkPurpose::VerifyEmail));
             }

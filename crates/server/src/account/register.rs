@@ -212,8 +212,10 @@ pub async fn activate(state: web::Data<AppState>, token: web::Path<String>) -> H
             let email = link.email.clone().unwrap_or_default();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.activated")
                 .target("user", user.id.to_string());
-            let done = state.db.use_link(link.id, now).await?
-                && state.db.activate_user(user.id, &email, now, &event).await?;
+            let done = state
+                .db
+                .activate_user(link.id, user.id, &email, now, &event)
+                .await?;
             if !done {
                 return Ok(link_invalid(&state, LinkPurpose::Activate));
             }
