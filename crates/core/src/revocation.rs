@@ -3,7 +3,9 @@
 //! - revoking grants kills their unredeemed codes and refresh tokens, makes their access tokens
 //!   inactive at introspection and userinfo (both consult the grant), and unbinds them from sessions;
 //! - ending sessions kills the refresh tokens bound to them (not `offline_access` ones) and, through
-//!   the session check, their access tokens;
+//!   the session check, their access tokens; when the user's credentials change (a new password, a
+//!   second factor turned on), the user's refresh tokens bound to no session (`offline_access`,
+//!   the password grant) die too: they were obtained with what the change replaces;
 //! - every relying party that held an affected grant or session and registered a
 //!   `backchannel_logout_uri` gets a logout token (OIDC Back-Channel Logout 1.0 §2.4), queued in the
 //!   durable outbox in the same transaction, so a crash never loses one.
@@ -37,10 +39,12 @@ pub enum Grants {
 pub enum Sessions {
     None,
     One(Uuid),
-    /// Every session of the user, but `except` (the one changing its password, say).
+    /// Every session of the user, but `except` (the one changing its password, say); with
+    /// `detached`, also the user's refresh tokens bound to no session.
     OfUser {
         user_id: Uuid,
         except: Option<Uuid>,
+        detached: bool,
     },
 }
 
@@ -98,6 +102,7 @@ impl Cascade {
             sessions: Sessions::OfUser {
                 user_id,
                 except: None,
+                detached: false,
             },
             account: AccountChange::Nothing,
             reason: reason.to_owned(),
@@ -108,15 +113,32 @@ impl Cascade {
     pub fn end_user_sessions(user_id: Uuid, except: Option<Uuid>, reason: &str) -> Self {
         Self {
             grants: Grants::None,
-            sessions: Sessions::OfUser { user_id, except },
+            sessions: Sessions::OfUser {
+                user_id,
+                except,
+                detached: false,
+            },
             account: AccountChange::Nothing,
             reason: reason.to_owned(),
         }
     }
 
-    /// A password change: every other session of the user ends.
+    /// The user's credentials changed (`reason`): every session but `except` ends, and every
+    /// refresh token bound to no session dies, since all were obtained with the old credentials.
+    pub fn credentials_changed(user_id: Uuid, except: Option<Uuid>, reason: &str) -> Self {
+        Self {
+            sessions: Sessions::OfUser {
+                user_id,
+                except,
+                detached: true,
+            },
+            ..Self::end_user_sessions(user_id, except, reason)
+        }
+    }
+
+    /// A password change: every other session of the user ends, and the tokens bound to none.
     pub fn password_changed(user_id: Uuid, current_session: Option<Uuid>) -> Self {
-        Self::end_user_sessions(user_id, current_session, "password changed")
+        Self::credentials_changed(user_id, current_session, "password changed")
     }
 
     /// Sets the password and ends every other session of the user, in one transaction.
@@ -361,7 +383,8 @@ mod tests {
             Cascade::password_changed(id, None).sessions,
             Sessions::OfUser {
                 user_id: id,
-                except: None
+                except: None,
+                detached: true,
             }
         );
     }

@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -228,7 +229,9 @@ async fn end_sessions(
     let select = match cascade.sessions {
         Sessions::None => return Ok(()),
         Sessions::One(id) => select.filter(sessions::Column::Id.eq(id)),
-        Sessions::OfUser { user_id, except } => {
+        Sessions::OfUser {
+            user_id, except, ..
+        } => {
             let select = select.filter(sessions::Column::UserId.eq(user_id));
             match except {
                 Some(keep) => select.filter(sessions::Column::Id.ne(keep)),
@@ -272,13 +275,50 @@ async fn end_sessions(
             }
         }
     }
+    if let Sessions::OfUser {
+        user_id,
+        detached: true,
+        ..
+    } = cascade.sessions
+    {
+        revoke_detached(txn, user_id, at, report, bound).await?;
+    }
+    Ok(())
+}
+
+/// Revokes the user's refresh tokens bound to no session (`offline_access`, the password grant);
+/// their clients are told without a `sid`.
+async fn revoke_detached(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+    report: &mut CascadeReport,
+    bound: &mut Vec<(Uuid, Uuid, Option<Uuid>)>,
+) -> Result<(), StoreError> {
+    let which = || {
+        Condition::all()
+            .add(refresh_tokens::Column::UserId.eq(user_id))
+            .add(refresh_tokens::Column::SessionId.is_null())
+    };
+    let holders: BTreeSet<Uuid> = refresh_tokens::Entity::find()
+        .filter(which())
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .all(txn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|t| t.client_id)
+        .collect();
+    bound.extend(holders.into_iter().map(|client| (client, user_id, None)));
+    report.refresh_tokens += revoke_refresh_tokens(txn, which(), at).await?;
     Ok(())
 }
 
 /// Revokes every unrevoked refresh token matching `which`; counts those that were still usable.
 async fn revoke_refresh_tokens(
     txn: &DatabaseTransaction,
-    which: sea_orm::sea_query::SimpleExpr,
+    which: impl IntoCondition + Clone,
     at: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let usable = refresh_tokens::Entity::update_many()

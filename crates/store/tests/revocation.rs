@@ -302,6 +302,10 @@ async fn ending_a_session_kills_its_bound_tokens_but_not_offline_ones(postgres: 
     assert_eq!(events(&db, "user.password_set").await.len(), 1);
     assert!(refresh_revoked(&db, &other_device).await);
     assert!(
+        refresh_revoked(&db, &offline).await,
+        "a new password also ends the tokens bound to no session"
+    );
+    assert!(
         db.find_session_by_id(s3.id)
             .await
             .ok()

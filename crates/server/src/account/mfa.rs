@@ -129,7 +129,7 @@ pub async fn confirm(
             }
             attempt.succeeded(&state).await?;
             // Sessions signed in with the password alone, elsewhere, must sign in again with it.
-            let others = Cascade::end_user_sessions(
+            let others = Cascade::credentials_changed(
                 user.id,
                 Some(signed.session.id),
                 "two-step verification turned on",

@@ -155,7 +155,7 @@ pub async fn confirm(
         }
         attempt.succeeded(&state).await?;
         // Sessions signed in with the password alone must sign in again with the app.
-        let others = Cascade::end_user_sessions(user.id, None, "two-step verification turned on");
+        let others = Cascade::credentials_changed(user.id, None, "two-step verification turned on");
         run_cascade(&state, &others, Actor::user(user.id), false).await?;
         interaction.stage = Stage::Enrolled;
         flow::keep(ctx.store, &mut interaction).await?;
