@@ -111,11 +111,7 @@ fn recovery_codes(page: &Page) -> Vec<String> {
 }
 
 async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (_sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "alice", ALICE_PASSWORD).await;
     let (secret, recovery) = enrol(&mut browser, &app, &page, ALICE_PASSWORD).await;
@@ -200,11 +196,7 @@ async fn two_step_verification_is_asked_at_every_sign_in(backend: Backend) {
 /// sign-in sets up the app (wrong codes refused), shows the recovery codes once, then goes on to
 /// the client with `amr` `pwd`+`otp`; the next sign-in asks for the app's code.
 async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (_sink, _receiver, app) = start_mailing(backend).await;
     let authorize = web_authorize_mfa(&app);
     let mut browser = Browser::new();
     let (interaction, setup) =
@@ -263,15 +255,10 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
     assert!(ask.body.contains("Verification code"), "{}", ask.body);
 }
 
-/// The admin API with a client-credentials token of the `automation` client.
 /// Turning two-step verification off on the account page asks for the password and tells the
 /// user by mail, so a stranger in a borrowed session does not do it unnoticed.
 async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     enrol(&mut browser, &app, &page, "bob's long password 1").await;
@@ -304,6 +291,7 @@ async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
     assert!(notice.subject.contains("turned off"), "{}", notice.subject);
 }
 
+/// The admin API with a client-credentials token of the `automation` client.
 async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
     let token: Value = app
         .http
@@ -330,11 +318,7 @@ async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> (StatusCod
 }
 
 async fn an_administrator_resets_two_step_verification(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     enrol(&mut browser, &app, &page, "bob's long password 1").await;

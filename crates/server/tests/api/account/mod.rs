@@ -29,6 +29,16 @@ password = "bob's long password 1"
 claims = { email = "bob@example.com", email_verified = true, given_name = "Bob" }
 "#;
 
+/// A real SMTP sink, a back-channel logout receiver, and the app sending to both.
+async fn start_mailing(backend: Backend) -> (MailSink, Receiver, TestApp) {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let app = start(backend, &sink, &receiver).await;
+    (sink, receiver, app)
+}
+
 async fn start(backend: Backend, sink: &MailSink, receiver: &Receiver) -> TestApp {
     start_with(backend, sink, receiver, &[]).await
 }

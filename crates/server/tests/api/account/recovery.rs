@@ -4,11 +4,7 @@
 use super::*;
 
 async fn a_password_reset_from_the_mailed_link_ends_every_session(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (sink, _receiver, app) = start_mailing(backend).await;
     let mut laptop = Browser::new();
     account_sign_in(&mut laptop, &app, "bob", "bob's long password 1").await;
 
@@ -72,11 +68,7 @@ fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 /// Every verification mail a user asks for counts like a reset request: an account cannot be used
 /// to flood someone's inbox.
 async fn verification_mails_are_throttled_per_address(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (_sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     let url = format!("{}/account/profile", app.address);
@@ -103,11 +95,7 @@ async fn verification_mails_are_throttled_per_address(backend: Backend) {
 }
 
 async fn an_email_address_is_verified_from_its_link(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     assert!(page.body.contains("Your email address is verified."));

@@ -5,11 +5,7 @@
 use super::*;
 
 async fn revoking_an_app_on_the_account_page_cuts_it_off(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (_sink, receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let tokens: Value = sign_in(&mut browser, &app).await;
     let page = account_sign_in(&mut browser, &app, "alice", ALICE_PASSWORD).await;
@@ -53,11 +49,7 @@ async fn revoking_an_app_on_the_account_page_cuts_it_off(backend: Backend) {
 }
 
 async fn a_client_secret_guesser_is_throttled(backend: Backend) {
-    let (sink, receiver) = (
-        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
-        Receiver::start(),
-    );
-    let app = start(backend, &sink, &receiver).await;
+    let (_sink, _receiver, app) = start_mailing(backend).await;
     let attempt = |secret: &'static str| {
         app.http
             .post(format!("{}/token", app.address))
