@@ -1,7 +1,7 @@
 //! One span and one log line per request, with a request id (the caller's `X-Request-Id` when it is
 //! sane, a UUIDv7 otherwise) echoed in the response. Only the route is logged, as its pattern
-//! (`/account/reset/{token}`): query strings carry codes and tokens, and so do the paths of the
-//! mailed links and of the interactions.
+//! (`/account/reset/{token}`), on the line that ends the request: query strings carry codes and
+//! tokens, and so do the paths of the mailed links and of the interactions.
 
 use std::time::Instant;
 
@@ -25,21 +25,26 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
-/// The pattern of the route `req` goes to; a path no route matches is not logged at all (it may be
-/// a mailed link with a token, altered on its way).
-fn route(req: &ServiceRequest) -> String {
-    req.match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned())
-}
-
 pub async fn trace_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route(&req));
+    // The route is known once the router matched it (cheaply then: no pattern is tried again); a
+    // path no route matched is not logged at all (it may be a mailed link, altered on its way).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = tracing::field::Empty
+    );
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
+    let route = res.request().match_pattern();
+    span.record(
+        "route",
+        tracing::field::display(route.as_deref().unwrap_or("(no route)")),
+    );
     let status = res.status().as_u16();
     span.in_scope(|| {
         tracing::info!(
