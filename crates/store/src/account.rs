@@ -16,6 +16,7 @@ use valet_core::outbox::OutboxStatus;
 use valet_core::password::PasswordHash;
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::secret::SecretHash;
+use valet_core::user::StandardClaims;
 
 use crate::audit;
 use crate::database::{Database, InsertRow, backend};
@@ -213,6 +214,40 @@ impl AccountStore for Database {
             .await
             .map_err(backend)?;
         audited_if(txn, result.rows_affected == 1, event).await
+    }
+
+    async fn update_profile(
+        &self,
+        user_id: Uuid,
+        claims: &StandardClaims,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::Name, Expr::value(claims.name.clone()))
+            .col_expr(
+                users::Column::GivenName,
+                Expr::value(claims.given_name.clone()),
+            )
+            .col_expr(
+                users::Column::FamilyName,
+                Expr::value(claims.family_name.clone()),
+            )
+            .col_expr(users::Column::Locale, Expr::value(claims.locale.clone()))
+            .col_expr(
+                users::Column::Zoneinfo,
+                Expr::value(claims.zoneinfo.clone()),
+            )
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await
+            .map_err(backend)?;
+        if !audited_if(txn, result.rows_affected == 1, event).await? {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        Ok(())
     }
 
     async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError> {

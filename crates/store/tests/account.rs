@@ -300,6 +300,32 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(postgres: bool) {
     assert_eq!(pending.len(), pending_before + 1, "and no second notice");
 }
 
+async fn a_profile_edit_rewrites_only_what_the_account_page_edits(postgres: bool) {
+    let db = fresh(postgres).await;
+    let mut alice = user(&db, "alice").await;
+    alice.roles.insert("admin".into());
+    alice.claims.picture = Some("https://example.com/alice.png".into());
+    ok(db.update_user(&alice, &event("user.updated")).await);
+    // The profile was read before an administrator took the role away.
+    let mut edited = alice.claims.clone();
+    let mut demoted = alice.clone();
+    demoted.roles.clear();
+    ok(db.update_user(&demoted, &event("user.updated")).await);
+    edited.name = Some("Alice Liddell".into());
+    edited.picture = None;
+    ok(db
+        .update_profile(alice.id, &edited, now(), &event("user.profile_updated"))
+        .await);
+    let stored = ok(db.find_user_by_id(alice.id).await).unwrap_or_else(|| panic!("user"));
+    assert_eq!(stored.claims.name.as_deref(), Some("Alice Liddell"));
+    assert!(stored.roles.is_empty(), "the administrator's change stands");
+    assert_eq!(
+        stored.claims.picture.as_deref(),
+        Some("https://example.com/alice.png"),
+        "a claim the page does not edit is left alone"
+    );
+}
+
 async fn a_hash_upgrade_loses_to_a_password_change(postgres: bool) {
     let db = fresh(postgres).await;
     let mut alice = user(&db, "alice").await;
@@ -381,6 +407,7 @@ async fn housekeeping_frees_abandoned_signups_and_expired_links(postgres: bool) 
 }
 
 on_both!(
+    a_profile_edit_rewrites_only_what_the_account_page_edits,
     housekeeping_frees_abandoned_signups_and_expired_links,
     links_are_single_use_purpose_bound_and_queue_their_mail,
     a_verified_address_becomes_the_users_unless_another_account_has_it,

@@ -12,6 +12,7 @@ use crate::account::{AccountToken, LinkPurpose, QueuedMail};
 use crate::audit::AuditEvent;
 use crate::password::PasswordHash;
 use crate::secret::SecretHash;
+use crate::user::StandardClaims;
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -54,6 +55,16 @@ pub trait AccountStore: Send + Sync {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError>;
+    /// The user's own profile edit: rewrites only what the account page edits (name, given and
+    /// family name, locale, time zone, from `claims`) and `updated_at`, with its event, so an edit
+    /// never undoes a concurrent administrator's change to anything else (roles, other claims).
+    async fn update_profile(
+        &self,
+        user_id: Uuid,
+        claims: &StandardClaims,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
     /// Queues a mail that carries no link (a notice), with its event.
     async fn queue_mail(&self, mail: &QueuedMail, event: &AuditEvent) -> Result<(), StoreError>;
 

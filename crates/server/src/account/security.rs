@@ -8,7 +8,7 @@ use serde::Deserialize;
 use valet_core::account::{AccountToken, LinkPurpose};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::password::Password;
-use valet_core::ports::{AccountStore, AdminStore, StoreError, UserStore};
+use valet_core::ports::{AccountStore, StoreError, UserStore};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::user::{StandardClaims, User};
@@ -98,10 +98,12 @@ pub async fn profile(
                 }
             }
             let now = state.clock.now();
-            user.updated_at = now;
             let event = AuditEvent::new(now, Actor::user(user.id), "user.profile_updated")
                 .target("user", user.id.to_string());
-            state.db.update_user(&user, &event).await?;
+            state
+                .db
+                .update_profile(user.id, &user.claims, now, &event)
+                .await?;
             // The new address replaces the current one once its owner confirms it.
             if let Some(address) = new_email {
                 send_verification(&state, &user, &address, Actor::user(user.id), now).await?;
