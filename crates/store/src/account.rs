@@ -70,8 +70,6 @@ pub(crate) async fn insert_mail(
     Ok(())
 }
 
-/// Ends a guarded change: when its conditional update `changed` a row, records `event` and commits
-/// (true); otherwise the transaction is dropped, rolling back, and the answer is false.
 /// Marks the link used if it still is usable at `at`; false when it was not (used, expired).
 async fn spend_link(
     db: &impl ConnectionTrait,
@@ -87,6 +85,8 @@ async fn spend_link(
     Ok(result.rows_affected == 1)
 }
 
+/// Ends a guarded change: when its conditional update `changed` a row, records `event` and commits
+/// (true); otherwise the transaction is dropped, rolling back, and the answer is false.
 pub(crate) async fn audited_if(
     txn: DatabaseTransaction,
     changed: bool,

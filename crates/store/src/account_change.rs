@@ -8,6 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use valet_core::account::LinkPurpose;
+use valet_core::interaction::Stage;
 use valet_core::ports::StoreError;
 use valet_core::revocation::AccountChange;
 
@@ -61,8 +62,10 @@ pub(crate) enum Applied {
 /// Ends the user's sign-ins under way that got past the password (waiting for a second factor or
 /// an authenticator's enrolment): they were checked against what the change replaces.
 async fn end_sign_ins(txn: &DatabaseTransaction, user_id: Uuid) -> Result<(), StoreError> {
+    let past_the_password = [Stage::SecondFactor, Stage::Enrol, Stage::Enrolled].map(Stage::as_str);
     interactions::Entity::delete_many()
         .filter(interactions::Column::UserId.eq(user_id))
+        .filter(interactions::Column::Stage.is_in(past_the_password))
         .exec(txn)
         .await
         .map(drop)

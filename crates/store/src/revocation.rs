@@ -300,10 +300,17 @@ async fn revoke_detached(
             .add(refresh_tokens::Column::UserId.eq(user_id))
             .add(refresh_tokens::Column::SessionId.is_null())
     };
+    // Only clients whose tokens could still be used are told (an expired chain holds nothing).
     let holders: BTreeSet<Uuid> = refresh_tokens::Entity::find()
         .filter(which())
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .filter(refresh_tokens::Column::ExpiresAt.gt(at))
+        .filter(
+            Condition::any()
+                .add(refresh_tokens::Column::IdleExpiresAt.is_null())
+                .add(refresh_tokens::Column::IdleExpiresAt.gt(at)),
+        )
         .all(txn)
         .await
         .map_err(backend)?

@@ -92,8 +92,8 @@ pub async fn current_session(
     else {
         return Ok(None);
     };
-    if session.seen_due(ctx.now) {
-        ctx.store.touch_session(session.id, ctx.now).await?;
+    // Best effort: a use that cannot be written down does not fail the request it was part of.
+    if session.seen_due(ctx.now) && ctx.store.touch_session(session.id, ctx.now).await.is_ok() {
         session.last_seen_at = ctx.now;
     }
     Ok(Some((session, user)))

@@ -132,8 +132,9 @@ pub(crate) async fn confirm_password(
             },
         );
     }
-    let attempt = Attempt::new(state, req, Guarded::Login(signed.user.username.as_str()));
     let refusal = async {
+        let login = Guarded::Login(signed.user.username.as_str());
+        let attempt = Attempt::from_browser(state, req, login).await?;
         if let Some(wait) = attempt.blocked(state, now).await? {
             let message = "Too many wrong passwords. Wait a moment, then try again.";
             let page = entry::render(state, signed, None, Some(message)).await?;

@@ -50,9 +50,10 @@ pub async fn forgot(
         );
     }
     let now = state.clock.now();
-    let attempt = Attempt::new(&state, &req, Guarded::MailRequest(identifier));
     finish(
         async {
+            let attempt =
+                Attempt::from_browser(&state, &req, Guarded::MailRequest(identifier)).await?;
             if let Some(wait) = attempt.blocked(&state, now).await? {
                 let message = "Too many requests. Wait a moment, then try again.";
                 return Ok(too_many(

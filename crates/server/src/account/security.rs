@@ -78,24 +78,25 @@ pub async fn profile(
                 let message = format!("{field}: {e}");
                 return render(&state, &signed, None, Some(&message)).await;
             }
+            // An address another account uses gets the same answer as a free one (no mail goes
+            // out, and its link could not verify it anyway): the form tells nobody who is signed
+            // up with which address.
+            let mut mail_to = None;
             if let Some(address) = &new_email {
                 if let Err(page) =
                     confirm_password(&state, &req, &signed, &form.current_password).await
                 {
                     return Ok(page);
                 }
-                if state
-                    .db
-                    .find_user_by_email(address)
-                    .await?
-                    .is_some_and(|u| u.id != user.id)
-                {
-                    let message = "That email address belongs to another account.";
-                    return render(&state, &signed, None, Some(message)).await;
-                }
                 if let Some(page) = mail_refused(&state, &req, &signed, address).await? {
                     return Ok(page);
                 }
+                let taken = state
+                    .db
+                    .find_user_by_email(address)
+                    .await?
+                    .is_some_and(|u| u.id != user.id);
+                mail_to = (!taken).then(|| address.clone());
             }
             let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.profile_updated")
@@ -105,8 +106,10 @@ pub async fn profile(
                 .update_profile(user.id, &user.claims, now, &event)
                 .await?;
             // The new address replaces the current one once its owner confirms it.
-            if let Some(address) = new_email {
-                send_verification(&state, &user, &address, Actor::user(user.id), now).await?;
+            if new_email.is_some() {
+                if let Some(address) = mail_to {
+                    send_verification(&state, &user, &address, Actor::user(user.id), now).await?;
+                }
                 return Ok(back(&state, "email-pending"));
             }
             Ok(back(&state, "profile"))

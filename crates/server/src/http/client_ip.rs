@@ -19,11 +19,12 @@ pub fn client_ip(req: &HttpRequest, trusted: &[Network]) -> Option<IpAddr> {
     if !is_trusted(peer) {
         return Some(peer);
     }
-    let entries: Vec<&str> = req
+    // Split the raw bytes: one entry that is not text (a client's, say) must not take the
+    // proxies' entries of the same header down with it.
+    let entries: Vec<&[u8]> = req
         .headers()
         .get_all(FORWARDED_FOR)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
         .collect();
     let mut client = peer;
     for entry in entries.iter().rev() {
@@ -38,8 +39,8 @@ pub fn client_ip(req: &HttpRequest, trusted: &[Network]) -> Option<IpAddr> {
 }
 
 /// An `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:5`, `[2001:db8::1]:5`).
-fn parse_entry(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
+fn parse_entry(entry: &[u8]) -> Option<IpAddr> {
+    let entry = std::str::from_utf8(entry).ok()?.trim();
     let ip = entry
         .parse::<IpAddr>()
         .ok()
@@ -115,6 +116,17 @@ mod tests {
             client_ip(&garbage, &proxies),
             ip("10.0.0.5"),
             "stops at garbage"
+        );
+        let value = actix_web::http::header::HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let binary = TestRequest::default()
+            .peer_addr("10.0.0.2:4000".parse().unwrap_or_else(|e| panic!("{e}")))
+            .append_header((FORWARDED_FOR, value))
+            .to_http_request();
+        assert_eq!(
+            client_ip(&binary, &proxies),
+            ip("203.0.113.9"),
+            "a client's non-text entry does not hide the proxy's"
         );
     }
 

@@ -15,7 +15,7 @@ use valet_core::session::SessionToken;
 use valet_core::user::User;
 
 use super::sign_in::{SignIn, see_interaction, sign_in};
-use super::throttle::{Attempt, Guarded, device, too_many};
+use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
 use super::{enrolment, second_factor};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
@@ -263,7 +263,7 @@ pub async fn login(
         else {
             return Ok(expired());
         };
-        let attempt = Attempt::new(&state, &req, Guarded::Login(&form.username));
+        let attempt = Attempt::from_browser(&state, &req, Guarded::Login(&form.username)).await?;
         if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
             let rejected = Rejected {
                 message: "Too many failed sign-in attempts. Wait a moment, then try again.",
@@ -293,34 +293,32 @@ pub async fn login(
             }
         };
         attempt.succeeded(&state).await?;
-        second_factor::upgrade_hash(&state, &user, &form.password).await;
-        let mut response = if user.second_factor {
+        let mut user = user;
+        if let Some(upgraded) = second_factor::upgrade_hash(&state, &user, &form.password).await {
+            user.password_hash = Some(upgraded);
+        }
+        if user.second_factor {
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;
             interaction.user_id = Some(user.id);
             flow::keep(ctx.store, &mut interaction).await?;
-            see_interaction(&state, &handle)
-        } else if flow::flow_of(&interaction, &client)
-            .is_some_and(|f| requires_mfa(&f.request, &f.client))
-        {
-            enrolment::start(&ctx, &state, &handle, interaction, &user).await?
-        } else {
-            sign_in(
-                &ctx,
-                &state,
-                &req,
-                &handle,
-                (interaction, client),
-                user,
-                SignIn::PASSWORD,
-            )
-            .await?
-        };
-        // The password was right: this browser's later attempts at the account count apart.
-        if let Some(cookie) = device::cookie(&state, ctx.random, &form.username, ctx.now) {
-            let _ = response.add_cookie(&cookie);
+            return Ok(see_interaction(&state, &handle));
         }
-        Ok(response)
+        let needs_mfa = flow::flow_of(&interaction, &client)
+            .is_some_and(|f| requires_mfa(&f.request, &f.client));
+        if needs_mfa {
+            return enrolment::start(&ctx, &state, &handle, interaction, &user).await;
+        }
+        sign_in(
+            &ctx,
+            &state,
+            &req,
+            &handle,
+            (interaction, client),
+            user,
+            SignIn::PASSWORD,
+        )
+        .await
     };
     result.await.unwrap_or_else(|e| outcome::unavailable(&e))
 }

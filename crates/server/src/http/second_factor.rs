@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
-use valet_core::password::Password;
+use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{AccountStore, SecondFactorStore, StoreError};
 use valet_core::user::User;
 
@@ -109,17 +109,28 @@ pub(crate) async fn check_code(
 
 /// A successful login whose hash was made with older parameters gets the current ones (OWASP); a
 /// failure to upgrade never fails the login.
-pub(super) async fn upgrade_hash(state: &AppState, user: &User, password: &str) {
-    let Some(old) = user.password_hash.as_ref().filter(|h| h.needs_rehash()) else {
-        return;
+pub(super) async fn upgrade_hash(
+    state: &AppState,
+    user: &User,
+    password: &str,
+) -> Option<PasswordHash> {
+    let old = user.password_hash.as_ref().filter(|h| h.needs_rehash())?;
+    let hash = match crate::startup::hash_password(Password::new(password)).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash");
+            return None;
+        }
     };
-    let upgraded = match crate::startup::hash_password(Password::new(password)).await {
-        Ok(hash) => state.db.upgrade_password_hash(user.id, old, &hash).await,
-        Err(e) => Err(StoreError::Backend(e.to_string())),
-    };
-    match upgraded {
-        Ok(true) => tracing::info!(user_id = %user.id, "password hash upgraded"),
-        Ok(false) => {}
-        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash"),
+    match state.db.upgrade_password_hash(user.id, old, &hash).await {
+        Ok(true) => {
+            tracing::info!(user_id = %user.id, "password hash upgraded");
+            Some(hash)
+        }
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash");
+            None
+        }
     }
 }

@@ -15,6 +15,7 @@ use valet_core::user::User;
 use super::client_ip::client_ip;
 use super::cookies;
 use super::interaction::next;
+use super::throttle::device;
 use crate::state::AppState;
 
 /// How the user authenticated: RFC 8176 `amr` values and the `acr` they add up to.
@@ -98,9 +99,14 @@ pub(super) async fn sign_in(
             token_hash: token.hash(),
         }],
     };
+    // The sign-in is complete: this browser's later attempts at the account count apart.
+    let device = device::cookie(state, req, ctx.random, &user, ctx.now);
     let result = flow::resume(ctx, interaction, client, Some((session, user)), step).await?;
     tracing::info!(client = %client_row, %sid, acr = how.acr, "user logged in");
     let mut response = next(state, handle, result);
     let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));
+    if let Some(device) = device {
+        let _ = response.add_cookie(&device);
+    }
     Ok(response)
 }

@@ -170,16 +170,7 @@ impl Attempt {
         let ip = client_ip(req, &state.config.trusted_proxies)
             .map_or_else(|| "unknown".to_owned(), throttled_address);
         let policies = &state.config.throttle;
-        let (subject, kind) = match guarded {
-            Guarded::Login(identifier) => device::trusted_key(state, req, identifier)
-                .map_or_else(|| guarded.subject(&ip), |key| (key, "device")),
-            Guarded::MailRequest(identifier) => device::trusted_key(state, req, identifier)
-                .map_or_else(
-                    || guarded.subject(&ip),
-                    |key| (format!("mail-{key}"), "device"),
-                ),
-            _ => guarded.subject(&ip),
-        };
+        let (subject, kind) = guarded.subject(&ip);
         Self {
             action: guarded.action(),
             keys: [
@@ -192,6 +183,30 @@ impl Attempt {
             address_turn: OnceCell::new(),
             pending: OnceLock::new(),
         }
+    }
+
+    /// An attempt from a browser form: like [`Attempt::new`], but a password or a reset request
+    /// for an account this browser signed in to (its device cookie, [`device`]) is counted on
+    /// the device's key instead of the account's.
+    pub(crate) async fn from_browser(
+        state: &AppState,
+        req: &HttpRequest,
+        guarded: Guarded<'_>,
+    ) -> Result<Self, StoreError> {
+        let mut attempt = Self::new(state, req, guarded);
+        let (Guarded::Login(identifier) | Guarded::MailRequest(identifier)) = guarded else {
+            return Ok(attempt);
+        };
+        if let Some(key) = device::trusted_key(state, req, identifier).await? {
+            let surface = if matches!(guarded, Guarded::MailRequest(_)) {
+                "mail-"
+            } else {
+                ""
+            };
+            attempt.keys[0].0 = format!("{surface}{key}");
+            attempt.keys[0].2 = "device";
+        }
+        Ok(attempt)
     }
 
     /// How long the attempt must wait, if any of its keys is blocked. Where attempts take turns,
