@@ -4,8 +4,9 @@
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
 //! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
-//! A browser where a password sign-in to the account succeeded before is counted on its own device
-//! key instead of the account's ([`device`]), so a guesser cannot keep the owner out.
+//! On the browser forms, a browser where the account's user completed a sign-in before is counted
+//! on its own device key instead of the account's ([`device`]), so a guesser cannot keep the owner
+//! out.
 //!
 //! Guesses at one account's password or codes take turns in each server instance ([`Turn`]): the
 //! check, the verification and the count of one attempt end before the next attempt's check, so a
