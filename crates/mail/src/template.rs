@@ -36,6 +36,8 @@ pub enum Template<'a> {
     MfaReset { name: &'a str },
     /// Tells the user they (or someone in their session) turned their second factor off.
     MfaRemoved { name: &'a str },
+    /// Tells the user new recovery codes replaced their old ones.
+    RecoveryCodesRenewed { name: &'a str },
 }
 
 /// The links carry one-time tokens, which are secrets.
@@ -48,6 +50,7 @@ impl fmt::Debug for Template<'_> {
             Template::ActivateAccount { .. } => "ActivateAccount",
             Template::MfaReset { .. } => "MfaReset",
             Template::MfaRemoved { .. } => "MfaRemoved",
+            Template::RecoveryCodesRenewed { .. } => "RecoveryCodesRenewed",
         };
         f.write_str(name)
     }
@@ -85,6 +88,9 @@ pub fn render(template: &Template<'_>, locale: Locale, brand: &str, to: &str) ->
         ),
         Template::MfaReset { name } => (name, None, catalog.mfa_reset(brand)),
         Template::MfaRemoved { name } => (name, None, catalog.mfa_removed(brand)),
+        Template::RecoveryCodesRenewed { name } => {
+            (name, None, catalog.recovery_codes_renewed(brand))
+        }
     };
     let greeting = catalog.greeting(&single_line(name));
     let signature = catalog.signature(brand);

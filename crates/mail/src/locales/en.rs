@@ -108,6 +108,25 @@ impl Catalog for English {
         }
     }
 
+    fn recovery_codes_renewed(&self, brand: &str) -> Copy {
+        Copy {
+            subject: format!("New recovery codes for your {brand} account"),
+            before: vec![
+                format!(
+                    "New recovery codes were just created on the account page of your {brand} \
+                     account. Your earlier codes no longer work."
+                ),
+                "If you did this, there is nothing else to do.".to_owned(),
+            ],
+            action: None,
+            after: vec![
+                "If you did not, someone else may have access to your account: change your \
+                 password, create new recovery codes and tell your administrator."
+                    .to_owned(),
+            ],
+        }
+    }
+
     fn mfa_reset(&self, brand: &str) -> Copy {
         Copy {
             subject: format!("Two-step verification was reset for your {brand} account"),

@@ -28,4 +28,5 @@ pub(crate) trait Catalog: Sync {
     fn activate_account(&self, brand: &str, valid_minutes: i64) -> Copy;
     fn mfa_reset(&self, brand: &str) -> Copy;
     fn mfa_removed(&self, brand: &str) -> Copy;
+    fn recovery_codes_renewed(&self, brand: &str) -> Copy;
 }

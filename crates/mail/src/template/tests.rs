@@ -11,7 +11,7 @@ fn verify(name: &str) -> Mail {
     render(&template, Locale::En, "Valet", "alice@example.test")
 }
 
-fn all(name: &'static str) -> [Template<'static>; 6] {
+fn all(name: &'static str) -> [Template<'static>; 7] {
     [
         Template::VerifyEmail {
             name,
@@ -31,6 +31,7 @@ fn all(name: &'static str) -> [Template<'static>; 6] {
         },
         Template::MfaReset { name },
         Template::MfaRemoved { name },
+        Template::RecoveryCodesRenewed { name },
     ]
 }
 

@@ -11,7 +11,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::issuer::Issuer;
 use valet_core::keys::{KeyError, MasterKey};
 use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
-use valet_core::ports::{SecondFactorStore, StoreError};
+use valet_core::ports::{AccountStore, SecondFactorStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
@@ -153,7 +153,7 @@ fn shown_once(state: &AppState, codes: &[String]) -> HttpResponse {
     pages::account::recovery_codes(codes, &state.config.issuer.endpoint("account?done=mfa"))
 }
 
-/// `POST /account/mfa/recovery-codes` (asks for the password).
+/// `POST /account/mfa/recovery-codes` (asks for the password; the user is told by mail).
 pub async fn regenerate(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -174,10 +174,37 @@ pub async fn regenerate(
                 .db
                 .replace_recovery_codes(user.id, &hashes, now, &event)
                 .await?;
+            let template = Template::RecoveryCodesRenewed {
+                name: mailer::greeting_name(user),
+            };
+            // The codes are renewed: a notice that cannot be queued is logged, not answered as a
+            // failure (the new codes are shown only now).
+            if let Err(e) = tell(&state, user, &template, "mail.recovery_codes_renewed").await {
+                tracing::error!(user = %user.id, error = %e, "cannot queue the recovery-codes notice");
+            }
             Ok(shown_once(&state, &codes))
         }
         .await,
     )
+}
+
+/// Queues `template` to the user's address, if they have one, with an event `action`.
+async fn tell(
+    state: &AppState,
+    user: &User,
+    template: &Template<'_>,
+    action: &'static str,
+) -> Result<(), StoreError> {
+    let Some(email) = &user.claims.email else {
+        return Ok(());
+    };
+    let mail = mailer::prepare(state, user, email, template)
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let event = AuditEvent::new(state.clock.now(), Actor::user(user.id), action)
+        .target("user", user.id.to_string());
+    state.db.queue_mail(&mail, &event).await?;
+    state.outbox_queued.notify_one();
+    Ok(())
 }
 
 /// `POST /account/mfa/remove` (asks for the password; the user is told by mail).

@@ -255,14 +255,34 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
     assert!(ask.body.contains("Verification code"), "{}", ask.body);
 }
 
-/// Turning two-step verification off on the account page asks for the password and tells the
-/// user by mail, so a stranger in a borrowed session does not do it unnoticed.
+/// Renewing the recovery codes and turning two-step verification off on the account page ask for
+/// the password and tell the user by mail, so a stranger in a borrowed session does neither
+/// unnoticed.
 async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
     let (sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     enrol(&mut browser, &app, &page, "bob's long password 1").await;
     let page = browser.get(&format!("{}/account", app.address)).await;
+    let renewed = browser
+        .post(
+            &format!("{}/account/mfa/recovery-codes", app.address),
+            &[
+                ("csrf", &page.field("csrf")),
+                ("current_password", "bob's long password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    let notice = sink
+        .wait_for("bob@example.com", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no notice"));
+    assert!(
+        notice.subject.contains("recovery codes"),
+        "{}",
+        notice.subject
+    );
     let remove = format!("{}/account/mfa/remove", app.address);
     let wrong = browser
         .post(
