@@ -32,6 +32,50 @@ pub struct PasswordForm {
     current_password: String,
 }
 
+/// A change to a second factor that is on: the password and a current code (or a recovery code).
+#[derive(Deserialize)]
+pub struct FactorForm {
+    csrf: String,
+    current_password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Checks the code typed to confirm a change to the second factor (a TOTP or recovery code),
+/// throttled like the sign-in's code step; `Err` is the page to answer with.
+async fn confirm_code(
+    state: &AppState,
+    req: &HttpRequest,
+    signed: &Signed,
+    code: &str,
+) -> Result<(), HttpResponse> {
+    let user = &signed.user;
+    let now = state.clock.now();
+    let attempt = Attempt::new(state, req, Guarded::SecondFactor(user.id));
+    let refusal = async {
+        if let Some(wait) = attempt.blocked(state, now).await? {
+            let message = "Too many wrong codes. Wait a moment, then try again.";
+            let page = super::entry::render(state, signed, None, Some(message)).await?;
+            return Ok(Some(too_many(page, wait)));
+        }
+        if !crate::http::second_factor::check_code(state, user, code, now).await? {
+            attempt.failed(state, now).await?;
+            let message = "That code is not right. Enter the current code from your \
+                           authenticator app, or one of your recovery codes.";
+            let mut page = super::entry::render(state, signed, None, Some(message)).await?;
+            *page.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            return Ok(Some(page));
+        }
+        attempt.succeeded(state).await?;
+        Ok::<_, StoreError>(None)
+    };
+    match refusal.await {
+        Ok(None) => Ok(()),
+        Ok(Some(page)) => Err(page),
+        Err(e) => Err(crate::http::outcome::unavailable(&e)),
+    }
+}
+
 /// `POST /account/mfa/setup`: asks for the password, so a borrowed session cannot put its own
 /// authenticator on the account.
 pub async fn setup(
@@ -153,13 +197,17 @@ fn shown_once(state: &AppState, codes: &[String]) -> HttpResponse {
     pages::account::recovery_codes(codes, &state.config.issuer.endpoint("account?done=mfa"))
 }
 
-/// `POST /account/mfa/recovery-codes` (asks for the password; the user is told by mail).
+/// `POST /account/mfa/recovery-codes` (asks for the password and a code; the user is told by
+/// mail).
 pub async fn regenerate(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PasswordForm>,
+    form: web::Form<FactorForm>,
 ) -> HttpResponse {
     let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
+    if let Err(page) = confirm_code(&state, &req, &signed, &form.code).await {
+        return page;
+    }
     finish(
         async {
             let user = &signed.user;
@@ -207,13 +255,16 @@ async fn tell(
     Ok(())
 }
 
-/// `POST /account/mfa/remove` (asks for the password; the user is told by mail).
+/// `POST /account/mfa/remove` (asks for the password and a code; the user is told by mail).
 pub async fn remove(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PasswordForm>,
+    form: web::Form<FactorForm>,
 ) -> HttpResponse {
     let signed = signed_form!(&state, &req, &form.csrf, password: &form.current_password);
+    if let Err(page) = confirm_code(&state, &req, &signed, &form.code).await {
+        return page;
+    }
     finish(
         async {
             let user = &signed.user;

@@ -130,6 +130,17 @@ fn password_field(id: &str) -> String {
     )
 }
 
+/// The code field of a form that changes a second factor that is on.
+fn code_field(id: &str) -> String {
+    field(
+        id,
+        "Code from your authenticator app (or a recovery code)",
+        "text",
+        "",
+        " name=\"code\" autocomplete=\"one-time-code\" required",
+    )
+}
+
 pub(super) fn two_step(view: &AccountView) -> String {
     let action = |path: &str| format!("{}/mfa/{path}", view.action);
     if view.mfa.enabled() {
@@ -140,14 +151,14 @@ pub(super) fn two_step(view: &AccountView) -> String {
             form(
                 &action("recovery-codes"),
                 view.csrf,
-                &password_field("codes_password"),
+                &[password_field("codes_password"), code_field("codes_code")].concat(),
                 "New recovery codes",
                 "inline"
             ),
             form(
                 &action("remove"),
                 view.csrf,
-                &password_field("remove_password"),
+                &[password_field("remove_password"), code_field("remove_code")].concat(),
                 "Turn off two-step verification",
                 ""
             )

@@ -256,24 +256,33 @@ async fn a_sign_in_that_requires_it_sets_up_two_step_verification(backend: Backe
 }
 
 /// Renewing the recovery codes and turning two-step verification off on the account page ask for
-/// the password and tell the user by mail, so a stranger in a borrowed session does neither
-/// unnoticed.
+/// the password and a code, and tell the user by mail: a stranger in a borrowed session who knows
+/// the password does neither.
 async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
     let (sink, _receiver, app) = start_mailing(backend).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
-    enrol(&mut browser, &app, &page, "bob's long password 1").await;
+    let (secret, recovery) = enrol(&mut browser, &app, &page, "bob's long password 1").await;
     let page = browser.get(&format!("{}/account", app.address)).await;
-    let renewed = browser
-        .post(
-            &format!("{}/account/mfa/recovery-codes", app.address),
-            &[
-                ("csrf", &page.field("csrf")),
-                ("current_password", "bob's long password 1"),
-            ],
-        )
-        .await;
+    let csrf = page.field("csrf");
+    let renew = format!("{}/account/mfa/recovery-codes", app.address);
+    let mut post = async |url: &str, code: &str| {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("current_password", "bob's long password 1"),
+            ("code", code),
+        ];
+        browser.post(url, &form).await
+    };
+    let without_code = post(&renew, "000000").await;
+    assert_eq!(
+        without_code.status,
+        StatusCode::UNAUTHORIZED,
+        "the password alone does not renew the codes"
+    );
+    let renewed = post(&renew, &recovery[0]).await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    assert_eq!(recovery_codes(&renewed).len(), 10);
     let notice = sink
         .wait_for("bob@example.com", Duration::from_secs(20))
         .await
@@ -283,26 +292,13 @@ async fn turning_it_off_on_the_account_page_tells_the_user(backend: Backend) {
         "{}",
         notice.subject
     );
+
     let remove = format!("{}/account/mfa/remove", app.address);
-    let wrong = browser
-        .post(
-            &remove,
-            &[
-                ("csrf", &page.field("csrf")),
-                ("current_password", "not it"),
-            ],
-        )
-        .await;
+    let wrong = post(&remove, "not a code").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    let done = browser
-        .post(
-            &remove,
-            &[
-                ("csrf", &page.field("csrf")),
-                ("current_password", "bob's long password 1"),
-            ],
-        )
-        .await;
+    // The enrolment used this step's code (or the one before); the next one is good.
+    let next = code_at(&secret, chrono::Utc::now() + chrono::Duration::seconds(30));
+    let done = post(&remove, &next).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let notice = sink
         .wait_for("bob@example.com", Duration::from_secs(20))
