@@ -8,8 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use valet_core::account::QueuedMail;
+use valet_core::audit::{Actor, AuditEvent};
 use valet_core::issuer::Issuer;
 use valet_core::keys::{KeyError, MasterKey, SealedKey};
+use valet_core::ports::{AccountStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::user::User;
 use valet_mail::{Locale, Mail, Template, render};
@@ -44,6 +46,32 @@ pub fn compose(
     let locale = Locale::negotiate(user.claims.locale.as_deref());
     let mail = render(template, locale, &issuer.host(), to);
     seal(master, &mail, now)
+}
+
+/// Queues `template`, a notice after a change that already happened, to the user's address if
+/// they have one, with an event `action` by `actor`. A notice that cannot be queued is logged, not
+/// returned: the change stands, and answering it as a failure would have the user retry it.
+pub async fn queue_notice(
+    state: &AppState,
+    user: &User,
+    template: &Template<'_>,
+    actor: Actor,
+    action: &'static str,
+) {
+    let Some(email) = &user.claims.email else {
+        return;
+    };
+    let queued = async {
+        let mail = prepare(state, user, email, template)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let event =
+            AuditEvent::new(state.clock.now(), actor, action).target("user", user.id.to_string());
+        state.db.queue_mail(&mail, &event).await
+    };
+    match queued.await {
+        Ok(()) => state.outbox_queued.notify_one(),
+        Err(e) => tracing::error!(user = %user.id, ?template, error = %e, "cannot queue a notice"),
+    }
 }
 
 /// The name a message greets the user by.

@@ -278,29 +278,18 @@ pub(crate) async fn set_password(
     if !report.account_changed {
         return Ok(false);
     }
-    if let Some(email) = &user.claims.email {
-        // The password has changed (and the link, if any, is spent): a notice that cannot be
-        // queued is logged, not answered as a failure the user would retry with a spent link.
-        if let Err(e) = queue_password_notice(state, user, email).await {
-            tracing::error!(user = %user.id, error = %e, "cannot queue the password-changed notice");
-        }
-    }
-    Ok(true)
-}
-
-async fn queue_password_notice(
-    state: &AppState,
-    user: &User,
-    email: &str,
-) -> Result<(), StoreError> {
+    // The password has changed (and the link, if any, is spent) whether or not the notice can
+    // be queued.
     let template = Template::PasswordChanged {
         name: mailer::greeting_name(user),
     };
-    let mail = mailer::prepare(state, user, email, &template)
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let event = AuditEvent::new(state.clock.now(), Actor::system(), "mail.password_changed")
-        .target("user", user.id.to_string());
-    state.db.queue_mail(&mail, &event).await?;
-    state.outbox_queued.notify_one();
-    Ok(())
+    mailer::queue_notice(
+        state,
+        user,
+        &template,
+        Actor::system(),
+        "mail.password_changed",
+    )
+    .await;
+    Ok(true)
 }
