@@ -11,14 +11,14 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::issuer::Issuer;
 use valet_core::keys::{KeyError, MasterKey};
 use valet_core::mfa::{self, TotpSecret, otpauth_uri, qr, recovery};
-use valet_core::ports::{AccountStore, SecondFactorStore, StoreError};
+use valet_core::ports::{SecondFactorStore, StoreError};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
 use valet_core::secret::SecretHash;
 use valet_core::user::User;
 use valet_mail::Template;
 
-use super::{Signed, back, finish};
+use super::{Refusals, Signed, back, confirm_secret, finish};
 use crate::delivery::run_cascade;
 use crate::http::forms::CodeForm;
 use crate::http::throttle::{Attempt, Guarded, too_many};
@@ -50,30 +50,14 @@ async fn confirm_code(
     code: &str,
 ) -> Result<(), HttpResponse> {
     let user = &signed.user;
-    let now = state.clock.now();
     let attempt = Attempt::new(state, req, Guarded::SecondFactor(user.id));
-    let refusal = async {
-        if let Some(wait) = attempt.blocked(state, now).await? {
-            let message = "Too many wrong codes. Wait a moment, then try again.";
-            let page = super::entry::render(state, signed, None, Some(message)).await?;
-            return Ok(Some(too_many(page, wait)));
-        }
-        if !crate::http::second_factor::check_code(state, user, code, now).await? {
-            attempt.failed(state, now).await?;
-            let message = "That code is not right. Enter the current code from your \
-                           authenticator app, or one of your recovery codes.";
-            let mut page = super::entry::render(state, signed, None, Some(message)).await?;
-            *page.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
-            return Ok(Some(page));
-        }
-        attempt.succeeded(state).await?;
-        Ok::<_, StoreError>(None)
+    let right = crate::http::second_factor::check_code(state, user, code, state.clock.now());
+    let refusals = Refusals {
+        blocked: "Too many wrong codes. Wait a moment, then try again.",
+        wrong: "That code is not right. Enter the current code from your authenticator app, or \
+                one of your recovery codes.",
     };
-    match refusal.await {
-        Ok(None) => Ok(()),
-        Ok(Some(page)) => Err(page),
-        Err(e) => Err(crate::http::outcome::unavailable(&e)),
-    }
+    confirm_secret(state, signed, &attempt, refusals, right).await
 }
 
 /// `POST /account/mfa/setup`: asks for the password, so a borrowed session cannot put its own
@@ -225,34 +209,13 @@ pub async fn regenerate(
             let template = Template::RecoveryCodesRenewed {
                 name: mailer::greeting_name(user),
             };
-            // The codes are renewed: a notice that cannot be queued is logged, not answered as a
-            // failure (the new codes are shown only now).
-            if let Err(e) = tell(&state, user, &template, "mail.recovery_codes_renewed").await {
-                tracing::error!(user = %user.id, error = %e, "cannot queue the recovery-codes notice");
-            }
+            // The codes are renewed (and shown only now) whether or not the notice can be queued.
+            let (actor, action) = (Actor::user(user.id), "mail.recovery_codes_renewed");
+            mailer::queue_notice(&state, user, &template, actor, action).await;
             Ok(shown_once(&state, &codes))
         }
         .await,
     )
-}
-
-/// Queues `template` to the user's address, if they have one, with an event `action`.
-async fn tell(
-    state: &AppState,
-    user: &User,
-    template: &Template<'_>,
-    action: &'static str,
-) -> Result<(), StoreError> {
-    let Some(email) = &user.claims.email else {
-        return Ok(());
-    };
-    let mail = mailer::prepare(state, user, email, template)
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let event = AuditEvent::new(state.clock.now(), Actor::user(user.id), action)
-        .target("user", user.id.to_string());
-    state.db.queue_mail(&mail, &event).await?;
-    state.outbox_queued.notify_one();
-    Ok(())
 }
 
 /// `POST /account/mfa/remove` (asks for the password and a code; the user is told by mail).

@@ -118,7 +118,6 @@ pub(crate) async fn confirm_password(
     signed: &Signed,
     typed: &str,
 ) -> Result<(), HttpResponse> {
-    let now = state.clock.now();
     if typed.is_empty() {
         // Nothing was tried: asked again, not counted against the throttle.
         let message = "Enter your current password.";
@@ -132,20 +131,45 @@ pub(crate) async fn confirm_password(
             },
         );
     }
+    let login = Guarded::Login(signed.user.username.as_str());
+    let attempt = Attempt::from_browser(state, req, login)
+        .await
+        .map_err(|e| outcome::unavailable(&e))?;
+    let hash = signed.user.password_hash.clone();
+    let verified = async { Ok(password_work::verify(hash, Password::new(typed)).await?) };
+    let refusals = Refusals {
+        blocked: "Too many wrong passwords. Wait a moment, then try again.",
+        wrong: "Your current password is not right.",
+    };
+    confirm_secret(state, signed, &attempt, refusals, verified).await
+}
+
+/// What the account page says when a typed secret is refused.
+pub(crate) struct Refusals {
+    /// While the attempt's keys are blocked (429).
+    pub blocked: &'static str,
+    /// When the secret is not right (401).
+    pub wrong: &'static str,
+}
+
+/// Checks a secret typed to confirm a sensitive change, counted by `attempt`: `check` (not run
+/// while the attempt is blocked) says whether it is right. `Err` is the page to answer with.
+pub(crate) async fn confirm_secret(
+    state: &AppState,
+    signed: &Signed,
+    attempt: &Attempt,
+    refusals: Refusals,
+    check: impl Future<Output = Result<bool, StoreError>>,
+) -> Result<(), HttpResponse> {
+    let now = state.clock.now();
     let refusal = async {
-        let login = Guarded::Login(signed.user.username.as_str());
-        let attempt = Attempt::from_browser(state, req, login).await?;
         if let Some(wait) = attempt.blocked(state, now).await? {
-            let message = "Too many wrong passwords. Wait a moment, then try again.";
-            let page = entry::render(state, signed, None, Some(message)).await?;
+            let page = entry::render(state, signed, None, Some(refusals.blocked)).await?;
             return Ok(Some(too_many(page, wait)));
         }
-        let hash = signed.user.password_hash.clone();
-        let verified = password_work::verify(hash, Password::new(typed)).await?;
-        if !verified {
+        if !check.await? {
             attempt.failed(state, now).await?;
-            let message = "Your current password is not right.";
-            let mut page = entry::render(state, signed, None, Some(message)).await?;
+            let mut page = entry::render(state, signed, None, Some(refusals.wrong)).await?;
             *page.status_mut() = StatusCode::UNAUTHORIZED;
             return Ok(Some(page));
         }
