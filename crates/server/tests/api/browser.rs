@@ -67,17 +67,7 @@ impl Browser {
 
     /// A browser whose connections come from `ip` (e.g. 127.0.0.2: another client address).
     pub fn from_address(ip: Option<std::net::IpAddr>) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // Below actix's 5 s keep-alive, so a connection the server is closing is never reused.
-            .pool_idle_timeout(std::time::Duration::from_secs(2))
-            .local_address(ip)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
-        Self {
-            http,
-            cookies: BTreeMap::new(),
-        }
+        Self::with(|client| client.local_address(ip))
     }
 
     /// A browser behind a reverse proxy, which reports it as `client` in `X-Forwarded-For`.
@@ -86,14 +76,16 @@ impl Browser {
         if let Ok(value) = reqwest::header::HeaderValue::from_str(client) {
             headers.insert("x-forwarded-for", value);
         }
-        let http = reqwest::Client::builder()
+        Self::with(|builder| builder.default_headers(headers))
+    }
+
+    fn with(setup: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> Self {
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(std::time::Duration::from_secs(2))
-            .default_headers(headers)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+            // Below actix's 5 s keep-alive, so a connection the server is closing is never reused.
+            .pool_idle_timeout(std::time::Duration::from_secs(2));
         Self {
-            http,
+            http: setup(builder).build().unwrap_or_else(|e| panic!("{e}")),
             cookies: BTreeMap::new(),
         }
     }
