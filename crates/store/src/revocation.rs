@@ -4,30 +4,27 @@
 //! Id lists are processed in chunks so that revoking every grant of a large client stays within
 //! SQLite's and PostgreSQL's limits on bound parameters.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
-use valet_core::outbox::OutboxStatus;
 use valet_core::ports::{AuditStore, RevocationStore, StoreError};
-use valet_core::revocation::{
-    AccountChange, BACKCHANNEL_LOGOUT_KIND, Binding, Cascade, CascadeReport, Grants, Sessions,
-    logout_notifications,
-};
+use valet_core::revocation::{AccountChange, Cascade, CascadeReport, Grants, Sessions};
 
 use crate::account_change::{Applied, change_account};
-use crate::database::{Database, InsertRow, backend};
+use crate::database::{Database, backend};
 use crate::entities::{
-    authorization_codes, clients, grants, outbox, refresh_tokens, session_grants, sessions,
+    authorization_codes, clients, grants, refresh_tokens, session_grants, sessions,
 };
+
+mod notices;
 
 const CHUNK: usize = 500;
 
@@ -61,32 +58,7 @@ impl RevocationStore for Database {
         revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
         end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;
 
-        let bindings = bindings(&txn, &bound).await?;
-        let notifications = logout_notifications(&bindings);
-        report.notification_count = notifications.len() as u64;
-        if !dry_run {
-            for n in &notifications {
-                let payload = serde_json::to_string(&n.payload)
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
-                outbox::Model {
-                    id: n.id,
-                    kind: BACKCHANNEL_LOGOUT_KIND.to_owned(),
-                    client_id: Some(n.client),
-                    target: n.target.clone(),
-                    payload,
-                    status: OutboxStatus::Pending.as_str().to_owned(),
-                    attempts: 0,
-                    next_attempt_at: at,
-                    last_error: None,
-                    created_at: at,
-                    delivered_at: None,
-                }
-                .into_active_model()
-                .insert_row(&txn)
-                .await?;
-            }
-            report.notifications = notifications.iter().map(|n| n.id).collect();
-        }
+        notices::queue_logout_tokens(&txn, &bound, at, &mut report).await?;
 
         let mut details = match &event.details {
             Value::Object(map) => map.clone(),
@@ -366,40 +338,4 @@ async fn active_sessions(
         active.extend(rows.into_iter().map(|s| s.id));
     }
     Ok(active)
-}
-
-/// The affected (client, user, session) triples with what the logout rule needs of each client.
-async fn bindings(
-    conn: &impl ConnectionTrait,
-    bound: &[(Uuid, Uuid, Option<Uuid>)],
-) -> Result<Vec<Binding>, StoreError> {
-    let client_ids: BTreeSet<Uuid> = bound.iter().map(|(c, _, _)| *c).collect();
-    let mut found = BTreeMap::new();
-    let client_ids: Vec<Uuid> = client_ids.into_iter().collect();
-    for chunk in client_ids.chunks(CHUNK) {
-        let rows = clients::Entity::find()
-            .filter(clients::Column::Id.is_in(chunk.to_vec()))
-            .all(conn)
-            .await
-            .map_err(backend)?;
-        for row in rows {
-            let client = crate::clients::to_domain(row)?;
-            found.insert(client.id, client);
-        }
-    }
-    Ok(bound
-        .iter()
-        .filter_map(|&(client, user_id, session_id)| {
-            let c = found.get(&client)?;
-            Some(Binding {
-                client,
-                client_id: c.client_id.as_str().to_owned(),
-                backchannel_logout_uri: c.metadata.backchannel_logout_uri.clone(),
-                session_required: c.metadata.backchannel_logout_session_required,
-                id_token_alg: c.metadata.id_token_signed_response_alg,
-                user_id,
-                session_id,
-            })
-        })
-        .collect())
 }
