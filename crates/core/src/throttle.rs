@@ -9,8 +9,8 @@
 //! Keys are built from what was typed, lowercased, not from a user id: unknown and existing
 //! accounts are throttled alike, so the throttle reveals nothing about which exist.
 
+use crate::secret::SecretHash;
 use chrono::{DateTime, Duration, Utc};
-use sha2::Digest;
 
 /// How one kind of key is throttled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +112,7 @@ pub fn bounded_key(key: String) -> String {
     }
     let kind = key.split_once(':').map_or("", |(kind, _)| kind);
     let kind = kind.get(..kind.len().min(32)).unwrap_or("");
-    let digest = crate::secret::hex(&sha2::Sha256::digest(key.as_bytes()));
-    format!("{kind}:sha256:{digest}")
+    format!("{kind}:{}", SecretHash::of(key.as_bytes()).as_str())
 }
 
 /// The key for the address the connection came from (never a forwarded header: those are forged).
