@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// The seal's purpose label: a device cookie never opens as any other sealed message.
 const PURPOSE: &str = "valet device cookie v2";
 /// How long a device stays trusted after its last sign-in.
-pub(crate) const DEVICE_TTL: Duration = Duration::days(180);
+const DEVICE_TTL: Duration = Duration::days(180);
 const ID_LEN: usize = 16;
 const EPOCH_LEN: usize = 8;
 
