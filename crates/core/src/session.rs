@@ -4,12 +4,24 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::password::PasswordHash;
 use crate::random::Random;
 use crate::secret::opaque_secret;
 
 /// How stale a session's `last_seen_at`, or a grant's `last_used_at`, may get before a use
 /// writes it again.
 pub const SEEN_EVERY: Duration = Duration::minutes(5);
+
+/// What a sign-in checked, which must still hold when its session is written: the account is
+/// enabled and its password hash is still the one the password was verified against (a new
+/// password or a disabled account in between voids the sign-in, even one whose password check ran
+/// before the change committed), and a sign-in carried on in a stored interaction (past the
+/// password, to a second factor or an enrolment) still has it, since such changes end them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInCheck {
+    pub password_hash: Option<PasswordHash>,
+    pub interaction: Option<Uuid>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::client::{Client, ClientId, PreviousSecret};
 use crate::keys::{KeyTimes, StoredKey};
+use crate::password::PasswordHash;
 use crate::ports::{ClientStore, KeyStore, ProvisionStore, StoreError, UserStore};
 use crate::provision::ProvisionChanges;
 use crate::secret::SecretHash;
@@ -95,6 +96,18 @@ impl UserStore for MemoryStore {
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         Ok(self.state().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    async fn credentials_hold(
+        &self,
+        user_id: Uuid,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .any(|u| u.id == user_id && !u.disabled && u.password_hash.as_ref() == hash))
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {

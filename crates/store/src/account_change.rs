@@ -17,7 +17,7 @@ use crate::database::backend;
 use crate::entities::{account_tokens, clients, interactions, users};
 
 /// Deletes a user's mailed links (of one purpose, or all).
-async fn forget_links(
+pub(crate) async fn forget_links(
     txn: &DatabaseTransaction,
     user_id: Uuid,
     purpose: Option<LinkPurpose>,
@@ -72,34 +72,41 @@ async fn end_sign_ins(txn: &DatabaseTransaction, user_id: Uuid) -> Result<(), St
         .map_err(backend)
 }
 
-/// Applies the account change.
+/// Applies the account change. The user's row is updated first: on PostgreSQL that locks it, so a
+/// sign-in whose session insert locked it before (`crate::sessions::insert_session`) commits
+/// first and has its session ended by the rest of the cascade, and one that comes after waits and
+/// then finds the new password or the disabled account.
 pub(crate) async fn change_account(
     txn: &DatabaseTransaction,
     change: &AccountChange,
     at: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let changed = match change {
-        AccountChange::Nothing => return Ok(Applied::Unchanged),
+    match change {
+        AccountChange::Nothing => Ok(Applied::Unchanged),
         AccountChange::DisableUser(id) => {
-            // A disabled account's mailed links die with it (an unactivated sign-up stays off).
-            forget_links(txn, *id, None).await?;
-            end_sign_ins(txn, *id).await?;
-            users::Entity::update_many()
+            let done = users::Entity::update_many()
                 .col_expr(users::Column::Disabled, Expr::value(true))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))
                 .filter(users::Column::Id.eq(*id))
                 .filter(users::Column::Disabled.eq(false))
                 .exec(txn)
                 .await
+                .map_err(backend)?;
+            // A disabled account's mailed links die with it (an unactivated sign-up stays off).
+            forget_links(txn, *id, None).await?;
+            end_sign_ins(txn, *id).await?;
+            Ok(changed(done.rows_affected))
         }
         AccountChange::DisableClient(id) => {
-            clients::Entity::update_many()
+            let done = clients::Entity::update_many()
                 .col_expr(clients::Column::Disabled, Expr::value(true))
                 .col_expr(clients::Column::UpdatedAt, Expr::value(at))
                 .filter(clients::Column::Id.eq(*id))
                 .filter(clients::Column::Disabled.eq(false))
                 .exec(txn)
                 .await
+                .map_err(backend)?;
+            Ok(changed(done.rows_affected))
         }
         AccountChange::SetPassword {
             user_id,
@@ -111,8 +118,6 @@ pub(crate) async fn change_account(
             {
                 return Ok(Applied::Refused);
             }
-            forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
-            end_sign_ins(txn, *user_id).await?;
             let done = users::Entity::update_many()
                 .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
                 .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -123,12 +128,17 @@ pub(crate) async fn change_account(
             if done.rows_affected != 1 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
             }
-            return Ok(Applied::Changed);
+            forget_links(txn, *user_id, Some(LinkPurpose::ResetPassword)).await?;
+            end_sign_ins(txn, *user_id).await?;
+            Ok(Applied::Changed)
         }
-    };
-    Ok(if changed.map_err(backend)?.rows_affected == 1 {
+    }
+}
+
+fn changed(rows_affected: u64) -> Applied {
+    if rows_affected == 1 {
         Applied::Changed
     } else {
         Applied::Unchanged
-    })
+    }
 }

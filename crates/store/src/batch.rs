@@ -20,12 +20,13 @@ use valet_core::ports::{BatchStore, StoreError, Write};
 use crate::database::{Database, backend};
 use crate::{grants, sessions};
 
-fn statements(write: &Write) -> Vec<SubQueryStatement> {
-    match write {
+fn statements(write: &Write) -> Result<Vec<SubQueryStatement>, StoreError> {
+    Ok(match write {
         Write::InsertSession {
             session,
             token_hash,
-        } => vec![sessions::insert_session(session, token_hash).into()],
+            checked,
+        } => vec![sessions::insert_session(session, token_hash, checked)?.into()],
         Write::DeleteInteraction(id) => vec![sessions::delete_interaction(*id).into()],
         Write::SaveGrant {
             grant,
@@ -33,6 +34,21 @@ fn statements(write: &Write) -> Vec<SubQueryStatement> {
             at,
         } => grants::save_grant(grant, *session_id, *at),
         Write::InsertCode { code, code_hash } => vec![grants::insert_code(code, code_hash).into()],
+    })
+}
+
+/// A failed batch's error: `Stale` when a session's sign-in no longer held.
+fn batch_error(e: DbErr) -> StoreError {
+    let cause = match &e {
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            Some(cause)
+        }
+        _ => None,
+    };
+    if cause.is_some_and(|cause| sessions::stale_sign_in(cause)) {
+        StoreError::Stale("the account that signed in".to_owned())
+    } else {
+        backend(e)
     }
 }
 
@@ -49,7 +65,10 @@ fn build(statement: &SubQueryStatement, db: DbBackend) -> Statement {
 #[async_trait]
 impl BatchStore for Database {
     async fn write_batch(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let mut all: Vec<SubQueryStatement> = writes.iter().flat_map(statements).collect();
+        let mut all: Vec<SubQueryStatement> = Vec::new();
+        for write in &writes {
+            all.extend(statements(write)?);
+        }
         let db = self.conn.get_database_backend();
         let Some(last) = all.pop() else {
             return Ok(());
@@ -60,7 +79,7 @@ impl BatchStore for Database {
                 .execute_raw(build(&last, db))
                 .await
                 .map(drop)
-                .map_err(backend);
+                .map_err(batch_error);
         }
         match db {
             DbBackend::Postgres => {
@@ -74,7 +93,11 @@ impl BatchStore for Database {
                     );
                 }
                 let query = with.query(last);
-                self.conn.execute(&query).await.map(drop).map_err(backend)
+                self.conn
+                    .execute(&query)
+                    .await
+                    .map(drop)
+                    .map_err(batch_error)
             }
             _ => {
                 all.push(last);
@@ -95,7 +118,8 @@ impl Database {
             values.extend(built.values.map(|v| v.0).unwrap_or_default());
         }
         sql.push_str("COMMIT;");
-        let exec_err = |e: sqlx::Error| backend(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))));
+        let exec_err =
+            |e: sqlx::Error| batch_error(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))));
         let mut conn = self
             .conn
             .get_sqlite_connection_pool()

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
 };
@@ -14,11 +14,11 @@ use valet_core::client::Client;
 use valet_core::interaction::{Interaction, Keeping, Stage};
 use valet_core::ports::{InteractionStore, SessionStore, StoreError};
 use valet_core::secret::SecretHash;
-use valet_core::session::Session;
+use valet_core::session::{Session, SignInCheck};
 
 use crate::convert::{corrupt, parse_list, string_list};
 use crate::database::{Database, backend};
-use crate::entities::{clients, grants, interactions, session_grants, sessions};
+use crate::entities::{clients, grants, interactions, session_grants, sessions, users};
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
     Ok(Session {
@@ -71,23 +71,78 @@ fn interaction_row(interaction: &Interaction, handle_hash: String) -> interactio
     }
 }
 
-pub(crate) fn insert_session(session: &Session, token_hash: &SecretHash) -> InsertStatement {
-    let row = sessions::Model {
-        id: session.id,
-        token_hash: token_hash.as_str().to_owned(),
-        user_id: session.user_id,
-        auth_time: session.auth_time,
-        amr: string_list(session.amr.iter().map(String::as_str)),
-        acr: session.acr.clone(),
-        ip: session.ip.clone(),
-        user_agent: session.user_agent.clone(),
-        created_at: session.created_at,
-        last_seen_at: session.last_seen_at,
-        expires_at: session.expires_at,
-        ended_at: session.ended_at,
-        end_reason: None,
-    };
-    sessions::Entity::insert(row.into_active_model()).into_query()
+/// The session's insert, conditional on what its sign-in checked (`SignInCheck`): its `user_id`
+/// is a sub-select of the user's row that finds it only while the account is enabled, has the
+/// checked password hash and (when one is named) the interaction still exists. When it no longer
+/// holds, the sub-select is NULL, the NOT NULL column refuses the row and the batch fails as a
+/// whole (`stale_sign_in` tells that failure apart). On PostgreSQL the sub-select locks the user's
+/// row (`FOR SHARE`): a password change or a disabling that updated the row first is waited for
+/// and seen, and one that comes after waits for this batch and then ends the session with the
+/// others; SQLite runs one write transaction at a time, so the check is never out of date there.
+pub(crate) fn insert_session(
+    session: &Session,
+    token_hash: &SecretHash,
+    checked: &SignInCheck,
+) -> Result<InsertStatement, StoreError> {
+    let mut user = Query::select();
+    user.column(users::Column::Id)
+        .from(users::Entity)
+        .and_where(users::Column::Id.eq(session.user_id))
+        .and_where(users::Column::Disabled.eq(false))
+        .and_where(match &checked.password_hash {
+            Some(hash) => users::Column::PasswordHash.eq(hash.as_str()),
+            None => users::Column::PasswordHash.is_null(),
+        })
+        .lock_shared();
+    if let Some(interaction) = checked.interaction {
+        user.and_where(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(interactions::Entity)
+                .and_where(interactions::Column::Id.eq(interaction))
+                .to_owned(),
+        ));
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(sessions::Entity)
+        .columns([
+            sessions::Column::Id,
+            sessions::Column::TokenHash,
+            sessions::Column::UserId,
+            sessions::Column::AuthTime,
+            sessions::Column::Amr,
+            sessions::Column::Acr,
+            sessions::Column::Ip,
+            sessions::Column::UserAgent,
+            sessions::Column::CreatedAt,
+            sessions::Column::LastSeenAt,
+            sessions::Column::ExpiresAt,
+            sessions::Column::EndedAt,
+        ])
+        .values([
+            Expr::val(session.id),
+            Expr::val(token_hash.as_str()),
+            Expr::SubQuery(None, Box::new(user.into())),
+            Expr::val(session.auth_time),
+            Expr::val(string_list(session.amr.iter().map(String::as_str))),
+            Expr::val(session.acr.clone()),
+            Expr::val(session.ip.clone()),
+            Expr::val(session.user_agent.clone()),
+            Expr::val(session.created_at),
+            Expr::val(session.last_seen_at),
+            Expr::val(session.expires_at),
+            Expr::val(session.ended_at),
+        ])
+        .map_err(|e| StoreError::Backend(format!("sessions insert: {e}")))?;
+    Ok(insert)
+}
+
+/// Whether a batch failed because a session's sign-in no longer held (`insert_session`): its NULL
+/// `user_id`, the only NOT NULL violation a batch's typed rows can cause.
+pub(crate) fn stale_sign_in(e: &sea_orm::sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|e| e.kind() == sea_orm::sqlx::error::ErrorKind::NotNullViolation)
 }
 
 pub(crate) fn delete_interaction(id: Uuid) -> DeleteStatement {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Select,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 use valet_core::account::MfaState;
@@ -237,6 +237,27 @@ impl UserStore for Database {
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         one_with_roles(&self.lookups, users::Entity::find_by_id(id)).await
+    }
+
+    async fn credentials_hold(
+        &self,
+        user_id: Uuid,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, StoreError> {
+        let found = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::Disabled.eq(false))
+            .filter(match hash {
+                Some(hash) => users::Column::PasswordHash.eq(hash.as_str()),
+                None => users::Column::PasswordHash.is_null(),
+            })
+            .lock_shared()
+            .into_tuple::<Uuid>()
+            .all(&self.conn)
+            .await
+            .map_err(backend)?;
+        Ok(!found.is_empty())
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {

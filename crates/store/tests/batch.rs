@@ -4,16 +4,19 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use uuid::Uuid;
+use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
 use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
+use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
-    BatchStore, CodeStore, GrantStore, InteractionStore, SessionStore, StoreError, Write,
+    BatchStore, CodeStore, GrantStore, InteractionStore, SessionStore, StoreError, UserStore, Write,
 };
 use valet_core::random::OsRandom;
-use valet_core::session::SessionToken;
+use valet_core::session::{SessionToken, SignInCheck};
 use valet_core::user::User;
 use valet_store::Database;
 
@@ -37,6 +40,10 @@ fn login_writes(
         Write::InsertSession {
             session: session.clone(),
             token_hash: token.hash(),
+            checked: SignInCheck {
+                password_hash: user.password_hash.clone(),
+                interaction: Some(interaction),
+            },
         },
         Write::DeleteInteraction(interaction),
         Write::SaveGrant {
@@ -144,7 +151,81 @@ async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
     }
 }
 
+/// A login whose sign-in no longer holds (another password, a disabled account, its interaction
+/// gone) writes nothing, and says so (`Stale`), not as a storage failure.
+async fn a_login_batch_is_refused_once_its_sign_in_no_longer_holds(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, handle) = interaction(&db, &client, t).await;
+    let stale = |writes: Vec<Write>| {
+        let db = &db;
+        async move { matches!(db.write_batch(writes).await, Err(StoreError::Stale(_))) }
+    };
+    let code = || CodeValue::generate(&OsRandom);
+
+    let hash = PasswordHash::create(&Password::new("the password checked"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut checked_against_another = user.clone();
+    checked_against_another.password_hash = Some(hash);
+    let (writes, token, _) = login_writes(&checked_against_another, &client, pending, &code(), t);
+    assert!(stale(writes).await, "another password than the account's");
+    assert_eq!(stored(&db, &token, &handle).await, (false, true));
+
+    let (writes, token, _) = login_writes(&user, &client, Uuid::now_v7(), &code(), t);
+    assert!(stale(writes).await, "an interaction that is gone");
+    assert!(!stored(&db, &token, &handle).await.0);
+
+    let event = AuditEvent::new(t, Actor::cli(), "user.disabled");
+    db.set_disabled(user.id, true, t, &event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (writes, token, _) = login_writes(&user, &client, pending, &code(), t);
+    assert!(stale(writes).await, "a disabled account");
+    assert_eq!(stored(&db, &token, &handle).await, (false, true));
+}
+
+/// A change to the account under way when the login's batch runs (its row updated, not yet
+/// committed) is waited for, then seen: the batch is refused. On PostgreSQL the session's insert
+/// waits on the row's lock and re-reads it; on SQLite it waits for the write lock.
+async fn a_login_batch_waits_for_a_change_under_way_and_sees_it(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, handle) = interaction(&db, &client, t).await;
+    let conn = db.connection();
+    let change = conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let sql = if postgres {
+        "UPDATE users SET disabled = $1 WHERE id = $2"
+    } else {
+        "UPDATE users SET disabled = ? WHERE id = ?"
+    };
+    let disable = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [true.into(), user.id.into()],
+    );
+    change
+        .execute_raw(disable)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (writes, token, _) =
+        login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    let (result, committed) = tokio::join!(db.write_batch(writes), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        change.commit().await
+    });
+    committed.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(result, Err(StoreError::Stale(_))),
+        "the login saw the change it waited for: {result:?}"
+    );
+    assert_eq!(stored(&db, &token, &handle).await, (false, true));
+}
+
 on_both!(
     a_login_batch_writes_everything_at_once,
-    a_failed_batch_writes_nothing_and_the_next_ones_do
+    a_failed_batch_writes_nothing_and_the_next_ones_do,
+    a_login_batch_is_refused_once_its_sign_in_no_longer_holds,
+    a_login_batch_waits_for_a_change_under_way_and_sees_it
 );

@@ -11,16 +11,18 @@ use super::StoreError;
 use crate::code::AuthorizationCode;
 use crate::grant::Grant;
 use crate::secret::SecretHash;
-use crate::session::Session;
+use crate::session::{Session, SignInCheck};
 
 /// One write of a batch. Sessions and codes are only ever written this way; a grant alone goes
 /// through `GrantStore::save_grant`, and an interaction alone through `InteractionStore`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Write {
-    /// A new session, stored under the hash of its cookie's token.
+    /// A new session, stored under the hash of its cookie's token, only while what its sign-in
+    /// checked still holds; otherwise the batch fails with `StoreError::Stale` and writes nothing.
     InsertSession {
         session: Session,
         token_hash: SecretHash,
+        checked: SignInCheck,
     },
     /// `InteractionStore::delete_interaction`: the interaction is over.
     DeleteInteraction(Uuid),

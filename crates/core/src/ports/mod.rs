@@ -32,6 +32,7 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::client::{Client, ClientId};
 use crate::keys::{KeyTimes, StoredKey};
+use crate::password::PasswordHash;
 use crate::provision::ProvisionChanges;
 use crate::secret::SecretHash;
 use crate::user::{User, Username};
@@ -42,6 +43,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// What a write was conditional on no longer holds: a concurrent change came first.
+    #[error("{0} changed meanwhile")]
+    Stale(String),
     #[error("database error: {0}")]
     Backend(String),
 }
@@ -65,6 +69,13 @@ pub trait UserStore: Send + Sync {
     /// The user whose email address is `email` (case-insensitive), when exactly one has it.
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Whether the account `user_id` is enabled and still has the password hash `hash`, read once
+    /// any change to it under way has committed (PostgreSQL waits on the row's lock).
+    async fn credentials_hold(
+        &self,
+        user_id: Uuid,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, StoreError>;
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> Result<(), StoreError>;
     async fn set_disabled(
         &self,

@@ -20,7 +20,7 @@ use valet_core::user::User;
 use super::forms::{CodeForm, CsrfForm};
 use super::interaction::{expired, load_form, user_of};
 use super::outcome;
-use super::sign_in::{SignIn, see_interaction, sign_in};
+use super::sign_in::{SignIn, keep_past_password, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use crate::account::mfa::{new_recovery_codes, setup_page};
 use crate::delivery::run_cascade;
@@ -46,7 +46,7 @@ pub(super) async fn start(
         Stage::SecondFactor
     };
     interaction.user_id = Some(user.id);
-    flow::keep(ctx.store, &mut interaction).await?;
+    keep_past_password(ctx, &mut interaction, user).await?;
     Ok(see_interaction(state, handle))
 }
 

@@ -14,7 +14,7 @@ use valet_core::ports::{StoreError, UserStore};
 use valet_core::session::SessionToken;
 use valet_core::user::User;
 
-use super::sign_in::{SignIn, see_interaction, sign_in};
+use super::sign_in::{SignIn, keep_past_password, see_interaction, sign_in};
 use super::throttle::{Attempt, Guarded, too_many};
 use super::{cookies, outcome};
 use super::{enrolment, second_factor};
@@ -301,7 +301,7 @@ pub async fn login(
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;
             interaction.user_id = Some(user.id);
-            flow::keep(ctx.store, &mut interaction).await?;
+            keep_past_password(&ctx, &mut interaction, &user).await?;
             return Ok(see_interaction(&state, &handle));
         }
         let needs_mfa = flow::flow_of(&interaction, &client)

@@ -9,7 +9,7 @@ use valet_core::client::Client;
 use valet_core::flow::{self, FlowContext, Progress, Step};
 use valet_core::interaction::Interaction;
 use valet_core::ports::{StoreError, Write};
-use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::session::{LoginOrigin, Session, SessionToken, SignInCheck};
 use valet_core::user::User;
 
 use super::client_ip::client_ip;
@@ -45,6 +45,28 @@ pub(super) fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
                 .endpoint(&format!("interaction/{handle}")),
         ))
         .finish()
+}
+
+/// Moves a sign-in past the password (to a second factor or an enrolment), into its stored
+/// interaction. A password change or a disabling ends such interactions; one that committed after
+/// the password was checked but before the interaction was written did not see it, so the account
+/// is read again once the interaction is stored (waiting for any change under way): when the
+/// password it was checked against is gone, the interaction is deleted, and its page starts over.
+pub(super) async fn keep_past_password(
+    ctx: &FlowContext<'_>,
+    interaction: &mut Interaction,
+    user: &User,
+) -> Result<(), StoreError> {
+    flow::keep(ctx.store, interaction).await?;
+    if !ctx
+        .store
+        .credentials_hold(user.id, user.password_hash.as_ref())
+        .await?
+    {
+        tracing::info!("sign-in voided: the account changed meanwhile");
+        ctx.store.delete_interaction(interaction.id).await?;
+    }
+    Ok(())
 }
 
 /// The user is authenticated: start their SSO session (ending the browser's previous one) and
@@ -89,6 +111,10 @@ pub(super) async fn sign_in(
     // The session is written in one batch with what the flow writes next (the end of the
     // interaction, the grant and the code).
     let (client_row, sid) = (interaction.client, session.id);
+    let checked = SignInCheck {
+        password_hash: user.password_hash.clone(),
+        interaction: interaction.is_stored().then_some(interaction.id),
+    };
     let step = Step {
         progress: Progress {
             just_logged_in: true,
@@ -97,11 +123,21 @@ pub(super) async fn sign_in(
         writes: vec![Write::InsertSession {
             session: session.clone(),
             token_hash: token.hash(),
+            checked,
         }],
     };
     // The sign-in is complete: this browser's later attempts at the account count apart.
     let device = device::cookie(state, req, ctx.random, &user, ctx.now);
-    let result = flow::resume(ctx, interaction, client, Some((session, user)), step).await?;
+    let result = match flow::resume(ctx, interaction, client, Some((session, user)), step).await {
+        // The password changed, the account was disabled or the interaction ended while this
+        // sign-in was under way: nothing was written, and the interaction's page says what now
+        // (the login form again, or that the sign-in is over).
+        Err(StoreError::Stale(what)) => {
+            tracing::info!(client = %client_row, "sign-in voided: {what} changed meanwhile");
+            return Ok(see_interaction(state, handle));
+        }
+        other => other?,
+    };
     tracing::info!(client = %client_row, %sid, acr = how.acr, "user logged in");
     let mut response = next(state, handle, result);
     let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));

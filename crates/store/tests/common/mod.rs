@@ -14,7 +14,7 @@ use valet_core::grant::Grant;
 use valet_core::ports::{AccountStore, BatchStore, ClientStore, UserStore, Write};
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
-use valet_core::session::{LoginOrigin, Session, SessionToken};
+use valet_core::session::{LoginOrigin, Session, SessionToken, SignInCheck};
 use valet_core::user::{User, Username};
 use valet_store::Database;
 
@@ -94,8 +94,17 @@ pub async fn reset_link(
     user: &User,
     at: DateTime<Utc>,
 ) -> (AccountToken, AccountLink) {
-    let (token, link) =
-        AccountToken::issue(user.id, LinkPurpose::ResetPassword, None, at, &OsRandom);
+    link(db, user, LinkPurpose::ResetPassword, at).await
+}
+
+/// Issues `user` a link of `purpose` at `at`, its mail queued like `reset_link`'s.
+pub async fn link(
+    db: &Database,
+    user: &User,
+    purpose: LinkPurpose,
+    at: DateTime<Utc>,
+) -> (AccountToken, AccountLink) {
+    let (token, link) = AccountToken::issue(user.id, purpose, None, at, &OsRandom);
     let mail = QueuedMail {
         id: Uuid::now_v7(),
         to: "alice@example.com".into(),
@@ -129,11 +138,20 @@ pub async fn session(db: &Database, user: &User, started: DateTime<Utc>) -> Sess
     session
 }
 
-/// Stores `session` under `token` (as a login's batch does).
+/// Stores `session` under `token` (as a login's batch does, its user's password as it is now).
 pub async fn insert_session(db: &Database, session: &Session, token: &SessionToken) {
+    let user = db
+        .find_user_by_id(session.user_id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no user {}", session.user_id));
     let write = Write::InsertSession {
         session: session.clone(),
         token_hash: token.hash(),
+        checked: SignInCheck {
+            password_hash: user.password_hash,
+            interaction: None,
+        },
     };
     db.write_batch(vec![write])
         .await
