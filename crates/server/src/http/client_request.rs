@@ -1,7 +1,7 @@
 //! What the token, revocation and introspection endpoints share: a form-encoded body from an
 //! authenticated client (RFC 6749 §2.3, RFC 7009 §2.1, RFC 7662 §2.1), and JSON errors (RFC 6749 §5.2).
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use serde_json::json;
 use valet_core::client::Client;
@@ -14,16 +14,22 @@ use super::client_auth::{client_auth_error_response, presented_credentials};
 use super::throttle::{Attempt, Guarded, too_many};
 use crate::state::AppState;
 
-/// `{"error", "error_description"}`, never cached; 500 only for a server-side failure.
+/// `{"error", "error_description"}`, never cached; 500 only for a server-side failure, 503 (with
+/// `Retry-After`) for work the server cannot take on now.
 pub fn error(e: &TokenError) -> HttpResponse {
-    let status = match e.code {
+    let mut response = match e.code {
         OAuthErrorCode::ServerError => {
             tracing::error!(description = %e.description, "token endpoint failure");
-            StatusCode::INTERNAL_SERVER_ERROR
+            HttpResponse::InternalServerError()
         }
-        _ => StatusCode::BAD_REQUEST,
+        OAuthErrorCode::TemporarilyUnavailable => {
+            let mut response = HttpResponse::ServiceUnavailable();
+            response.insert_header((header::RETRY_AFTER, "1"));
+            response
+        }
+        _ => HttpResponse::BadRequest(),
     };
-    HttpResponse::build(status)
+    response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(json!({ "error": e.code.as_str(), "error_description": valet_core::oauth_error::safe_description(&e.description) }))
@@ -84,5 +90,34 @@ pub async fn authenticated_form(
     match authenticated {
         Ok(authenticated) => Ok((params, authenticated.client)),
         Err(e) => Err(client_auth_error_response(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn error_statuses_follow_the_code() {
+        let status = |code| {
+            let response = error(&TokenError::new(code, "x"));
+            let retry = response.headers().get(header::RETRY_AFTER).cloned();
+            (response.status(), retry.is_some())
+        };
+        assert_eq!(
+            status(OAuthErrorCode::InvalidGrant),
+            (StatusCode::BAD_REQUEST, false)
+        );
+        assert_eq!(
+            status(OAuthErrorCode::ServerError),
+            (StatusCode::INTERNAL_SERVER_ERROR, false)
+        );
+        assert_eq!(
+            status(OAuthErrorCode::TemporarilyUnavailable),
+            (StatusCode::SERVICE_UNAVAILABLE, true),
+            "a refusal to take on work now says when to retry"
+        );
     }
 }

@@ -49,7 +49,15 @@ pub(super) async fn tokens(
             "username and password are required",
         )));
     };
-    let unavailable = |e: valet_core::ports::StoreError| error(&e.into());
+    // The password cannot be checked now (the hashing queue is full, or the database failed):
+    // the client may retry, as the login form's user may.
+    let unavailable = |e: valet_core::ports::StoreError| {
+        tracing::warn!(error = %e, "password grant unavailable");
+        error(&TokenError::new(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "the password cannot be checked now; try again later",
+        ))
+    };
     let attempt = Attempt::new(state, req, Guarded::Login(username));
     if let Some(wait) = attempt
         .blocked(state, minter.now)
