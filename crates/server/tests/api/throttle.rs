@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use valet_store::entities::audit_events;
 
 use crate::browser::{Browser, Page};
@@ -35,16 +35,21 @@ async fn try_login(browser: &mut Browser, app: &TestApp, username: &str, passwor
     browser.sign_in(&url, username, password).await.1
 }
 
-async fn throttled(env: &TestEnv) -> usize {
+/// The audited login blocks, oldest first.
+async fn blocks(env: &TestEnv) -> Vec<audit_events::Model> {
     let db = valet_store::Database::connect(&env.database_url, 1)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     audit_events::Entity::find()
         .filter(audit_events::Column::Action.eq("login.throttled"))
+        .order_by_asc(audit_events::Column::OccurredAt)
         .all(db.connection())
         .await
         .unwrap_or_else(|e| panic!("{e}"))
-        .len()
+}
+
+async fn throttled(env: &TestEnv) -> usize {
+    blocks(env).await.len()
 }
 
 async fn a_guesser_is_blocked_and_the_owner_gets_in_after_the_block(backend: Backend) {
@@ -182,7 +187,8 @@ async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backen
     );
 }
 
-/// `[throttle]` as an operator would set it: 2 free failures, then 1 s doubling up to 4 s.
+/// `[throttle]` as an operator would set it: 2 free failures, then 1 s doubling up to 4 s (the
+/// sixth guess would block 8 s uncapped).
 async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let config = env.dir.join("valet.toml");
@@ -197,7 +203,7 @@ async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
         .await;
     let mut guesser = Browser::new();
     let mut waits = Vec::new();
-    for n in 1..=5 {
+    for n in 1..=6 {
         let page = try_login(&mut guesser, &app, "alice", &format!("guess {n}")).await;
         assert_eq!(
             page.status,
@@ -218,8 +224,27 @@ async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
             .await;
         }
     }
-    assert_eq!(waits, [1, 2, 4], "1 s, doubling, capped at 4 s");
-    assert_eq!(throttled(&env).await, 3, "every block is audited");
+    assert_eq!(waits, [1, 2, 4, 4], "1 s, doubling, capped at 4 s");
+    let audited: Vec<_> = blocks(&env)
+        .await
+        .into_iter()
+        .map(|e| {
+            (
+                e.target_id.unwrap_or_default(),
+                e.details["failures"].as_i64(),
+                e.details["blocked_for_secs"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [3, 4, 5, 6].map(|n| (
+            "alice".to_owned(),
+            Some(n),
+            Some(waits[n as usize - 3] as i64)
+        )),
+        "every block is audited: the account, its count of failures and the block's length"
+    );
     let mut owner = Browser::from_address(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4))));
     let done = try_login(&mut owner, &app, "alice", "alice's long password").await;
     assert_eq!(
