@@ -11,9 +11,12 @@ use crate::message::Mail;
 
 #[derive(Clone, Copy)]
 pub enum Template<'a> {
-    /// Confirms an email address; `link` carries a one-time token.
+    /// Confirms an email address for the account named `account` (its username, so the owner of
+    /// an address someone else typed into their own account sees whose account it would join);
+    /// `link` carries a one-time token.
     VerifyEmail {
         name: &'a str,
+        account: &'a str,
         link: &'a str,
         valid_minutes: i64,
     },
@@ -64,9 +67,14 @@ pub fn render(template: &Template<'_>, locale: Locale, brand: &str, to: &str) ->
     let (name, link, copy) = match *template {
         Template::VerifyEmail {
             name,
+            account,
             link,
             valid_minutes,
-        } => (name, Some(link), catalog.verify_email(brand, valid_minutes)),
+        } => (
+            name,
+            Some(link),
+            catalog.verify_email(brand, &single_line(account), valid_minutes),
+        ),
         Template::ResetPassword {
             name,
             link,

@@ -18,6 +18,7 @@ const LINK: &str = "https://id.valet.test/verify-email?token=Zm9vYmFyYmF6cXV4Zm9
 fn verify_mail(to: &str) -> Mail {
     let template = Template::VerifyEmail {
         name: "Alice",
+        account: "alice",
         link: LINK,
         valid_minutes: 60,
     };

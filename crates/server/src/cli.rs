@@ -79,8 +79,8 @@ pub struct GlobalArgs {
     /// [default: file://DATA_DIR/mail].
     #[arg(long, global = true, env = "VALET_MAIL_URL", hide_env_values = true)]
     pub mail_url: Option<String>,
-    /// Let anyone create an account at ISSUER/account/register; it stays disabled until its email
-    /// address is verified [default: off].
+    /// Let anyone create an account at ISSUER/account/register from an email address; it stays
+    /// disabled until the mailed link is opened and a password chosen there [default: off].
     #[arg(long, global = true, env = "VALET_SELF_REGISTRATION")]
     pub self_registration: bool,
     /// Do not apply pending database migrations first (every command applies them by default).

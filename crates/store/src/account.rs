@@ -18,6 +18,7 @@ use valet_core::ports::{AccountStore, StoreError};
 use valet_core::secret::SecretHash;
 use valet_core::user::StandardClaims;
 
+use crate::account_change::forget_links;
 use crate::audit;
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{account_tokens, outbox, users};
@@ -178,6 +179,15 @@ impl AccountStore for Database {
         if others > 0 {
             return Ok(false);
         }
+        // Reset links went to the address being replaced, which may no longer be the user's.
+        let previous = users::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await
+            .map_err(backend)?
+            .and_then(|user| user.email);
+        if previous.is_none_or(|previous| previous.to_lowercase() != email.to_lowercase()) {
+            forget_links(&txn, user_id, Some(LinkPurpose::ResetPassword)).await?;
+        }
         let result = users::Entity::update_many()
             .col_expr(users::Column::Email, Expr::value(email))
             .col_expr(users::Column::EmailVerified, Expr::value(true))
@@ -194,6 +204,7 @@ impl AccountStore for Database {
         link: Uuid,
         user_id: Uuid,
         email: &str,
+        password: &PasswordHash,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
@@ -202,11 +213,13 @@ impl AccountStore for Database {
             return Ok(false);
         }
         let result = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(password.as_str()))
             .col_expr(users::Column::Disabled, Expr::value(false))
             .col_expr(users::Column::EmailVerified, Expr::value(true))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(user_id))
             .filter(users::Column::Disabled.eq(true))
+            .filter(users::Column::PasswordHash.is_null())
             .filter(
                 Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
             )

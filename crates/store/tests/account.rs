@@ -19,7 +19,7 @@ use valet_core::user::StandardClaims;
 
 #[macro_use]
 mod common;
-use common::{fresh, now, reset_link, user};
+use common::{fresh, link, now, reset_link, user};
 
 fn event(action: &'static str) -> AuditEvent {
     AuditEvent::new(now(), Actor::system(), action)
@@ -84,7 +84,8 @@ async fn a_verified_address_becomes_the_users_unless_another_account_has_it(post
                 .await)
         }
     };
-    let (first, _) = reset_link(&db, &alice, now()).await;
+    let (first, _) = link(&db, &alice, LinkPurpose::VerifyEmail, now()).await;
+    let (_, pending_reset) = reset_link(&db, &alice, now()).await;
     assert!(
         !verify(first.id, "BOB@example.com").await,
         "bob's address stays bob's"
@@ -92,6 +93,22 @@ async fn a_verified_address_becomes_the_users_unless_another_account_has_it(post
     assert!(
         verify(first.id, "alice@new.example").await,
         "a refused verification leaves its link usable"
+    );
+    let reset_of = |link: valet_core::account::AccountLink| {
+        let db = &db;
+        async move { ok(db.find_link(&link.hash(), LinkPurpose::ResetPassword).await) }
+    };
+    assert_eq!(
+        reset_of(pending_reset).await,
+        None,
+        "reset links mailed to the replaced address die with it"
+    );
+    let (again, _) = link(&db, &alice, LinkPurpose::VerifyEmail, now()).await;
+    let (_, kept_reset) = reset_link(&db, &alice, now()).await;
+    assert!(verify(again.id, "alice@new.example").await);
+    assert!(
+        reset_of(kept_reset).await.is_some(),
+        "verifying the same address again keeps its reset links"
     );
     assert!(
         !verify(first.id, "alice@other.example").await,

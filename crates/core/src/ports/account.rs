@@ -44,14 +44,16 @@ pub trait AccountStore: Send + Sync {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError>;
-    /// Spends the link `link`, enables a self-registered account and marks its address verified,
-    /// in one transaction, only while the link is usable, the account still disabled and its
-    /// address still `email` (otherwise nothing changes).
+    /// Spends the link `link`, sets the password the activating mailbox owner chose, enables a
+    /// self-registered account and marks its address verified, in one transaction, only while the
+    /// link is usable, the account still disabled and without a password, and its address still
+    /// `email` (otherwise nothing changes).
     async fn activate_user(
         &self,
         link: Uuid,
         user_id: Uuid,
         email: &str,
+        password: &PasswordHash,
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> Result<bool, StoreError>;

@@ -21,11 +21,13 @@ impl Catalog for English {
         "If the button does not work, copy this link into your browser:".to_owned()
     }
 
-    fn verify_email(&self, brand: &str, valid_minutes: i64) -> Copy {
+    fn verify_email(&self, brand: &str, account: &str, valid_minutes: i64) -> Copy {
         Copy {
             subject: format!("Confirm your email address for {brand}"),
             before: vec![format!(
-                "Please confirm that this address is yours, to use it for your {brand} account."
+                "Please confirm that this address is yours, to use it for the {brand} account \
+                 \u{201c}{account}\u{201d}. Applications you sign in to through that account will \
+                 see the address as verified."
             )],
             action: Some("Confirm email address".to_owned()),
             after: vec![
@@ -76,13 +78,13 @@ impl Catalog for English {
             subject: format!("Activate your new {brand} account"),
             before: vec![format!(
                 "A {brand} account was just created with this email address. It stays off until \
-                 this address's owner activates it."
+                 this address's owner opens the link below and chooses its password."
             )],
-            action: Some("Activate the account".to_owned()),
+            action: Some("Choose a password and activate".to_owned()),
             after: vec![
                 format!("The link is valid for {}.", duration(valid_minutes)),
-                "If you did not create this account, do not open the link: ignore this mail, and \
-                 the account will never work."
+                "If you did not create this account, ignore this mail: the account will never \
+                 work."
                     .to_owned(),
             ],
         }

@@ -22,7 +22,7 @@ pub(crate) trait Catalog: Sync {
     fn signature(&self, brand: &str) -> String;
     /// Shown in HTML under the button, above the bare link.
     fn link_fallback(&self) -> String;
-    fn verify_email(&self, brand: &str, valid_minutes: i64) -> Copy;
+    fn verify_email(&self, brand: &str, account: &str, valid_minutes: i64) -> Copy;
     fn reset_password(&self, brand: &str, valid_minutes: i64) -> Copy;
     fn password_changed(&self, brand: &str) -> Copy;
     fn activate_account(&self, brand: &str, valid_minutes: i64) -> Copy;

@@ -5,6 +5,7 @@ const LINK: &str = "https://valet.test/verify?token=a1b2&next=/x";
 fn verify(name: &str) -> Mail {
     let template = Template::VerifyEmail {
         name,
+        account: "alice",
         link: LINK,
         valid_minutes: 30,
     };
@@ -15,6 +16,7 @@ fn all(name: &'static str) -> [Template<'static>; 7] {
     [
         Template::VerifyEmail {
             name,
+            account: "alice",
             link: LINK,
             valid_minutes: 30,
         },
@@ -130,4 +132,11 @@ fn the_html_page_declares_its_language_and_title() {
         mail.html
             .contains(&format!("<title>{}</title>", mail.subject))
     );
+}
+
+#[test]
+fn a_verification_mail_names_the_account_the_address_would_join() {
+    let mail = verify("Alice");
+    assert!(mail.text.contains("\u{201c}alice\u{201d}"), "{}", mail.text);
+    assert!(mail.html.contains("\u{201c}alice\u{201d}"), "{}", mail.html);
 }

@@ -238,35 +238,80 @@ pub async fn reset(
     )
 }
 
+/// A verification link opened in a browser signed in to another account is refused: the account
+/// that asked for the address is not this browser's user's, so following it would put their
+/// address, verified, on someone else's account.
+async fn for_another_account(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+) -> Result<Option<HttpResponse>, StoreError> {
+    let Some(signed) = super::signed_in(state, req).await? else {
+        return Ok(None);
+    };
+    if signed.user.id == user.id {
+        return Ok(None);
+    }
+    Ok(Some(pages::message_with_link(
+        StatusCode::FORBIDDEN,
+        "This link is for another account",
+        &format!(
+            "You are signed in as {}, but this link would add the address to the account {}. \
+             If that account is yours too, sign out, then open the link again.",
+            signed.user.username.as_str(),
+            user.username.as_str()
+        ),
+        (
+            "Go to your account",
+            &state.config.issuer.endpoint("account"),
+        ),
+    )))
+}
+
 /// `GET /account/verify/{token}`.
-pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+pub async fn verify_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
     finish(
         async {
             let action = state
                 .config
                 .issuer
                 .endpoint(&format!("account/verify/{token}"));
-            Ok(
-                match usable_link(&state, &token, LinkPurpose::VerifyEmail).await? {
-                    Some((link, _)) => {
-                        account::verify_form(&action, link.email.as_deref().unwrap_or(""))
-                    }
-                    None => link_invalid(&state, LinkPurpose::VerifyEmail),
-                },
-            )
+            let Some((link, user)) = usable_link(&state, &token, LinkPurpose::VerifyEmail).await?
+            else {
+                return Ok(link_invalid(&state, LinkPurpose::VerifyEmail));
+            };
+            if let Some(refused) = for_another_account(&state, &req, &user).await? {
+                return Ok(refused);
+            }
+            Ok(account::verify_form(
+                &action,
+                link.email.as_deref().unwrap_or(""),
+                user.username.as_str(),
+            ))
         }
         .await,
     )
 }
 
 /// `POST /account/verify/{token}`.
-pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
     finish(
         async {
             let Some((link, user)) = usable_link(&state, &token, LinkPurpose::VerifyEmail).await?
             else {
                 return Ok(link_invalid(&state, LinkPurpose::VerifyEmail));
             };
+            if let Some(refused) = for_another_account(&state, &req, &user).await? {
+                return Ok(refused);
+            }
             let now = state.clock.now();
             let email = link.email.clone().unwrap_or_default();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.email_verified")

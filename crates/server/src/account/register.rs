@@ -1,9 +1,11 @@
 //! Self-registration (`[account] self_registration = true`; off by default): `GET|POST
-//! /account/register` creates a disabled account whose username is its email address and mails an
-//! activation link; `GET|POST /account/activate/{token}` enables it and marks the address
-//! verified, so nobody signs in before proving the mailbox is theirs. An address already in use
-//! gets the same answer, in the same time, as a fresh one, and nothing is created; an activation
-//! left unused frees the address after 24 hours (housekeeping).
+//! /account/register` takes only an email address, creates a disabled account without a password
+//! whose username is that address, and mails an activation link; `GET|POST
+//! /account/activate/{token}` lets the mailbox's owner choose the password, then enables the
+//! account and marks the address verified, in one transaction. Whoever signs up someone else's
+//! address never knows the password of the account it becomes. An address already in use gets the
+//! same answer, in the same time, as a fresh one, and nothing is created; an activation left unused
+//! frees the address after 24 hours (housekeeping).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,28 +40,17 @@ fn action(state: &AppState) -> String {
     state.config.issuer.endpoint("account/register")
 }
 
-fn min_length(state: &AppState) -> usize {
-    state.config.account.password.min_length
-}
-
 /// `GET /account/register`.
 pub async fn register_page(state: web::Data<AppState>) -> HttpResponse {
     if !state.config.account.self_registration {
         return disabled();
     }
-    account::register(&action(&state), min_length(&state), None, None)
+    account::register(&action(&state), None, None)
 }
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
     email: String,
-    password: String,
-}
-
-impl RegisterForm {
-    pub fn email(&self) -> &str {
-        &self.email
-    }
 }
 
 /// `POST /account/register`.
@@ -72,12 +63,8 @@ pub async fn register(
         return disabled();
     }
     let action = action(&state);
-    let refuse =
-        |message: &str| account::register(&action, min_length(&state), Some(&form), Some(message));
-    if [&form.email, &form.password]
-        .iter()
-        .any(|f| f.len() > MAX_FIELD)
-    {
+    let refuse = |message: &str| account::register(&action, Some(&form.email), Some(message));
+    if form.email.len() > MAX_FIELD {
         return refuse("A field is too long.");
     }
     let email = form.email.trim().to_lowercase();
@@ -101,10 +88,6 @@ pub async fn register(
         updated_at: now,
         second_factor: false,
     };
-    let password = Password::new(form.password.clone());
-    if let Err(message) = check_new_password(&state, &user, &password) {
-        return refuse(&message);
-    }
     let attempt = Attempt::new(&state, &req, Guarded::MailRequest(&email));
     finish(
         async {
@@ -115,12 +98,12 @@ pub async fn register(
                 ));
             }
             attempt.failed(&state, now).await?;
-            // Created after the answer (hashing takes time), so the answer's timing does not
-            // tell whether the address was in use.
+            // Created after the answer, so the answer's timing does not tell whether the address
+            // was in use.
             let background = state.clone();
             actix_web::rt::spawn(async move {
                 let created = match in_use(&background, &user).await {
-                    Ok(false) => create(&background, user, password).await,
+                    Ok(false) => create(&background, user).await,
                     Ok(true) => Ok(()),
                     Err(e) => Err(e),
                 };
@@ -141,12 +124,7 @@ async fn in_use(state: &AppState, user: &User) -> Result<bool, StoreError> {
         || state.db.find_user_by_email(email).await?.is_some())
 }
 
-async fn create(state: &AppState, mut user: User, password: Password) -> Result<(), StoreError> {
-    user.password_hash = Some(
-        hash_password(password)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?,
-    );
+async fn create(state: &AppState, user: User) -> Result<(), StoreError> {
     let now = state.clock.now();
     let event = AuditEvent::new(now, Actor::user(user.id), "user.registered")
         .target("user", user.id.to_string());
@@ -179,19 +157,25 @@ async fn create(state: &AppState, mut user: User, password: Password) -> Result<
     Ok(())
 }
 
+fn activate_action(state: &AppState, token: &str) -> String {
+    state
+        .config
+        .issuer
+        .endpoint(&format!("account/activate/{token}"))
+}
+
 /// `GET /account/activate/{token}`.
 pub async fn activate_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     finish(
         async {
-            let action = state
-                .config
-                .issuer
-                .endpoint(&format!("account/activate/{token}"));
             Ok(
                 match usable_link(&state, &token, LinkPurpose::Activate).await? {
-                    Some((link, _)) => {
-                        account::verify_form(&action, link.email.as_deref().unwrap_or(""))
-                    }
+                    Some((link, _)) => account::activate_form(
+                        &activate_action(&state, &token),
+                        link.email.as_deref().unwrap_or(""),
+                        state.config.account.password.min_length,
+                        None,
+                    ),
                     None => link_invalid(&state, LinkPurpose::Activate),
                 },
             )
@@ -200,21 +184,42 @@ pub async fn activate_page(state: web::Data<AppState>, token: web::Path<String>)
     )
 }
 
-/// `POST /account/activate/{token}`.
-pub async fn activate(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+#[derive(Deserialize)]
+pub struct ActivateForm {
+    new_password: String,
+}
+
+/// `POST /account/activate/{token}`: the password, checked like any new one.
+pub async fn activate(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<ActivateForm>,
+) -> HttpResponse {
     finish(
         async {
             let Some((link, user)) = usable_link(&state, &token, LinkPurpose::Activate).await?
             else {
                 return Ok(link_invalid(&state, LinkPurpose::Activate));
             };
-            let now = state.clock.now();
             let email = link.email.clone().unwrap_or_default();
+            let password = Password::new(form.new_password.clone());
+            if let Err(refused) = check_new_password(&state, &user, &password) {
+                return Ok(account::activate_form(
+                    &activate_action(&state, &token),
+                    &email,
+                    state.config.account.password.min_length,
+                    Some(&refused),
+                ));
+            }
+            let hash = hash_password(password)
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.activated")
                 .target("user", user.id.to_string());
             let done = state
                 .db
-                .activate_user(link.id, user.id, &email, now, &event)
+                .activate_user(link.id, user.id, &email, &hash, now, &event)
                 .await?;
             if !done {
                 return Ok(link_invalid(&state, LinkPurpose::Activate));

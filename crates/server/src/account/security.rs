@@ -78,10 +78,6 @@ pub async fn profile(
                 let message = format!("{field}: {e}");
                 return render(&state, &signed, None, Some(&message)).await;
             }
-            // An address another account uses gets the same answer as a free one (no mail goes
-            // out, and its link could not verify it anyway): the form tells nobody who is signed
-            // up with which address.
-            let mut mail_to = None;
             if let Some(address) = &new_email {
                 if let Err(page) =
                     confirm_password(&state, &req, &signed, &form.current_password).await
@@ -91,12 +87,6 @@ pub async fn profile(
                 if let Some(page) = mail_refused(&state, &req, &signed, address).await? {
                     return Ok(page);
                 }
-                let taken = state
-                    .db
-                    .find_user_by_email(address)
-                    .await?
-                    .is_some_and(|u| u.id != user.id);
-                mail_to = (!taken).then(|| address.clone());
             }
             let now = state.clock.now();
             let event = AuditEvent::new(now, Actor::user(user.id), "user.profile_updated")
@@ -105,11 +95,16 @@ pub async fn profile(
                 .db
                 .update_profile(user.id, &user.claims, now, &event)
                 .await?;
-            // The new address replaces the current one once its owner confirms it.
-            if new_email.is_some() {
-                if let Some(address) = mail_to {
-                    send_verification(&state, &user, &address, Actor::user(user.id), now).await?;
-                }
+            // The new address replaces the current one once its owner confirms it. Its link is
+            // made after the answer, so neither the answer nor its timing tells whether another
+            // account uses the address (which gets no mail: its link could not verify it anyway).
+            if let Some(address) = new_email {
+                let background = state.clone();
+                actix_web::rt::spawn(async move {
+                    if let Err(e) = verify_if_free(&background, &user, &address, now).await {
+                        tracing::error!(error = %e, "cannot queue an email verification mail");
+                    }
+                });
                 return Ok(back(&state, "email-pending"));
             }
             Ok(back(&state, "profile"))
@@ -167,6 +162,24 @@ async fn mail_refused(
     Ok(None)
 }
 
+/// Mails the link for the profile's new `address`, unless another account uses it.
+async fn verify_if_free(
+    state: &AppState,
+    user: &User,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let taken = state
+        .db
+        .find_user_by_email(address)
+        .await?
+        .is_some_and(|other| other.id != user.id);
+    if taken {
+        return Ok(());
+    }
+    send_verification(state, user, address, Actor::user(user.id), now).await
+}
+
 /// Mails a link that makes `email` the user's verified address, on behalf of `actor` (the user,
 /// or an administrator).
 pub(crate) async fn send_verification(
@@ -185,6 +198,7 @@ pub(crate) async fn send_verification(
         .endpoint(&format!("account/verify/{}", link.expose()));
     let template = Template::VerifyEmail {
         name: mailer::greeting_name(user),
+        account: user.username.as_str(),
         link: &url,
         valid_minutes: purpose.lifetime().num_minutes(),
     };

@@ -7,8 +7,8 @@ mod standalone;
 
 pub use overview::{AccountView, overview};
 pub use standalone::{
-    EnrolView, enrol, forgot, forgot_sent, recovery_codes, register, registered, reset_form,
-    verify_form,
+    EnrolView, activate_form, enrol, forgot, forgot_sent, recovery_codes, register, registered,
+    reset_form, verify_form,
 };
 
 use super::escape;

@@ -104,8 +104,23 @@ pub fn forgot_sent() -> HttpResponse {
     )
 }
 
-/// The new-password form behind a reset link.
-pub fn reset_form(action: &str, min_length: usize, error: Option<&str>) -> HttpResponse {
+/// What a new-password form says around its field.
+struct NewPasswordCopy<'a> {
+    title: &'a str,
+    /// HTML, escaped by the caller.
+    intro: &'a str,
+    button: &'a str,
+    note: &'a str,
+}
+
+/// A form that sets a password behind a mailed link. The link's token is the form's CSRF
+/// protection: only the mailbox's owner has it.
+fn new_password_form(
+    action: &str,
+    min_length: usize,
+    error: Option<&str>,
+    copy: &NewPasswordCopy,
+) -> HttpResponse {
     let alert = error.map_or_else(String::new, |e| {
         format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
     });
@@ -116,66 +131,89 @@ pub fn reset_form(action: &str, min_length: usize, error: Option<&str>) -> HttpR
         "",
         " autocomplete=\"new-password\" required autofocus",
     );
-    // The link's token is the form's CSRF protection: only the mailbox's owner has it.
     let body = format!(
-        "{alert}<form method=\"post\" action=\"{}\">\n{inner}<button type=\"submit\">Set the new \
-         password</button>\n</form>\n<p class=\"muted\">Every session of your account will be signed \
-         out.</p>",
-        escape(action)
+        "{intro}{alert}<form method=\"post\" action=\"{}\">\n{inner}<button type=\"submit\">{button}\
+         </button>\n</form>\n<p class=\"muted\">{note}</p>",
+        escape(action),
+        intro = copy.intro,
+        button = escape(copy.button),
+        note = escape(copy.note),
     );
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    html(status, "Choose a new password", &body)
+    html(status, copy.title, &body)
+}
+
+/// The new-password form behind a reset link.
+pub fn reset_form(action: &str, min_length: usize, error: Option<&str>) -> HttpResponse {
+    let copy = NewPasswordCopy {
+        title: "Choose a new password",
+        intro: "",
+        button: "Set the new password",
+        note: "Every session of your account will be signed out.",
+    };
+    new_password_form(action, min_length, error, &copy)
+}
+
+/// The form behind an activation link: the mailbox's owner chooses the account's password, so
+/// whoever signed the address up never knows it.
+pub fn activate_form(
+    action: &str,
+    email: &str,
+    min_length: usize,
+    error: Option<&str>,
+) -> HttpResponse {
+    let intro = format!(
+        "<p>Choose the password of the account <strong>{}</strong>. You sign in with this email \
+         address and the password.</p>\n",
+        escape(email)
+    );
+    let copy = NewPasswordCopy {
+        title: "Activate your account",
+        intro: &intro,
+        button: "Activate the account",
+        note: "Your email address will be verified at the same time.",
+    };
+    new_password_form(action, min_length, error, &copy)
 }
 
 /// The confirmation behind a verification link (a POST, so mail scanners that open links do not
-/// use it up).
-pub fn verify_form(action: &str, email: &str) -> HttpResponse {
+/// use it up). It names the account the address would join: whoever typed the address in chose it.
+pub fn verify_form(action: &str, email: &str, account: &str) -> HttpResponse {
     let body = format!(
-        "<p>Confirm that <strong>{}</strong> is your email address.</p>\n<form method=\"post\" \
-         action=\"{}\">\n<button type=\"submit\">Verify my email address</button>\n</form>",
+        "<p>Confirm that <strong>{}</strong> is your email address, for your account \
+         <strong id=\"verify-account\">{}</strong>.</p>\n<form method=\"post\" action=\"{}\">\n\
+         <button type=\"submit\">Verify my email address</button>\n</form>\n<p class=\"muted\">If \
+         that account is not yours, do not confirm: close this page.</p>",
         escape(email),
+        escape(account),
         escape(action)
     );
     html(StatusCode::OK, "Verify your email address", &body)
 }
 
-/// The sign-up form; `previous` refills what was typed (never the password).
-pub fn register(
-    action: &str,
-    min_length: usize,
-    previous: Option<&crate::account::register::RegisterForm>,
-    error: Option<&str>,
-) -> HttpResponse {
+/// The sign-up form: only the address. Its password is chosen behind the mailed link, by the
+/// mailbox's owner.
+pub fn register(action: &str, previous: Option<&str>, error: Option<&str>) -> HttpResponse {
     let alert = error.map_or_else(String::new, |e| {
         format!("<p class=\"alert\" role=\"alert\">{}</p>\n", escape(e))
     });
-    let email = previous.map_or("", |p| p.email());
-    let inner = [
-        field(
-            "email",
-            "Email (you sign in with it)",
-            "email",
-            email,
-            " autocomplete=\"email\" required autofocus",
-        ),
-        field(
-            "password",
-            &format!("Password (at least {min_length} characters)"),
-            "password",
-            "",
-            " autocomplete=\"new-password\" required",
-        ),
-    ]
-    .concat();
+    let inner = field(
+        "email",
+        "Email (you sign in with it)",
+        "email",
+        previous.unwrap_or(""),
+        " autocomplete=\"email\" required autofocus",
+    );
     // No CSRF token: a forged sign-up creates nothing its forger could not create directly, and
     // the account stays off until the mailbox's owner activates it.
     let body = format!(
         "{alert}<form method=\"post\" action=\"{}\">\n{inner}<button type=\"submit\">Create the \
-         account</button>\n</form>",
+         account</button>\n</form>\n<p class=\"muted\">We will mail you a link to choose your \
+         password.</p>",
         escape(action)
     );
     let status = if error.is_some() {
@@ -193,7 +231,7 @@ pub fn registered(email: &str) -> HttpResponse {
         "Check your email",
         &format!(
             "<p id=\"registered\">We sent a link to <strong>{}</strong>. Open it within 24 hours to \
-             activate your account.</p>",
+             choose your password and activate your account.</p>",
             escape(email)
         ),
     )

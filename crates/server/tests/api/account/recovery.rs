@@ -146,12 +146,30 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
         "the current address stays until the new one is confirmed"
     );
 
-    let (_, link) = mailed_link(&sink, &app, "bob@new.example", "verify").await;
+    let (mail, link) = mailed_link(&sink, &app, "bob@new.example", "verify").await;
+    assert!(
+        mail.text.contains("\u{201c}bob\u{201d}"),
+        "the mail names the account the address would join: {}",
+        mail.text
+    );
     let confirm = Browser::new().get(&link).await;
     assert!(
-        confirm.body.contains("bob@new.example"),
-        "a GET only shows the confirmation"
+        confirm.body.contains("bob@new.example")
+            && confirm
+                .body
+                .contains("<strong id=\"verify-account\">bob</strong>"),
+        "a GET only shows the confirmation, naming the account"
     );
+    let mut alice = Browser::new();
+    account_sign_in(&mut alice, &app, "alice", ALICE_PASSWORD).await;
+    for foreign in [alice.get(&link).await, alice.post(&link, &[]).await] {
+        assert_eq!(
+            foreign.status,
+            StatusCode::FORBIDDEN,
+            "a browser signed in to another account is refused: {}",
+            foreign.body
+        );
+    }
     let done = Browser::new().post(&link, &[]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let page = browser.get(&format!("{}/account", app.address)).await;
@@ -184,18 +202,11 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
     let register = format!("{}/account/register", app.address);
     let mut browser = Browser::new();
     assert_eq!(browser.get(&register).await.status, StatusCode::OK);
-    let form =
-        |email: &'static str, password: &'static str| [("email", email), ("password", password)];
-    let weak = browser
-        .post(&register, &form("carol@example.com", "12345678"))
-        .await;
-    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
-    let done = browser
-        .post(&register, &form("Carol@Example.com", "a fine passphrase"))
-        .await;
-    let reused = browser
-        .post(&register, &form("BOB@example.com", "a fine passphrase"))
-        .await;
+    let form = |email: &'static str| [("email", email)];
+    let invalid = browser.post(&register, &form("not an address")).await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    let done = browser.post(&register, &form("Carol@Example.com")).await;
+    let reused = browser.post(&register, &form("BOB@example.com")).await;
     assert_eq!(
         (
             done.status,
@@ -233,7 +244,17 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
             .body
             .contains("carol@example.com")
     );
-    let active = Browser::new().post(&link, &[]).await;
+    let weak = Browser::new()
+        .post(&link, &[("new_password", "12345678")])
+        .await;
+    assert_eq!(
+        weak.status,
+        StatusCode::BAD_REQUEST,
+        "the password chosen behind the link is checked like any new one"
+    );
+    let active = Browser::new()
+        .post(&link, &[("new_password", "a fine passphrase")])
+        .await;
     assert_eq!(active.status, StatusCode::OK, "{}", active.body);
     let page = account_sign_in(
         &mut Browser::new(),
@@ -249,7 +270,7 @@ async fn a_self_registered_account_works_only_once_its_address_is_verified(backe
     );
     assert!(
         Browser::new()
-            .post(&link, &[])
+            .post(&link, &[("new_password", "another passphrase")])
             .await
             .body
             .contains("no longer valid")
