@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::Client;
@@ -185,14 +185,8 @@ async fn a_login_batch_is_refused_once_its_sign_in_no_longer_holds(postgres: boo
     assert_eq!(stored(&db, &token, &handle).await, (false, true));
 }
 
-/// A change to the account under way when the login's batch runs (its row updated, not yet
-/// committed) is waited for, then seen: the batch is refused. On PostgreSQL the session's insert
-/// waits on the row's lock and re-reads it; on SQLite it waits for the write lock.
-async fn a_login_batch_waits_for_a_change_under_way_and_sees_it(postgres: bool) {
-    let db = fresh(postgres).await;
-    let (user, client) = user_and_client(&db).await;
-    let t = now();
-    let (pending, handle) = interaction(&db, &client, t).await;
+/// Disables `user` in a transaction left open: a change to the account under way.
+async fn disabling(db: &Database, postgres: bool, user: &User) -> DatabaseTransaction {
     let conn = db.connection();
     let change = conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
     let sql = if postgres {
@@ -209,6 +203,18 @@ async fn a_login_batch_waits_for_a_change_under_way_and_sees_it(postgres: bool) 
         .execute_raw(disable)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    change
+}
+
+/// A change to the account under way when the login's batch runs (its row updated, not yet
+/// committed) is waited for, then seen: the batch is refused. On PostgreSQL the session's insert
+/// waits on the row's lock and re-reads it; on SQLite it waits for the write lock.
+async fn a_login_batch_waits_for_a_change_under_way_and_sees_it(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, handle) = interaction(&db, &client, t).await;
+    let change = disabling(&db, postgres, &user).await;
     let (writes, token, _) =
         login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
     let (result, committed) = tokio::join!(db.write_batch(writes), async {
@@ -223,9 +229,40 @@ async fn a_login_batch_waits_for_a_change_under_way_and_sees_it(postgres: bool) 
     assert_eq!(stored(&db, &token, &handle).await, (false, true));
 }
 
+/// `credentials_hold`: the account enabled with the hash checked, read after a change under way
+/// commits (on PostgreSQL the read waits on the row's lock; SQLite shows only what committed, and
+/// the change commits within the test's join either way).
+async fn credentials_are_read_once_a_change_under_way_commits(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, _) = user_and_client(&db).await;
+    let holds = |hash: Option<PasswordHash>| {
+        let db = &db;
+        async move {
+            db.credentials_hold(user.id, hash.as_ref())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    assert!(holds(None).await, "the account's own (no) password");
+    let other =
+        PasswordHash::create(&Password::new("another password")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!holds(Some(other)).await, "another password");
+    let change = disabling(&db, postgres, &user).await;
+    let (held, committed) = tokio::join!(holds(None), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        change.commit().await
+    });
+    committed.unwrap_or_else(|e| panic!("{e}"));
+    if postgres {
+        assert!(!held, "the read waited for the disabling and saw it");
+    }
+    assert!(!holds(None).await, "a disabled account");
+}
+
 on_both!(
     a_login_batch_writes_everything_at_once,
     a_failed_batch_writes_nothing_and_the_next_ones_do,
     a_login_batch_is_refused_once_its_sign_in_no_longer_holds,
-    a_login_batch_waits_for_a_change_under_way_and_sees_it
+    a_login_batch_waits_for_a_change_under_way_and_sees_it,
+    credentials_are_read_once_a_change_under_way_commits
 );

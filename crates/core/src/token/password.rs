@@ -38,7 +38,8 @@ fn scopes(client: &Client, params: &Params) -> Result<Vec<String>, TokenError> {
     Ok(scopes)
 }
 
-/// Tokens for `user`, whose password the caller verified.
+/// Tokens for `user`, whose password the caller verified (`user.password_hash` is the hash it
+/// verified against, or the one it was upgraded to).
 pub async fn password_grant(
     minter: &Minter<'_>,
     lifetimes: &Lifetimes,
@@ -81,17 +82,31 @@ pub async fn password_grant(
             scopes: &scopes,
             auth_time: minter.now,
         };
-        let (value, _) = user_tokens::start_chain(store, minter, lifetimes, client, chain).await?;
-        Some(value.expose().to_owned())
+        Some(user_tokens::start_chain(store, minter, lifetimes, client, chain).await?)
     } else {
         None
     };
+    // A password change or a disabling that committed while this request checked the old password
+    // did not see the refresh token stored above: the account is read again now (waiting for a
+    // change under way), and the tokens are withdrawn when the password checked is gone. A change
+    // after this read sees the token and revokes it with the others.
+    if !store
+        .credentials_hold(user.id, user.password_hash.as_ref())
+        .await?
+    {
+        if let Some((_, chain_id)) = &refresh {
+            store.revoke_refresh_chain(*chain_id, minter.now).await?;
+        }
+        return Err(TokenError::invalid_grant(
+            "the account's password changed while it was being checked",
+        ));
+    }
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: lifetimes.access_token.num_seconds(),
         scope: access.scope,
         id_token,
-        refresh_token: refresh,
+        refresh_token: refresh.map(|(value, _)| value.expose().to_owned()),
     })
 }

@@ -82,7 +82,10 @@ pub(super) async fn tokens(
         }
     };
     attempt.succeeded(state).await.map_err(unavailable)?;
-    upgrade_hash(state, &user, password).await;
+    let mut user = user;
+    if let Some(upgraded) = upgrade_hash(state, &user, password).await {
+        user.password_hash = Some(upgraded);
+    }
     if user.second_factor {
         return Err(error(&TokenError::invalid_grant(
             "this account uses two-step verification, which the password grant cannot ask for; \
