@@ -17,7 +17,7 @@ use std::thread::{self, available_parallelism};
 use tokio::sync::{Semaphore, oneshot};
 use valet_core::flow;
 use valet_core::password::{Password, PasswordError, PasswordHash};
-use valet_core::ports::{OidcStore, StoreError};
+use valet_core::ports::StoreError;
 use valet_core::user::User;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -108,14 +108,12 @@ pub async fn verify(hash: Option<PasswordHash>, password: Password) -> Result<bo
     run(move || hash.is_some_and(|h| h.verify(&password))).await
 }
 
-/// The account `identifier` names, if `password` signs it in (`flow::find_account`, then
-/// `flow::check_password` on a hashing thread).
+/// `account` (what `flow::find_account` found), if `password` signs it in
+/// (`flow::check_password`, on a hashing thread).
 pub async fn sign_in(
-    store: &dyn OidcStore,
-    identifier: &str,
+    account: Option<User>,
     password: Password,
 ) -> Result<Option<User>, StoreError> {
-    let account = flow::find_account(store, identifier).await?;
     Ok(run(move || flow::check_password(account, &password)).await?)
 }
 

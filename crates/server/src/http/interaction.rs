@@ -15,7 +15,7 @@ use valet_core::session::SessionToken;
 use valet_core::user::User;
 
 use super::sign_in::{SignIn, keep_past_password, see_interaction, sign_in};
-use super::throttle::{Attempt, Guarded, too_many};
+use super::throttle::{Attempt, Guarded, account_name, too_many};
 use super::{cookies, outcome};
 use super::{enrolment, second_factor};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
@@ -263,7 +263,10 @@ pub async fn login(
         else {
             return Ok(expired());
         };
-        let attempt = Attempt::from_browser(&state, &req, Guarded::Login(&form.username)).await?;
+        // Counted on the account, however it was named (username or email).
+        let account = flow::find_account(ctx.store, &form.username).await?;
+        let named = account_name(account.as_ref(), &form.username);
+        let attempt = Attempt::from_browser(&state, &req, Guarded::Login(named)).await?;
         if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
             let rejected = Rejected {
                 message: "Too many failed sign-in attempts. Wait a moment, then try again.",
@@ -273,7 +276,7 @@ pub async fn login(
             return Ok(too_many(response.await?, wait));
         }
         let password = Password::new(form.password.clone());
-        let user = match password_work::sign_in(ctx.store, &form.username, password).await? {
+        let user = match password_work::sign_in(account, password).await? {
             Some(user) => user,
             None => {
                 tracing::info!(client_id = %client.client_id.as_str(), "login rejected");

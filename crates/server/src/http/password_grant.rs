@@ -7,6 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse};
 use valet_core::client::{Client, GrantType};
 use valet_core::decision::client_requires_mfa;
+use valet_core::flow;
 use valet_core::keys::SigningAlg;
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
@@ -15,7 +16,7 @@ use valet_core::token::{Lifetimes, Minter, TokenError, TokenResponse, password_g
 
 use super::client_request::error;
 use super::second_factor::upgrade_hash;
-use super::throttle::{Attempt, Guarded, too_many};
+use super::throttle::{Attempt, Guarded, account_name, too_many};
 use crate::password_work;
 use crate::state::AppState;
 
@@ -58,7 +59,14 @@ pub(super) async fn tokens(
             "the password cannot be checked now; try again later",
         ))
     };
-    let attempt = Attempt::new(state, req, Guarded::Login(username));
+    let account = flow::find_account(&state.db, username)
+        .await
+        .map_err(unavailable)?;
+    let attempt = Attempt::new(
+        state,
+        req,
+        Guarded::Login(account_name(account.as_ref(), username)),
+    );
     if let Some(wait) = attempt
         .blocked(state, minter.now)
         .await
@@ -68,7 +76,7 @@ pub(super) async fn tokens(
             TokenError::invalid_grant("too many failed sign-in attempts; try again later");
         return Err(too_many(error(&refused), wait));
     }
-    let checked = password_work::sign_in(&state.db, username, Password::new(password)).await;
+    let checked = password_work::sign_in(account, Password::new(password)).await;
     let user = match checked.map_err(unavailable)? {
         Some(user) => user,
         None => {

@@ -25,6 +25,7 @@ first_party = true
 [[users]]
 username = "alice"
 password = "alice's long password"
+claims = { email = "alice@example.com", email_verified = true }
 "#;
 
 async fn try_login(browser: &mut Browser, app: &TestApp, username: &str, password: &str) -> Page {
@@ -188,7 +189,8 @@ async fn one_address_guessing_many_accounts_is_blocked_but_not_the_others(backen
 }
 
 /// `[throttle]` as an operator would set it: 2 free failures, then 1 s doubling up to 4 s (the
-/// sixth guess would block 8 s uncapped).
+/// sixth guess would block 8 s uncapped). The guesser alternates the account's username and email
+/// address: both name one account, with one counter.
 async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let config = env.dir.join("valet.toml");
@@ -203,15 +205,17 @@ async fn a_scripted_guesser_is_slowed_as_configured(backend: Backend) {
         .await;
     let mut guesser = Browser::new();
     let mut waits = Vec::new();
+    let names = ["alice", "ALICE@example.com"];
     for n in 1..=6 {
-        let page = try_login(&mut guesser, &app, "alice", &format!("guess {n}")).await;
+        let (name, other_name) = (names[n % 2], names[(n + 1) % 2]);
+        let page = try_login(&mut guesser, &app, name, &format!("guess {n}")).await;
         assert_eq!(
             page.status,
             StatusCode::UNAUTHORIZED,
             "guess {n} is checked"
         );
         if n > 2 {
-            let blocked = try_login(&mut guesser, &app, "alice", "another guess").await;
+            let blocked = try_login(&mut guesser, &app, other_name, "another guess").await;
             assert_eq!(
                 blocked.status,
                 StatusCode::TOO_MANY_REQUESTS,

@@ -2,7 +2,9 @@
 //! form, second-factor codes, requests that send mail and the token endpoint's client
 //! authentication. An attempt is refused (429 with `Retry-After`) while its subject or its client
 //! address is blocked, before any secret is checked; a failure counts for both; a success clears the
-//! subject's counter if it had one when the attempt began (failures counted meanwhile stay). Every
+//! subject's counter if it had one when the attempt began (failures counted meanwhile stay). A
+//! password is counted on its account however it was named, by username or email ([`account_name`]).
+//! Every
 //! failure that blocks a key is audited (`<surface>.throttled`). Policies come from `[throttle]`.
 //! On the browser forms, a browser where the account's user completed a sign-in before is counted
 //! on its own device key instead of the account's ([`device`]), so a guesser cannot keep the owner
@@ -38,6 +40,7 @@ use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::ports::{AuditStore, StoreError, ThrottleStore};
 use valet_core::throttle::{ThrottlePolicy, ThrottleState, account_key, bounded_key, ip_key};
+use valet_core::user::User;
 
 use self::address::{Addresses, Pending};
 use super::client_ip::{client_ip, throttled_address};
@@ -97,6 +100,13 @@ impl Guarded<'_> {
             Self::ClientAuth(_) => "client_auth.throttled",
         }
     }
+}
+
+/// What a password attempt is counted on: the account's username when `identifier` (typed as a
+/// username or an email address) named one, so its two names share one counter; otherwise what
+/// was typed, counted alike, so a block tells nothing about whether the account exists.
+pub(crate) fn account_name<'a>(account: Option<&'a User>, identifier: &'a str) -> &'a str {
+    account.map_or(identifier, |user| user.username.as_str())
 }
 
 /// One attempt's throttle keys.
