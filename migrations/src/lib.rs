@@ -15,6 +15,7 @@ mod m20261130_000001_index_admin_listings;
 mod m20261130_000002_index_users_search;
 mod m20261130_000003_create_login_throttles;
 mod m20261130_000004_create_account_security;
+mod m20261202_000001_add_users_email_key;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_index_users_search::Migration),
             Box::new(m20261130_000003_create_login_throttles::Migration),
             Box::new(m20261130_000004_create_account_security::Migration),
+            Box::new(m20261202_000001_add_users_email_key::Migration),
         ]
     }
 }

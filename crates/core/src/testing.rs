@@ -13,7 +13,7 @@ use crate::password::PasswordHash;
 use crate::ports::{ClientStore, KeyStore, ProvisionStore, StoreError, UserStore};
 use crate::provision::ProvisionChanges;
 use crate::secret::SecretHash;
-use crate::user::{User, Username};
+use crate::user::{User, Username, email_key};
 
 #[derive(Default)]
 struct State {
@@ -116,7 +116,7 @@ impl UserStore for MemoryStore {
             u.claims
                 .email
                 .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                .is_some_and(|e| email_key(e) == email_key(email))
         });
         let first = matches.next().cloned();
         Ok(if matches.next().is_some() {

@@ -133,6 +133,13 @@ pub enum ClaimError {
     Url(String),
 }
 
+/// The key email addresses are compared by: the address lowercased over all of Unicode, computed
+/// here (not by the database, whose `lower()` differs between SQLite and PostgreSQL) and stored
+/// beside the address.
+pub fn email_key(email: &str) -> String {
+    email.to_lowercase()
+}
+
 impl StandardClaims {
     /// Checks the claims whose syntax OIDC Core fixes; returns the offending field's name with the error.
     pub fn check(&self) -> Result<(), (&'static str, ClaimError)> {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter,
@@ -16,7 +16,7 @@ use valet_core::outbox::OutboxStatus;
 use valet_core::password::PasswordHash;
 use valet_core::ports::{AccountStore, StoreError};
 use valet_core::secret::SecretHash;
-use valet_core::user::StandardClaims;
+use valet_core::user::{StandardClaims, email_key};
 
 use crate::account_change::forget_links;
 use crate::audit;
@@ -169,9 +169,8 @@ impl AccountStore for Database {
         if !spend_link(&txn, link, at).await? {
             return Ok(false);
         }
-        let lower = || Expr::expr(Func::lower(Expr::col(users::Column::Email)));
         let others = users::Entity::find()
-            .filter(lower().eq(email.to_lowercase()))
+            .filter(users::Column::EmailKey.eq(email_key(email)))
             .filter(users::Column::Id.ne(user_id))
             .count(&txn)
             .await
@@ -185,11 +184,12 @@ impl AccountStore for Database {
             .await
             .map_err(backend)?
             .and_then(|user| user.email);
-        if previous.is_none_or(|previous| previous.to_lowercase() != email.to_lowercase()) {
+        if previous.is_none_or(|previous| email_key(&previous) != email_key(email)) {
             forget_links(&txn, user_id, Some(LinkPurpose::ResetPassword)).await?;
         }
         let result = users::Entity::update_many()
             .col_expr(users::Column::Email, Expr::value(email))
+            .col_expr(users::Column::EmailKey, Expr::value(email_key(email)))
             .col_expr(users::Column::EmailVerified, Expr::value(true))
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
             .filter(users::Column::Id.eq(user_id))
@@ -220,9 +220,7 @@ impl AccountStore for Database {
             .filter(users::Column::Id.eq(user_id))
             .filter(users::Column::Disabled.eq(true))
             .filter(users::Column::PasswordHash.is_null())
-            .filter(
-                Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(email.to_lowercase()),
-            )
+            .filter(users::Column::EmailKey.eq(email_key(email)))
             .exec(&txn)
             .await
             .map_err(backend)?;

@@ -14,7 +14,7 @@ use valet_core::account::MfaState;
 use valet_core::audit::AuditEvent;
 use valet_core::password::PasswordHash;
 use valet_core::ports::{StoreError, UserStore};
-use valet_core::user::{Address, StandardClaims, User, Username};
+use valet_core::user::{Address, StandardClaims, User, Username, email_key};
 
 use crate::audit;
 use crate::convert::corrupt;
@@ -85,6 +85,7 @@ pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
         profile: c.profile,
         picture: c.picture,
         website: c.website,
+        email_key: c.email.as_deref().map(email_key),
         email: c.email,
         email_verified: c.email_verified,
         gender: c.gender,
@@ -262,26 +263,17 @@ impl UserStore for Database {
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         // Two accounts sharing an address match neither: the row is read only when the address
-        // is counted once (both served by the index on lower(email)). A count, not `LIMIT 2`: a
+        // is counted once (both served by the index on email_key). A count, not `LIMIT 2`: a
         // bound `LIMIT` re-prepares the statement on SQLite at every execution (`database`).
-        let address = email.to_lowercase();
+        let key = email_key(email);
         let others = Alias::new("others");
         let sharing = Query::select()
             .expr(Func::count(Expr::col(Asterisk)))
             .from_as(users::Entity, others.clone())
-            .and_where(
-                Expr::expr(Func::lower(Expr::col((others, users::Column::Email))))
-                    .eq(address.clone()),
-            )
+            .and_where(Expr::col((others, users::Column::EmailKey)).eq(key.clone()))
             .to_owned();
         let row = users::Entity::find()
-            .filter(
-                Expr::expr(Func::lower(Expr::col((
-                    users::Entity,
-                    users::Column::Email,
-                ))))
-                .eq(address),
-            )
+            .filter(Expr::col((users::Entity, users::Column::EmailKey)).eq(key))
             .filter(Expr::expr(sharing).eq(1))
             .all(&self.lookups)
             .await

@@ -136,11 +136,16 @@ async fn a_verified_address_becomes_the_users_unless_another_account_has_it(post
         None,
         "shared by bob and carol"
     );
-    carol.claims.email = None;
+    carol.claims.email = Some("ÉMILE.Ørsted@Example.com".into());
     ok(db.update_user(&carol, &event("user.updated")).await);
     assert_eq!(
         by_email("bob@example.com").await,
         Some(bob.username.clone())
+    );
+    assert_eq!(
+        by_email("émile.ørsted@example.COM").await,
+        Some(carol.username.clone()),
+        "capitals beyond ASCII fold alike on every backend"
     );
 }
 

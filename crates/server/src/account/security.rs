@@ -11,7 +11,7 @@ use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError, UserStore};
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
-use valet_core::user::{StandardClaims, User};
+use valet_core::user::{StandardClaims, User, email_key};
 use valet_mail::Template;
 
 use super::entry::render;
@@ -62,9 +62,8 @@ pub async fn profile(
             let mut user = signed.user.clone();
             let claims = &mut user.claims;
             let email = optional(&form.email);
-            let new_email = email.filter(|e| {
-                Some(e.to_lowercase()) != claims.email.as_deref().map(str::to_lowercase)
-            });
+            let new_email =
+                email.filter(|e| Some(email_key(e)) != claims.email.as_deref().map(email_key));
             claims.name = optional(&form.name);
             claims.given_name = optional(&form.given_name);
             claims.family_name = optional(&form.family_name);

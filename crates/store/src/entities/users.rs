@@ -22,6 +22,8 @@ pub struct Model {
     pub picture: Option<String>,
     pub website: Option<String>,
     pub email: Option<String>,
+    /// `valet_core::user::email_key` of `email`: what addresses are matched by.
+    pub email_key: Option<String>,
     pub email_verified: bool,
     pub gender: Option<String>,
     pub birthdate: Option<String>,
