@@ -2,7 +2,7 @@
 // playwright-core) against a real `valet` binary serving the built console at {issuer}/admin/:
 //   1. the administrator opens /admin/, signs in on Valet's login page (no consent: first party) and
 //      lands on the overview;
-//   2. registers a confidential client for a tiny node:http relying party with the console's form
+//   2. registers a confidential client for the relying party (the valet-e2e-rp binary) with the console's form
 //      (code + refresh_token, offline_access, a back-channel logout URI) and reads its secret, shown once;
 //   3. carol (provisioned) signs in to that relying party, which gets tokens with a refresh token;
 //   4. the administrator finds carol, revokes her grant to the client from a dialog that states the dry
@@ -186,7 +186,7 @@ claims = { name = "${CAROL.name}", email = "${CAROL.email}", email_verified = tr
 const rpRoutes = {
   // Called by Valet itself.
   '/backchannel_logout': async (req, res) => {
-    const seq = rp.requests.at(-1).seq;
+    const seq = req.seq;
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const form = new URLSearchParams(Buffer.concat(chunks).toString());
@@ -234,8 +234,7 @@ after(async () => {
   if (deviations.length) console.log(`console deviations:\n${deviations.join('\n')}`);
   console.log(`console screenshots: ${shots.join(' ')}`);
   await browser?.close().catch(() => {});
-  await new Promise((resolve) => (rp ? rp.server.close(resolve) : resolve()));
-  rp?.server.closeAllConnections?.();
+  await rp?.close();
   await stopValet(valet);
 });
 

@@ -1,9 +1,10 @@
 // A headless Chromium (Debian `chromium`, driven by playwright-core) signs in and consents through
-// Valet's real pages, against a real `valet` binary and a tiny relying party written with node:http.
+// Valet's real pages, against a real `valet` binary and a relying party built on the `openidconnect`
+// crate (the `valet-e2e-rp` binary).
 //
-//   VALET_BIN=/path/to/valet node --test e2e/browser/
+//   VALET_BIN=/path/to/valet VALET_E2E_RP_BIN=/path/to/valet-e2e-rp node --test e2e/browser/
 //
-// scripts/browser-tests installs Chromium and the npm dependency, builds the binary and runs this.
+// scripts/browser-tests installs Chromium and the npm dependency, builds the binaries and runs this.
 // Screenshots of the pages land in e2e/browser/artifacts/ (git-ignored).
 // The harness (Valet, the relying party, Chromium, the login steps) is shared: support.mjs.
 
@@ -41,7 +42,7 @@ const USERS = {
 };
 
 let valet; // { process, url, dataDir, log }
-let rp; // { server, url, callbacks }
+let rp; // { url, callbacks, signIns, requests, close }
 let browser;
 let aliceContext; // shared by the first two tests: SSO session and remembered consent
 
@@ -92,8 +93,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await new Promise((resolve) => (rp ? rp.server.close(resolve) : resolve()));
-  rp?.server.closeAllConnections?.();
+  await rp?.close();
   await stopValet(valet);
 });
 

@@ -1,11 +1,12 @@
 // A headless Chromium (Debian `chromium`, driven by playwright-core) signs out through Valet's real
 // logout pages (OpenID RP-Initiated, Front-Channel and Back-Channel Logout 1.0), against a real `valet`
-// binary and a tiny relying party written with node:http that registers a post-logout redirect URI,
-// a front-channel and a back-channel logout URI on itself.
+// binary and a relying party (the `valet-e2e-rp` binary, built on the `openidconnect` crate) that
+// registers a post-logout redirect URI, a front-channel and a back-channel logout URI on itself; those
+// three endpoints are this file's, in Node, behind the binary.
 //
-//   VALET_BIN=/path/to/valet node --test e2e/browser/logout.test.mjs
+//   VALET_BIN=/path/to/valet VALET_E2E_RP_BIN=/path/to/valet-e2e-rp node --test e2e/browser/logout.test.mjs
 //
-// scripts/browser-tests installs Chromium and the npm dependency, builds the binary and runs this.
+// scripts/browser-tests installs Chromium and the npm dependency, builds the binaries and runs this.
 // Screenshots of the pages land in e2e/browser/artifacts/logout-*.png (git-ignored).
 // The harness (Valet, the relying party, Chromium, the login steps) is shared: support.mjs.
 
@@ -52,7 +53,7 @@ const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const STATE = `logout-${b64url(crypto.randomBytes(6))} /?&=+%~é`;
 
 let valet; // { process, url, dataDir, log }
-let rp; // { server, url, callbacks, signIns, requests, frontchannel, backchannel }
+let rp; // { url, callbacks, signIns, requests, close, frontchannel, backchannel }
 let browser;
 let aliceContext; // shared by the logout test and the prompt=none test after it
 let aliceSignedOut = false;
@@ -112,13 +113,13 @@ async function waitUntil(what, predicate, timeout = STEP_TIMEOUT) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The relying party's logout endpoints (the sign-in side is support.mjs's startRp)
+// The relying party's logout endpoints, in Node behind the binary (its sign-in side: support.mjs's startRp)
 
 const rpRoutes = {
   // Loaded by the browser in an iframe of Valet's logout page.
   '/frontchannel_logout': async (req, res, url) => {
     rp.frontchannel.push({
-      seq: rp.requests.at(-1).seq,
+      seq: req.seq,
       method: req.method,
       params: [...url.searchParams.keys()],
       query: Object.fromEntries(url.searchParams),
@@ -128,7 +129,7 @@ const rpRoutes = {
   },
   // Called by Valet itself.
   '/backchannel_logout': async (req, res) => {
-    const seq = rp.requests.at(-1).seq;
+    const seq = req.seq;
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks).toString();
@@ -362,8 +363,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await new Promise((resolve) => (rp ? rp.server.close(resolve) : resolve()));
-  rp?.server.closeAllConnections?.();
+  await rp?.close();
   await stopValet(valet);
 });
 

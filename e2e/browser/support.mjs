@@ -1,6 +1,7 @@
-// What the browser test files share: a real `valet` binary started on a free port, a tiny relying
-// party written with node:http (authorization code flow with PKCE, client_secret_basic), headless
-// Debian Chromium driven by playwright-core, and the steps through Valet's login page.
+// What the browser test files share: a real `valet` binary started on a free port, a relying party
+// (the `valet-e2e-rp` binary, built on the `openidconnect` crate: authorization code flow with PKCE,
+// client_secret_basic), headless Debian Chromium driven by playwright-core, and the steps through
+// Valet's login page.
 // Each *.test.mjs file runs in its own process, with its own Valet, relying party and browser.
 
 import assert from 'node:assert/strict';
@@ -11,15 +12,16 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.join(HERE, 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-export const VALET_BIN =
-  process.env.VALET_BIN ||
-  path.join(process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/valet-target'), 'debug/valet');
+const TARGET = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/valet-target');
+export const VALET_BIN = process.env.VALET_BIN || path.join(TARGET, 'debug/valet');
+export const RP_BIN = process.env.VALET_E2E_RP_BIN || path.join(TARGET, 'debug/valet-e2e-rp');
 
 export const TEST_TIMEOUT = 20_000; // every test
 export const STEP_TIMEOUT = 10_000; // every Playwright action and navigation
@@ -161,12 +163,21 @@ export async function verifyJws(token, issuer, what) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The relying party: /start sends the browser to Valet (PKCE S256, state, nonce; `?prompt=` is passed
-// on); /callback checks state and iss, redeems the code with client_secret_basic, checks the ID token,
-// calls /userinfo. `routes` maps further paths to `async (req, res, url) => ...` handlers.
+// The relying party: the `valet-e2e-rp` binary (e2e/src/bin/valet-e2e-rp, built on the `openidconnect`
+// crate). /start sends the browser to Valet (PKCE S256, state, nonce; `?prompt=` is passed on);
+// /callback checks state and iss, redeems the code with client_secret_basic, verifies the ID token
+// with the crate's verifier and calls /userinfo; /refresh redeems the latest sign-in's refresh token
+// (`#refreshed`, or `#error` with `error=<code>`). The binary reports every event as a JSON line on
+// stdout and waits for our answer on stdin, so what the tests read is recorded before the browser
+// sees the next page; the answer carries the issuer and client secret of the moment (`issuer` and
+// `clientSecret` may be functions: Valet starts after the relying party, and a client registered in
+// the console gets its secret later).
+// `routes` maps further paths to `async (req, res, url) => ...` handlers, served here in Node: the
+// binary forwards requests for any other path to them, and `req.seq` is the request's `seq`.
 // Every request is recorded in `rp.requests` ({ seq, method, url }) in arrival order; every
-// completed sign-in in `rp.signIns` ({ idToken, idClaims, info, tokens }: `tokens` is the token
-// response). `clientSecret` may be a function, for a client registered after the RP started.
+// authorization response in `rp.callbacks` (its query parameters); every completed sign-in in
+// `rp.signIns` ({ idToken, idClaims, info, tokens }: `tokens` is the token response). `rp.close()`
+// stops the binary and the routes' server.
 
 export function rpPage(res, status, title, body) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -176,98 +187,12 @@ export function rpPage(res, status, title, body) {
   );
 }
 
-/** `issuer` is a function: the relying party starts before Valet, which needs its URL. */
-export async function startRp({ clientId, clientSecret, scope, issuer, routes = {} }) {
-  const rp = { server: null, url: '', pending: new Map(), callbacks: [], signIns: [], requests: [] };
-
-  async function verifyIdToken(idToken, expectedNonce) {
-    const { claims } = await verifyJws(idToken, issuer(), 'id_token');
-    assert.equal(claims.iss, issuer());
-    assert.ok([].concat(claims.aud).includes(clientId), 'aud contains the client');
-    assert.equal(claims.nonce, expectedNonce);
-    assert.ok(claims.exp * 1000 > Date.now(), 'id_token not expired');
-    return claims;
-  }
-
-  async function handleCallback(query, res) {
-    const pending = rp.pending.get(query.get('state'));
-    rp.pending.delete(query.get('state'));
-    rp.callbacks.push(Object.fromEntries(query));
-    if (!pending) return rpPage(res, 400, 'Sign-in failed', '<p>Unknown or reused state.</p>');
-    if (query.get('iss') !== issuer()) {
-      return rpPage(res, 400, 'Sign-in failed', `<p>Wrong iss: ${escapeHtml(query.get('iss'))}</p>`);
-    }
-    if (query.has('error')) {
-      return rpPage(
-        res,
-        200,
-        'Sign-in failed',
-        `<p id="error">error=${escapeHtml(query.get('error'))}</p>` +
-          `<p id="error-description">${escapeHtml(query.get('error_description') ?? '')}</p>`,
-      );
-    }
-    const secret = typeof clientSecret === 'function' ? clientSecret() : clientSecret;
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
-    const tokenRes = await fetch(`${issuer()}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: query.get('code') ?? '',
-        redirect_uri: `${rp.url}/callback`,
-        code_verifier: pending.verifier,
-      }),
-      signal: AbortSignal.timeout(STEP_TIMEOUT),
-    });
-    const tokens = await tokenRes.json();
-    if (tokenRes.status !== 200) {
-      return rpPage(res, 502, 'Sign-in failed', `<pre>token: ${escapeHtml(JSON.stringify(tokens))}</pre>`);
-    }
-    const idClaims = await verifyIdToken(tokens.id_token, pending.nonce);
-    const infoRes = await fetch(`${issuer()}/userinfo`, {
-      headers: { authorization: `Bearer ${tokens.access_token}` },
-      signal: AbortSignal.timeout(STEP_TIMEOUT),
-    });
-    const info = await infoRes.json();
-    if (infoRes.status !== 200 || info.sub !== idClaims.sub) {
-      return rpPage(res, 502, 'Sign-in failed', `<pre>userinfo: ${escapeHtml(JSON.stringify(info))}</pre>`);
-    }
-    rp.signIns.push({ idToken: tokens.id_token, idClaims, info, tokens });
-    rpPage(
-      res,
-      200,
-      'Signed in',
-      `<p id="who">Signed in as ${escapeHtml(info.name)} (${escapeHtml(info.email)})</p>` +
-        `<p>sub: <code>${escapeHtml(info.sub)}</code></p>`,
-    );
-  }
-
+/** The server of the test's own relying-party endpoints, behind the binary's `--forward`. */
+async function serveRoutes(routes, rp) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, rp.url);
-    rp.requests.push({ seq: rp.requests.length + 1, method: req.method, url: url.toString() });
+    req.seq = Number(req.headers['x-valet-rp-seq']);
     try {
-      if (url.pathname === '/start') {
-        const verifier = b64url(crypto.randomBytes(32));
-        const challenge = b64url(crypto.createHash('sha256').update(verifier).digest());
-        const state = b64url(crypto.randomBytes(16));
-        const nonce = b64url(crypto.randomBytes(16));
-        rp.pending.set(state, { verifier, nonce });
-        const authorize = new URL(`${issuer()}/authorize`);
-        authorize.search = new URLSearchParams({
-          client_id: clientId,
-          redirect_uri: `${rp.url}/callback`,
-          response_type: 'code',
-          scope,
-          state,
-          nonce,
-          code_challenge: challenge,
-          code_challenge_method: 'S256',
-          ...(url.searchParams.has('prompt') ? { prompt: url.searchParams.get('prompt') } : {}),
-        }).toString();
-        res.writeHead(303, { location: authorize.toString(), 'cache-control': 'no-store' });
-        return res.end();
-      }
-      if (url.pathname === '/callback') return await handleCallback(url.searchParams, res);
       if (Object.hasOwn(routes, url.pathname)) return await routes[url.pathname](req, res, url);
       rpPage(res, 404, 'Not found', '');
     } catch (err) {
@@ -275,8 +200,70 @@ export async function startRp({ clientId, clientSecret, scope, issuer, routes = 
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  rp.server = server;
-  rp.url = `http://127.0.0.1:${server.address().port}`;
+  return server;
+}
+
+export async function startRp({ clientId, clientSecret, scope, issuer, routes = {} }) {
+  assert.ok(fs.existsSync(RP_BIN), `relying party binary not found at ${RP_BIN} (set VALET_E2E_RP_BIN)`);
+  const rp = { url: '', callbacks: [], signIns: [], requests: [], log: [], process: null, routeServer: null };
+  const now = (value) => {
+    try {
+      return typeof value === 'function' ? value() : value;
+    } catch {
+      return undefined; // not known yet (Valet is not started)
+    }
+  };
+  const args = ['--client-id', clientId, '--scope', scope, '--acks'];
+  if (Object.keys(routes).length > 0) {
+    rp.routeServer = await serveRoutes(routes, rp);
+    args.push('--forward', `http://127.0.0.1:${rp.routeServer.address().port}`);
+  }
+  const child = spawn(RP_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  rp.process = child;
+  child.stderr.on('data', (d) => rp.log.push(d.toString()));
+  child.stdin.on('error', (err) => rp.log.push(`stdin: ${err.message}\n`)); // it exited
+  const listening = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      reject(new Error(`valet-e2e-rp exited (${code ?? signal}) before listening:\n${rp.log.join('')}`)),
+    );
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      let event;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        rp.log.push(`stdout: ${line}\n`);
+        return;
+      }
+      if (event.event === 'listening') {
+        rp.url = event.url;
+        resolve();
+      } else if (event.event === 'request') {
+        rp.requests.push({ seq: event.seq, method: event.method, url: event.url });
+      } else if (event.event === 'callback') {
+        rp.callbacks.push(event.query);
+      } else if (event.event === 'sign_in') {
+        rp.signIns.push({ idToken: event.id_token, idClaims: event.id_claims, info: event.userinfo, tokens: event.tokens });
+      }
+      const answer = { ack: event.n, issuer: now(issuer), client_secret: now(clientSecret) };
+      child.stdin.write(`${JSON.stringify(answer)}\n`);
+    });
+  });
+  rp.close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end(); // it exits when its stdin closes
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    if (rp.routeServer) {
+      const closed = new Promise((resolve) => rp.routeServer.close(resolve));
+      rp.routeServer.closeAllConnections();
+      await closed;
+    }
+  };
+  await listening;
   return rp;
 }
 
