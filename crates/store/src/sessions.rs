@@ -19,6 +19,7 @@ use valet_core::session::{Session, SignInCheck};
 use crate::convert::{corrupt, parse_list, string_list};
 use crate::database::{Database, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions, users};
+use crate::users::credentials_match;
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
     Ok(Session {
@@ -87,12 +88,10 @@ pub(crate) fn insert_session(
     let mut user = Query::select();
     user.column(users::Column::Id)
         .from(users::Entity)
-        .and_where(users::Column::Id.eq(session.user_id))
-        .and_where(users::Column::Disabled.eq(false))
-        .and_where(match &checked.password_hash {
-            Some(hash) => users::Column::PasswordHash.eq(hash.as_str()),
-            None => users::Column::PasswordHash.is_null(),
-        })
+        .cond_where(credentials_match(
+            session.user_id,
+            checked.password_hash.as_ref(),
+        ))
         .lock_shared();
     if let Some(interaction) = checked.interaction {
         user.and_where(Expr::exists(

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 use valet_core::account::MfaState;
@@ -62,6 +62,19 @@ fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreEr
         updated_at: row.updated_at,
         second_factor: MfaState::is_on(row.totp_confirmed_at, row.totp_secret_sealed.as_deref()),
     })
+}
+
+/// The user `user_id`, enabled, with the password hash `hash` (none for `None`): what a sign-in
+/// that verified `hash` needs to still hold (`credentials_hold`, and the session insert's check in
+/// `crate::sessions`).
+pub(crate) fn credentials_match(user_id: Uuid, hash: Option<&PasswordHash>) -> Condition {
+    Condition::all()
+        .add(users::Column::Id.eq(user_id))
+        .add(users::Column::Disabled.eq(false))
+        .add(match hash {
+            Some(hash) => users::Column::PasswordHash.eq(hash.as_str()),
+            None => users::Column::PasswordHash.is_null(),
+        })
 }
 
 pub(crate) fn to_row(user: &User) -> Result<users::Model, StoreError> {
@@ -245,14 +258,10 @@ impl UserStore for Database {
         user_id: Uuid,
         hash: Option<&PasswordHash>,
     ) -> Result<bool, StoreError> {
-        let found = users::Entity::find_by_id(user_id)
+        let found = users::Entity::find()
             .select_only()
             .column(users::Column::Id)
-            .filter(users::Column::Disabled.eq(false))
-            .filter(match hash {
-                Some(hash) => users::Column::PasswordHash.eq(hash.as_str()),
-                None => users::Column::PasswordHash.is_null(),
-            })
+            .filter(credentials_match(user_id, hash))
             .lock_shared()
             .into_tuple::<Uuid>()
             .all(&self.conn)

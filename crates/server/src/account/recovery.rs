@@ -193,16 +193,17 @@ pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) ->
     )
 }
 
+/// The form behind a link that sets a password (a reset, an activation).
 #[derive(Deserialize)]
-pub struct ResetForm {
-    new_password: String,
+pub struct NewPasswordForm {
+    pub(super) new_password: String,
 }
 
 /// `POST /account/reset/{token}`.
 pub async fn reset(
     state: web::Data<AppState>,
     token: web::Path<String>,
-    form: web::Form<ResetForm>,
+    form: web::Form<NewPasswordForm>,
 ) -> HttpResponse {
     finish(
         async {

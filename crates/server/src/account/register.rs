@@ -19,7 +19,7 @@ use valet_core::random::OsRandom;
 use valet_core::user::{StandardClaims, User, Username};
 use valet_mail::Template;
 
-use super::recovery::{link_invalid, usable_link};
+use super::recovery::{NewPasswordForm, link_invalid, usable_link};
 use super::security::check_new_password;
 use super::{MAX_FIELD, finish};
 use crate::http::throttle::{Attempt, Guarded, too_many};
@@ -184,16 +184,11 @@ pub async fn activate_page(state: web::Data<AppState>, token: web::Path<String>)
     )
 }
 
-#[derive(Deserialize)]
-pub struct ActivateForm {
-    new_password: String,
-}
-
 /// `POST /account/activate/{token}`: the password, checked like any new one.
 pub async fn activate(
     state: web::Data<AppState>,
     token: web::Path<String>,
-    form: web::Form<ActivateForm>,
+    form: web::Form<NewPasswordForm>,
 ) -> HttpResponse {
     finish(
         async {
