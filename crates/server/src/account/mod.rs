@@ -43,7 +43,7 @@ use valet_core::ports::StoreError;
 use valet_core::session::{Session, SessionToken};
 use valet_core::user::User;
 
-use crate::http::throttle::{Attempt, Guarded, too_many};
+use crate::http::throttle::{Attempt, too_many};
 use crate::http::{cookies, outcome};
 use crate::pages;
 use crate::password_work;
@@ -131,10 +131,8 @@ pub(crate) async fn confirm_password(
             },
         );
     }
-    let login = Guarded::Login(signed.user.username.as_str());
-    let attempt = Attempt::from_browser(state, req, login)
-        .await
-        .map_err(|e| outcome::unavailable(&e))?;
+    let username = signed.user.username.as_str();
+    let attempt = Attempt::for_login(state, req, Some(&signed.user), username);
     let hash = signed.user.password_hash.clone();
     let verified = async { Ok(password_work::verify(hash, Password::new(typed)).await?) };
     let refusals = Refusals {

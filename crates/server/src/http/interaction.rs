@@ -15,7 +15,7 @@ use valet_core::session::SessionToken;
 use valet_core::user::User;
 
 use super::sign_in::{SignIn, keep_past_password, see_interaction, sign_in};
-use super::throttle::{Attempt, Guarded, account_name, too_many};
+use super::throttle::{Attempt, too_many};
 use super::{cookies, outcome};
 use super::{enrolment, second_factor};
 use crate::pages::{self, ConsentView, LoginView, SecondFactorView};
@@ -265,8 +265,7 @@ pub async fn login(
         };
         // Counted on the account, however it was named (username or email).
         let account = flow::find_account(ctx.store, &form.username).await?;
-        let named = account_name(account.as_ref(), &form.username);
-        let attempt = Attempt::from_browser(&state, &req, Guarded::Login(named)).await?;
+        let attempt = Attempt::for_login(&state, &req, account.as_ref(), &form.username);
         if let Some(wait) = attempt.blocked(&state, ctx.now).await? {
             let rejected = Rejected {
                 message: "Too many failed sign-in attempts. Wait a moment, then try again.",

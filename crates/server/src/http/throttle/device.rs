@@ -51,10 +51,19 @@ pub(super) async fn trusted_key(
     let Some(user) = flow::find_account(&state.db, identifier).await? else {
         return Ok(None);
     };
-    let opened = open(state.master_key(), &value, &user, state.clock.now());
-    Ok(opened
+    Ok(opened_key(state, &value, &user))
+}
+
+/// Like [`trusted_key`], for an account already looked up.
+pub(super) fn trusted_key_for(state: &AppState, req: &HttpRequest, user: &User) -> Option<String> {
+    let value = cookies::read(req, cookies::names(&state.config).device)?;
+    opened_key(state, &value, user)
+}
+
+fn opened_key(state: &AppState, value: &str, user: &User) -> Option<String> {
+    open(state.master_key(), value, user, state.clock.now())
         .filter(|o| o.current)
-        .map(|o| format!("device:{}", hex(&o.id))))
+        .map(|o| format!("device:{}", hex(&o.id)))
 }
 
 /// The cookie for a browser in which `user` just completed a sign-in: the device id it had for

@@ -214,10 +214,34 @@ impl Attempt {
             } else {
                 ""
             };
-            attempt.keys[0].0 = format!("{surface}{key}");
-            attempt.keys[0].2 = "device";
+            attempt.on_device(format!("{surface}{key}"));
         }
         Ok(attempt)
+    }
+
+    /// A password attempt at a browser form for `account`, what `identifier` named (already looked
+    /// up): like [`Attempt::from_browser`] with `Guarded::Login`, counted on the account's name
+    /// ([`account_name`]) or this browser's device key for it, without looking the account up again.
+    pub(crate) fn for_login(
+        state: &AppState,
+        req: &HttpRequest,
+        account: Option<&User>,
+        identifier: &str,
+    ) -> Self {
+        let mut attempt = Self::new(
+            state,
+            req,
+            Guarded::Login(account_name(account, identifier)),
+        );
+        if let Some(key) = account.and_then(|user| device::trusted_key_for(state, req, user)) {
+            attempt.on_device(key);
+        }
+        attempt
+    }
+
+    fn on_device(&mut self, key: String) {
+        self.keys[0].0 = key;
+        self.keys[0].2 = "device";
     }
 
     /// How long the attempt must wait, if any of its keys is blocked. Where attempts take turns,
