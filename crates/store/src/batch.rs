@@ -2,7 +2,10 @@
 //!
 //! - PostgreSQL: one statement, each write but the last in a data-modifying `WITH` clause. A
 //!   statement is atomic, and its foreign keys are checked at its end, when a code's session and
-//!   grant, written by sibling clauses, exist.
+//!   grant, written by sibling clauses, exist. The order in which its clauses lock rows is
+//!   PostgreSQL's to choose, so a batch that signs someone in first locks their account row, in a
+//!   transaction around the statement: as an account change does (`crate::account_change`), so
+//!   neither can hold rows the other waits for while it waits for the account.
 //! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
 //!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
 //!   bound in order across the statements. It runs on a connection taken from the pool for it, and
@@ -13,7 +16,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, Values, WithClause};
 use sea_orm::sqlx::{self, AssertSqlSafe};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder, TransactionTrait,
+};
 use sea_query_sqlx::SqlxValues;
 use valet_core::ports::{BatchStore, StoreError, Write};
 
@@ -93,11 +98,18 @@ impl BatchStore for Database {
                     );
                 }
                 let query = with.query(last);
-                self.conn
-                    .execute(&query)
-                    .await
-                    .map(drop)
-                    .map_err(batch_error)
+                let Some(lock) = sessions::lock_signing_in(&writes) else {
+                    return self
+                        .conn
+                        .execute(&query)
+                        .await
+                        .map(drop)
+                        .map_err(batch_error);
+                };
+                let txn = self.conn.begin().await.map_err(backend)?;
+                txn.execute(&lock).await.map_err(batch_error)?;
+                txn.execute(&query).await.map_err(batch_error)?;
+                txn.commit().await.map_err(backend)
             }
             _ => {
                 all.push(last);

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict, Query};
+use sea_orm::sea_query::{
+    DeleteStatement, Expr, InsertStatement, OnConflict, Order, Query, SelectStatement,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
 };
@@ -12,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
 use valet_core::interaction::{Interaction, Keeping, Stage};
-use valet_core::ports::{InteractionStore, SessionStore, StoreError};
+use valet_core::ports::{InteractionStore, SessionStore, StoreError, Write};
 use valet_core::secret::SecretHash;
 use valet_core::session::{Session, SignInCheck};
 
@@ -137,11 +139,43 @@ pub(crate) fn insert_session(
     Ok(insert)
 }
 
-/// Whether a batch failed because a session's sign-in no longer held (`insert_session`): its NULL
-/// `user_id`, the only NOT NULL violation a batch's typed rows can cause.
+/// The statement that locks, in a batch's transaction and before anything else, the account rows of
+/// the sessions it inserts (`FOR SHARE`, in id order); none when it inserts none.
+pub(crate) fn lock_signing_in(writes: &[Write]) -> Option<SelectStatement> {
+    let accounts: BTreeSet<Uuid> = writes
+        .iter()
+        .filter_map(|write| match write {
+            Write::InsertSession { session, .. } => Some(session.user_id),
+            _ => None,
+        })
+        .collect();
+    (!accounts.is_empty()).then(|| {
+        Query::select()
+            .column(users::Column::Id)
+            .from(users::Entity)
+            .and_where(users::Column::Id.is_in(accounts))
+            .order_by(users::Column::Id, Order::Asc)
+            .lock_shared()
+            .to_owned()
+    })
+}
+
+/// Whether a batch failed because a session's sign-in no longer held (`insert_session`): the NOT
+/// NULL violation of its `sessions.user_id`.
 pub(crate) fn stale_sign_in(e: &sea_orm::sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|e| e.kind() == sea_orm::sqlx::error::ErrorKind::NotNullViolation)
+    use sea_orm::sqlx::error::ErrorKind;
+    use sea_orm::sqlx::postgres::PgDatabaseError;
+    let Some(e) = e.as_database_error() else {
+        return false;
+    };
+    if e.kind() != ErrorKind::NotNullViolation {
+        return false;
+    }
+    match e.try_downcast_ref::<PgDatabaseError>() {
+        Some(pg) => pg.table() == Some("sessions") && pg.column() == Some("user_id"),
+        // SQLite names the column in its message only.
+        None => e.message().ends_with("sessions.user_id"),
+    }
 }
 
 pub(crate) fn delete_interaction(id: Uuid) -> DeleteStatement {

@@ -13,9 +13,11 @@ use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
-    BatchStore, CodeStore, GrantStore, InteractionStore, SessionStore, StoreError, UserStore, Write,
+    BatchStore, CodeStore, GrantStore, InteractionStore, RevocationStore, SessionStore, StoreError,
+    UserStore, Write,
 };
 use valet_core::random::OsRandom;
+use valet_core::revocation::Cascade;
 use valet_core::session::{SessionToken, SignInCheck};
 use valet_core::user::User;
 use valet_store::Database;
@@ -66,7 +68,7 @@ async fn stored(db: &Database, token: &SessionToken, handle: &InteractionHandle)
     (session.is_some(), interaction.is_some())
 }
 
-/// A stored interaction: its id and handle.
+/// A stored interaction at the login page: its id and handle.
 async fn interaction(
     db: &Database,
     client: &Client,
@@ -74,6 +76,27 @@ async fn interaction(
 ) -> (Uuid, InteractionHandle) {
     let (interaction, handle) =
         Interaction::start(client.id, BTreeMap::new(), Stage::Login, t, &OsRandom);
+    db.insert_interaction(&interaction, &handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (interaction.id, handle)
+}
+
+/// A stored interaction past `user`'s password, waiting for their second factor.
+async fn second_factor(
+    db: &Database,
+    client: &Client,
+    user: &User,
+    t: DateTime<Utc>,
+) -> (Uuid, InteractionHandle) {
+    let (mut interaction, handle) = Interaction::start(
+        client.id,
+        BTreeMap::new(),
+        Stage::SecondFactor,
+        t,
+        &OsRandom,
+    );
+    interaction.user_id = Some(user.id);
     db.insert_interaction(&interaction, &handle.hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -257,6 +280,92 @@ async fn credentials_are_read_once_a_change_under_way_commits(postgres: bool) {
         assert!(!held, "the read waited for the disabling and saw it");
     }
     assert!(!holds(None).await, "a disabled account");
+}
+
+/// Waits until `count` statements of this database wait on a lock (PostgreSQL).
+async fn lock_waits(db: &Database, count: i64) {
+    let conn = db.connection();
+    let waiting = Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    for _ in 0..500 {
+        let row = conn.query_one_raw(waiting.clone()).await;
+        let n: i64 = row
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get("", "n").ok())
+            .unwrap_or_default();
+        if n >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{count} statements never waited on a lock");
+}
+
+/// A second factor's login batch and a password change of the same account, each waiting on
+/// the other's rows, do not deadlock: the batch locks the account first, as the change does, so
+/// one waits for the other to commit. Here a third transaction holds the interaction while the
+/// batch and then the change start: the batch holds the account and waits for the interaction,
+/// the change waits for the account. Once the interaction is let go, the batch commits, and the
+/// change ends the session it wrote.
+async fn a_second_factor_login_and_a_password_change_do_not_deadlock() {
+    let db = fresh(true).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, handle) = second_factor(&db, &client, &user, t).await;
+    let conn = db.connection();
+    let holder = conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "SELECT id FROM interactions WHERE id = $1 FOR UPDATE",
+            [pending.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (writes, token, _) =
+        login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    let batch = tokio::spawn({
+        let db = db.clone();
+        async move { db.write_batch(writes).await }
+    });
+    lock_waits(&db, 1).await;
+    let hash =
+        PasswordHash::create(&Password::new("a new password")).unwrap_or_else(|e| panic!("{e}"));
+    let event = AuditEvent::new(t, Actor::cli(), "user.password_set");
+    let change = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.cascade(
+                &Cascade::set_password(user.id, hash, None),
+                t,
+                &event,
+                false,
+            )
+            .await
+        }
+    });
+    lock_waits(&db, 2).await;
+    holder.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+    let batch = batch.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(batch.is_ok(), "the login batch: {batch:?}");
+    let report = change
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("the password change: {e}"));
+    assert_eq!(report.sessions, 1, "the change ended the login's session");
+    let session = db.find_session(&token.hash()).await.ok().flatten();
+    assert!(session.is_some_and(|s| s.ended_at.is_some()));
+    assert_eq!(stored(&db, &token, &handle).await.1, false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_factor_login_and_a_password_change_do_not_deadlock_on_postgres() {
+    a_second_factor_login_and_a_password_change_do_not_deadlock().await;
 }
 
 on_both!(
