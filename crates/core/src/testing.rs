@@ -43,6 +43,10 @@ impl MemoryStore {
         self.state().clients.clone()
     }
 
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.state().events.clone()
+    }
+
     pub fn events_named(&self, action: &str) -> usize {
         self.state()
             .events
@@ -263,6 +267,10 @@ impl ProvisionStore for MemoryStore {
             }
         }
         state.events.extend_from_slice(events);
+        // No sessions or grants here to cut: the cascades are recorded by their events.
+        state
+            .events
+            .extend(changes.cascades.iter().map(|(_, event)| event.clone()));
         Ok(())
     }
 }

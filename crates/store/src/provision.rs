@@ -6,7 +6,7 @@ use valet_core::ports::{ProvisionStore, StoreError};
 use valet_core::provision::ProvisionChanges;
 
 use crate::database::{Database, backend};
-use crate::{audit, clients, users};
+use crate::{audit, clients, revocation, users};
 
 #[async_trait]
 impl ProvisionStore for Database {
@@ -17,6 +17,11 @@ impl ProvisionStore for Database {
     ) -> Result<(), StoreError> {
         // Dropping the transaction on any early return rolls everything back.
         let txn = self.write_transaction().await?;
+        // Cascades first: each changes its account row before anything else of theirs is locked.
+        let mut cascaded = Vec::new();
+        for (cascade, event) in &changes.cascades {
+            cascaded.extend(revocation::run(&txn, cascade, event.occurred_at, event, false).await?);
+        }
         for user in &changes.created_users {
             users::insert(&txn, user).await?;
         }
@@ -29,7 +34,7 @@ impl ProvisionStore for Database {
         for client in &changes.updated_clients {
             clients::replace(&txn, client).await?;
         }
-        for event in events {
+        for event in events.iter().chain(cascaded.iter().map(|(_, event)| event)) {
             audit::insert(&txn, event).await?;
         }
         txn.commit().await.map_err(backend)

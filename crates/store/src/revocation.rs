@@ -45,54 +45,13 @@ impl RevocationStore for Database {
         dry_run: bool,
     ) -> Result<CascadeReport, StoreError> {
         let txn = self.write_transaction().await?;
-        let mut report = CascadeReport {
-            dry_run,
-            ..CascadeReport::default()
+        // Refused: the transaction ends unapplied.
+        let Some((report, event)) = run(&txn, cascade, at, event, dry_run).await? else {
+            return Ok(CascadeReport {
+                dry_run,
+                ..CascadeReport::default()
+            });
         };
-        match change_account(&txn, &cascade.account, at).await? {
-            // The transaction ends unapplied.
-            Applied::Refused => return Ok(report),
-            applied => report.account_changed = applied == Applied::Changed,
-        }
-        let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
-        revoke_grants(&txn, cascade, event, at, &mut report, &mut bound).await?;
-        end_sessions(&txn, cascade, at, &mut report, &mut bound).await?;
-
-        notices::queue_logout_tokens(&txn, &bound, at, &mut report).await?;
-
-        let mut details = match &event.details {
-            Value::Object(map) => map.clone(),
-            _ => Default::default(),
-        };
-        details.insert("reason".into(), json!(cascade.reason));
-        if cascade.account != AccountChange::Nothing {
-            details.insert("account_changed".into(), json!(report.account_changed));
-        }
-        for (key, value) in [
-            ("grants", report.grants),
-            ("refresh_tokens", report.refresh_tokens),
-            ("codes", report.codes),
-            ("sessions", report.sessions),
-            ("notifications", report.notification_count),
-        ] {
-            details.insert(key.into(), json!(value));
-        }
-        let mut event = event.clone().details(Value::Object(details));
-        // Every other client event names the client by its client_id; the cascade knows its row id.
-        if event.target_type == Some("client")
-            && let Some(id) = event
-                .target_id
-                .as_deref()
-                .and_then(|t| Uuid::parse_str(t).ok())
-            && let Some(row) = clients::Entity::find_by_id(id)
-                .all(&txn)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .next()
-        {
-            event.target_id = Some(row.client_id);
-        }
         if dry_run {
             txn.rollback().await.map_err(backend)?;
         } else {
@@ -101,6 +60,66 @@ impl RevocationStore for Database {
         }
         Ok(report)
     }
+}
+
+/// Runs `cascade` in `txn`: what it did, and `event` with its counts, to record if it is kept (a
+/// dry run's report lists no notifications). `None` when its account change was refused, and
+/// nothing may happen.
+pub(crate) async fn run(
+    txn: &DatabaseTransaction,
+    cascade: &Cascade,
+    at: DateTime<Utc>,
+    event: &AuditEvent,
+    dry_run: bool,
+) -> Result<Option<(CascadeReport, AuditEvent)>, StoreError> {
+    let mut report = CascadeReport {
+        dry_run,
+        ..CascadeReport::default()
+    };
+    match change_account(txn, &cascade.account, at).await? {
+        Applied::Refused => return Ok(None),
+        applied => report.account_changed = applied == Applied::Changed,
+    }
+    let mut bound: Vec<(Uuid, Uuid, Option<Uuid>)> = Vec::new();
+    revoke_grants(txn, cascade, event, at, &mut report, &mut bound).await?;
+    end_sessions(txn, cascade, at, &mut report, &mut bound).await?;
+
+    notices::queue_logout_tokens(txn, &bound, at, &mut report).await?;
+
+    let mut details = match &event.details {
+        Value::Object(map) => map.clone(),
+        _ => Default::default(),
+    };
+    details.insert("reason".into(), json!(cascade.reason));
+    if cascade.account != AccountChange::Nothing {
+        details.insert("account_changed".into(), json!(report.account_changed));
+    }
+    for (key, value) in [
+        ("grants", report.grants),
+        ("refresh_tokens", report.refresh_tokens),
+        ("codes", report.codes),
+        ("sessions", report.sessions),
+        ("notifications", report.notification_count),
+    ] {
+        details.insert(key.into(), json!(value));
+    }
+    let mut event = event.clone().details(Value::Object(details));
+    // Every other client event names the client by its client_id; the cascade knows its row id.
+    if event.target_type == Some("client")
+        && let Some(id) = event
+            .target_id
+            .as_deref()
+            .and_then(|t| Uuid::parse_str(t).ok())
+        && let Some(row) = clients::Entity::find_by_id(id)
+            .all(txn)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .next()
+    {
+        event.target_id = Some(row.client_id);
+    }
+    Ok(Some((report, event)))
 }
 
 /// Revokes the selected live grants and everything issued under them; records which (client, user,

@@ -13,8 +13,8 @@ use valet_core::grant::Grant;
 use valet_core::outbox::{DeliveryOutcome, OutboxStatus};
 use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
-    AccountStore, ClientStore, CodeStore, GrantStore, HousekeepingStore, OutboxStore, SessionStore,
-    TokenStore, UserStore,
+    AccountStore, ClientStore, CodeStore, GrantStore, HousekeepingStore, InteractionStore,
+    OutboxStore, SessionStore, TokenStore, UserStore,
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
@@ -540,7 +540,79 @@ async fn a_reset_link_is_spent_with_the_password_it_sets(postgres: bool) {
     assert_eq!(events(&db, "user.password_set").await.len(), 1);
 }
 
+/// A provisioning file that gives a user a new password ends their sessions and their sign-ins
+/// past the password, as an administrator's password change does; one that disables them cuts
+/// their grants too, and one that disables a client revokes its grants. Each is audited with its
+/// counts, in the run's transaction.
+async fn provisioning_that_cuts_access_runs_the_cascade(postgres: bool) {
+    let db = fresh(postgres).await;
+    let file = |password: &str, disabled: bool| {
+        format!(
+            "[[clients]]\nclient_id = \"web\"\nclient_name = \"Web\"\n\
+             client_secret = \"{secret}\"\nredirect_uris = [\"https://web.example/cb\"]\n\
+             disabled = {disabled}\n\
+             [[users]]\nusername = \"alice\"\npassword = \"{password}\"\ndisabled = {disabled}\n",
+            secret = "s".repeat(40)
+        )
+    };
+    let apply = |text: String| {
+        let db = &db;
+        async move {
+            valet_core::provision::apply(&text, db, now(), Actor::provision(), None)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    apply(file("the first password", false)).await;
+    let alice = db
+        .find_user(&valet_core::user::Username::parse("alice").unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("alice was provisioned"));
+    let web = db
+        .find_client(&valet_core::client::ClientId::parse("web").unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("web was provisioned"));
+    let s1 = session(&db, &alice, now()).await;
+    let (mut pending, handle) = valet_core::interaction::Interaction::start(
+        web.id,
+        Default::default(),
+        valet_core::interaction::Stage::SecondFactor,
+        now(),
+        &OsRandom,
+    );
+    pending.user_id = Some(alice.id);
+    db.insert_interaction(&pending, &handle.hash())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    grant(&db, &alice, &web, Some(&s1)).await;
+
+    apply(file("a new password for alice", false)).await;
+    let ended = db.find_session_by_id(s1.id).await.ok().flatten();
+    assert!(
+        ended.is_some_and(|s| s.ended_at.is_some()),
+        "her session ended"
+    );
+    let gone = db.find_interaction(&handle.hash()).await.ok().flatten();
+    assert!(gone.is_none(), "her sign-in past the old password ended");
+    let audited = events(&db, "user.password_set").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].details["sessions"], 1);
+    assert_eq!(audited[0].details["grants"], 0, "consent is unchanged");
+
+    apply(file("a new password for alice", true)).await;
+    let disabled = events(&db, "user.disabled").await;
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].details["grants"], 1, "her grant is revoked");
+    assert_eq!(events(&db, "client.disabled").await.len(), 1);
+    assert_eq!(events(&db, "user.password_set").await.len(), 1);
+}
+
 on_both!(
+    provisioning_that_cuts_access_runs_the_cascade,
     revoking_a_grant_reaches_everything_under_it_and_nothing_else,
     ending_a_session_kills_its_bound_tokens_but_not_offline_ones,
     the_outbox_hands_each_message_to_one_claimant_and_backs_off,

@@ -6,6 +6,10 @@
 //! that already verify against the stored hash are not re-hashed; entries without a password or
 //! secret leave the stored one alone. Users and clients absent from the file are not touched.
 //!
+//! A change that cuts access runs the revocation cascade an administrator's would, in the same
+//! transaction: a new password ends the user's sessions, a disabled user loses every session and
+//! grant, a disabled client every grant.
+//!
 //! A client_secret_jwt client's secret is also sealed under the master key (OIDC Core §9: the HMAC
 //! is keyed with the secret itself); a stored sealed secret that already holds the file's secret is
 //! kept, so re-applying does not re-seal. A secret rotation's overlap in progress is kept.
@@ -22,6 +26,7 @@ use crate::client::{Client, ClientId, SecretSealer, TokenEndpointAuthMethod};
 use crate::keys::SealedKey;
 use crate::password::PasswordHash;
 use crate::ports::{ProvisionStore, StoreError};
+use crate::revocation::Cascade;
 use crate::secret::{Secret, SecretHash};
 use crate::user::User;
 
@@ -54,6 +59,8 @@ pub struct ProvisionChanges {
     pub updated_users: Vec<User>,
     pub created_clients: Vec<Client>,
     pub updated_clients: Vec<Client>,
+    /// The cascades the updates call for, each with its audit event.
+    pub cascades: Vec<(Cascade, AuditEvent)>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -130,7 +137,22 @@ pub async fn apply(
         let existing = store.find_user(&spec.username).await?;
         match user_change(spec, existing.as_ref(), now)? {
             Change::Create(user) => changes.created_users.push(user),
-            Change::Update(user) => changes.updated_users.push(user),
+            Change::Update(user) => {
+                if let Some(current) = &existing {
+                    let event = |cascade: &Cascade| {
+                        AuditEvent::new(now, actor.clone(), cascade.action())
+                            .target("user", user.id.to_string())
+                            .details(json!({ "username": user.username.as_str() }))
+                    };
+                    changes
+                        .cascades
+                        .extend(user_cut_offs(current, &user).into_iter().map(|c| {
+                            let e = event(&c);
+                            (c, e)
+                        }));
+                }
+                changes.updated_users.push(user);
+            }
             Change::None => report.users_unchanged += 1,
         }
     }
@@ -138,7 +160,17 @@ pub async fn apply(
         let existing = store.find_client(&spec.client_id).await?;
         match client_change(spec, existing.as_ref(), now, sealer)? {
             Change::Create(client) => changes.created_clients.push(client),
-            Change::Update(client) => changes.updated_clients.push(client),
+            Change::Update(client) => {
+                if existing.as_ref().is_some_and(|c| !c.metadata.disabled)
+                    && client.metadata.disabled
+                {
+                    let cascade = Cascade::disable_client(client.id);
+                    let event = AuditEvent::new(now, actor.clone(), cascade.action())
+                        .target("client", client.client_id.as_str());
+                    changes.cascades.push((cascade, event));
+                }
+                changes.updated_clients.push(client);
+            }
             Change::None => report.clients_unchanged += 1,
         }
     }
@@ -151,6 +183,21 @@ pub async fn apply(
         store.apply_provision(&changes, &events).await?;
     }
     Ok(report)
+}
+
+/// What an update of `current` to `updated` cuts off: the sessions a new password ends, everything
+/// a disabled user held.
+fn user_cut_offs(current: &User, updated: &User) -> Vec<Cascade> {
+    let mut cut = Vec::new();
+    if let Some(hash) = &updated.password_hash
+        && current.password_hash.as_ref() != Some(hash)
+    {
+        cut.push(Cascade::set_password(updated.id, hash.clone(), None));
+    }
+    if updated.disabled && !current.disabled {
+        cut.push(Cascade::disable_user(updated.id));
+    }
+    cut
 }
 
 enum Change<T> {

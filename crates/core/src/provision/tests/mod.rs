@@ -257,4 +257,55 @@ async fn an_entry_without_a_password_keeps_the_stored_one() {
     assert_eq!(report.users_unchanged, 2);
 }
 
+/// A new password, a disabled user or a disabled client runs the cascade an administrator's change
+/// would; other edits, and the same file again, run none.
+#[tokio::test]
+async fn changes_that_cut_access_run_the_cascade() {
+    let store = MemoryStore::default();
+    run(&store, FILE, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cut = |store: &MemoryStore| {
+        ["user.password_set", "user.disabled", "client.disabled"].map(|a| store.events_named(a))
+    };
+    let renamed = FILE.replace("Alice Liddell", "Alice L.");
+    run(&store, &renamed, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut(&store), [0, 0, 0], "a claim edit");
+
+    let new_password = renamed.replace("correct horse battery", "another long password");
+    run(&store, &new_password, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut(&store), [1, 0, 0], "a new password");
+    run(&store, &new_password, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut(&store), [1, 0, 0], "the same password again");
+
+    let disabled = new_password
+        .replace(
+            "roles = [\"admin\"]",
+            "roles = [\"admin\"]\ndisabled = true",
+        )
+        .replace("first_party = true", "first_party = true\ndisabled = true");
+    run(&store, &disabled, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut(&store), [1, 1, 1], "a disabled user and client");
+    run(&store, &disabled, t0())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cut(&store), [1, 1, 1], "already disabled");
+    let alice = store
+        .events()
+        .into_iter()
+        .find(|e| e.action == "user.disabled");
+    assert_eq!(
+        alice.and_then(|e| e.target_id),
+        Some(store.users()[0].id.to_string())
+    );
+}
+
 mod sealed_secrets;
