@@ -16,6 +16,7 @@ mod m20261130_000002_index_users_search;
 mod m20261130_000003_create_login_throttles;
 mod m20261130_000004_create_account_security;
 mod m20261202_000001_add_users_email_key;
+mod m20261203_000001_clear_pending_sign_up_passwords;
 
 /// Applies Valet's migrations; the same list runs on SQLite and PostgreSQL.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_create_login_throttles::Migration),
             Box::new(m20261130_000004_create_account_security::Migration),
             Box::new(m20261202_000001_add_users_email_key::Migration),
+            Box::new(m20261203_000001_clear_pending_sign_up_passwords::Migration),
         ]
     }
 }

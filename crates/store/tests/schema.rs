@@ -13,8 +13,9 @@ use serde_json::json;
 use uuid::Uuid;
 use valet_migrations::{Migrator, MigratorTrait};
 use valet_store::entities::{
-    audit_events, authorization_codes, clients, grants, interactions, outbox, refresh_tokens,
-    revoked_access_tokens, session_grants, sessions, signing_keys, user_roles, users,
+    account_tokens, audit_events, authorization_codes, clients, grants, interactions, outbox,
+    refresh_tokens, revoked_access_tokens, session_grants, sessions, signing_keys, user_roles,
+    users,
 };
 
 type TestResult = Result<(), Box<dyn Error + Send + Sync>>;
@@ -107,7 +108,7 @@ async fn prove_schema(db: &DatabaseConnection) -> TestResult {
     rows.prove_foreign_key_actions(db).await?;
 
     // The addresses stored before `email_key` existed get theirs, folded beyond ASCII.
-    Migrator::down(db, Some(1)).await?;
+    Migrator::down(db, Some(2)).await?;
     let mut before = users::Model {
         id: Uuid::now_v7(),
         username: "emile".into(),
@@ -134,6 +135,8 @@ async fn prove_schema(db: &DatabaseConnection) -> TestResult {
         "backfilled keys: {keys:?}"
     );
 
+    prove_pending_sign_ups_lose_their_password(db, &rows).await?;
+
     Migrator::down(db, None).await?;
     assert!(
         users::Entity::find().all(db).await.is_err(),
@@ -142,6 +145,51 @@ async fn prove_schema(db: &DatabaseConnection) -> TestResult {
     Migrator::up(db, None).await?;
     assert_eq!(users::Entity::find().count(db).await?, 0);
     assert_foreign_keys_indexed(db).await
+}
+
+/// A sign-up pending activation when the last migration runs has its stored password cleared (the
+/// activation page sets it); a disabled account without an activation link keeps its own.
+async fn prove_pending_sign_ups_lose_their_password(
+    db: &DatabaseConnection,
+    rows: &Rows,
+) -> TestResult {
+    Migrator::down(db, Some(1)).await?;
+    let disabled = |name: &str| users::Model {
+        id: Uuid::now_v7(),
+        username: name.into(),
+        email: None,
+        email_key: None,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into()),
+        disabled: true,
+        ..rows.user.clone()
+    };
+    let (pending, turned_off) = (disabled("pending"), disabled("turned-off"));
+    for user in [&pending, &turned_off] {
+        user.clone().into_active_model().insert(db).await?;
+    }
+    account_tokens::Model {
+        id: Uuid::now_v7(),
+        user_id: pending.id,
+        purpose: "activate_account".into(),
+        token_hash: "pending-activation".into(),
+        email: Some("pending@example.com".into()),
+        created_at: rows.user.created_at,
+        expires_at: rows.user.created_at + chrono::Duration::hours(24),
+        used_at: None,
+    }
+    .into_active_model()
+    .insert(db)
+    .await?;
+    Migrator::up(db, None).await?;
+    let hash = |id| async move {
+        users::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map(|u| u.and_then(|u| u.password_hash))
+    };
+    assert_eq!(hash(pending.id).await?, None, "the pending sign-up's");
+    assert_eq!(hash(turned_off.id).await?, turned_off.password_hash);
+    Ok(())
 }
 
 /// Every foreign-key column leads some index (a primary key counts), so ON DELETE CASCADE / SET NULL

@@ -296,9 +296,7 @@ pub async fn login(
         };
         attempt.succeeded(&state).await?;
         let mut user = user;
-        if let Some(upgraded) = second_factor::upgrade_hash(&state, &user, &form.password).await {
-            user.password_hash = Some(upgraded);
-        }
+        second_factor::upgrade_hash(&state, &mut user, &form.password).await;
         if user.second_factor {
             let mut interaction = interaction;
             interaction.stage = Stage::SecondFactor;

@@ -91,9 +91,7 @@ pub(super) async fn tokens(
     };
     attempt.succeeded(state).await.map_err(unavailable)?;
     let mut user = user;
-    if let Some(upgraded) = upgrade_hash(state, &user, password).await {
-        user.password_hash = Some(upgraded);
-    }
+    upgrade_hash(state, &mut user, password).await;
     if user.second_factor {
         return Err(error(&TokenError::invalid_grant(
             "this account uses two-step verification, which the password grant cannot ask for; \

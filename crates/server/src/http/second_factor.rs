@@ -11,7 +11,7 @@ use valet_core::audit::{Actor, AuditEvent};
 use valet_core::interaction::Stage;
 use valet_core::mfa::{self, recovery};
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{AccountStore, SecondFactorStore, StoreError};
+use valet_core::ports::{AccountStore, SecondFactorStore, StoreError, UserStore};
 use valet_core::user::User;
 
 use super::forms::CodeForm;
@@ -107,30 +107,42 @@ pub(crate) async fn check_code(
     }
 }
 
-/// A successful login whose hash was made with older parameters gets the current ones (OWASP); a
-/// failure to upgrade never fails the login.
-pub(super) async fn upgrade_hash(
-    state: &AppState,
-    user: &User,
-    password: &str,
-) -> Option<PasswordHash> {
-    let old = user.password_hash.as_ref().filter(|h| h.needs_rehash())?;
+/// A successful login whose hash was made with older parameters gets the current ones (OWASP), and
+/// `user` the hash it is now checked against; a failure to upgrade never fails the login. When
+/// another login of the same password upgraded it first, the account is read again and its new
+/// hash verified, so this login goes on with it rather than be voided as if the password changed.
+pub(super) async fn upgrade_hash(state: &AppState, user: &mut User, password: &str) {
+    let Some(old) = user
+        .password_hash
+        .clone()
+        .filter(PasswordHash::needs_rehash)
+    else {
+        return;
+    };
     let hash = match crate::startup::hash_password(Password::new(password)).await {
         Ok(hash) => hash,
         Err(e) => {
             tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash");
-            return None;
+            return;
         }
     };
-    match state.db.upgrade_password_hash(user.id, old, &hash).await {
+    match state.db.upgrade_password_hash(user.id, &old, &hash).await {
         Ok(true) => {
             tracing::info!(user_id = %user.id, "password hash upgraded");
-            Some(hash)
+            user.password_hash = Some(hash);
         }
-        Ok(false) => None,
-        Err(e) => {
-            tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash");
-            None
+        Ok(false) => {
+            let Ok(Some(now)) = state.db.find_user_by_id(user.id).await else {
+                return;
+            };
+            let stored = now.password_hash;
+            if crate::password_work::verify(stored.clone(), Password::new(password))
+                .await
+                .unwrap_or(false)
+            {
+                user.password_hash = stored;
+            }
         }
+        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "cannot upgrade a password hash"),
     }
 }

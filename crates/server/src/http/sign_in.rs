@@ -51,7 +51,8 @@ pub(super) fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
 /// interaction. A password change or a disabling ends such interactions; one that committed after
 /// the password was checked but before the interaction was written did not see it, so the account
 /// is read again once the interaction is stored (waiting for any change under way): when the
-/// password it was checked against is gone, the interaction is deleted, and its page starts over.
+/// password it was checked against is gone, the interaction is deleted, and its page then says the
+/// sign-in has expired.
 pub(super) async fn keep_past_password(
     ctx: &FlowContext<'_>,
     interaction: &mut Interaction,
@@ -103,11 +104,6 @@ pub(super) async fn sign_in(
         Some(token) => ctx.store.find_session(&token.hash()).await?,
         None => None,
     };
-    if let Some(old) = old {
-        ctx.store
-            .end_session(old.id, ctx.now, "replaced by a new login")
-            .await?;
-    }
     // The session is written in one batch with what the flow writes next (the end of the
     // interaction, the grant and the code).
     let (client_row, sid) = (interaction.client, session.id);
@@ -138,6 +134,12 @@ pub(super) async fn sign_in(
         }
         other => other?,
     };
+    // Only a sign-in that held replaces the browser's previous session.
+    if let Some(old) = old {
+        ctx.store
+            .end_session(old.id, ctx.now, "replaced by a new login")
+            .await?;
+    }
     tracing::info!(client = %client_row, %sid, acr = how.acr, "user logged in");
     let mut response = next(state, handle, result);
     let _ = response.add_cookie(&cookies::session(&state.config, token.expose()));

@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    /// `verify_email` or `reset_password`.
+    /// `verify_email`, `reset_password` or `activate_account`.
     pub purpose: String,
     #[sea_orm(unique)]
     pub token_hash: String,

@@ -1,0 +1,48 @@
+//! Self-registration used to take the password with the address; it now takes the address only,
+//! and the activation link's page asks for the password (`activate_user` requires that none is set
+//! yet). A sign-up still pending when this runs (disabled, with an activation link) had its password
+//! stored already, and could not be activated: its password is cleared, to be chosen on the
+//! activation page. The account was never usable, so no sign-in is lost.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+    PasswordHash,
+    Disabled,
+}
+
+#[derive(DeriveIden)]
+enum AccountTokens {
+    Table,
+    UserId,
+    Purpose,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let pending = Query::select()
+            .column(AccountTokens::UserId)
+            .from(AccountTokens::Table)
+            .and_where(Expr::col(AccountTokens::Purpose).eq("activate_account"))
+            .to_owned();
+        let clear = Query::update()
+            .table(Users::Table)
+            .value(Users::PasswordHash, Option::<String>::None)
+            .and_where(Expr::col(Users::Disabled).eq(true))
+            .and_where(Expr::col(Users::Id).in_subquery(pending))
+            .to_owned();
+        manager.exec_stmt(clear).await
+    }
+
+    /// The cleared passwords are gone; the pending sign-ups set theirs on activation either way.
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
