@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use uuid::Uuid;
-use valet_core::account::{AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
+use valet_core::account::{AccountLink, AccountToken, LinkPurpose, MAIL_KIND, QueuedMail};
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::outbox::OutboxStatus;
 use valet_core::password::{Password, PasswordHash};
@@ -15,7 +15,7 @@ use valet_core::ports::{
 };
 use valet_core::random::OsRandom;
 use valet_core::secret::SecretHash;
-use valet_core::user::StandardClaims;
+use valet_core::user::{StandardClaims, User, Username};
 
 #[macro_use]
 mod common;
@@ -369,6 +369,102 @@ async fn a_hash_upgrade_loses_to_a_password_change(postgres: bool) {
     assert_eq!(stored, Some(upgraded));
 }
 
+/// Activation sets the first password of a disabled sign-up whose address is still the one the link
+/// went to, and spends the link; an account that already has a password, is enabled, or is at
+/// another address is left alone, and its link stays unspent.
+async fn activation_sets_a_sign_ups_first_password_only(postgres: bool) {
+    let db = fresh(postgres).await;
+    let t = now();
+    let chosen = ok(PasswordHash::create(&Password::new("the chosen password")));
+    let earlier = ok(PasswordHash::create(&Password::new(
+        "a password set before",
+    )));
+    // An account with an address and an activation link to it.
+    let account = |name: &'static str, password: Option<PasswordHash>, disabled: bool| {
+        let db = &db;
+        async move {
+            let address = format!("{name}@example.com");
+            let account = User {
+                id: Uuid::now_v7(),
+                username: ok(Username::parse(name)),
+                password_hash: password,
+                disabled,
+                claims: StandardClaims {
+                    email: Some(address.clone()),
+                    ..Default::default()
+                },
+                roles: Default::default(),
+                created_at: t,
+                updated_at: t,
+                second_factor: false,
+            };
+            ok(db.insert_user(&account, &event("user.registered")).await);
+            let (token, link) = AccountToken::issue(
+                account.id,
+                LinkPurpose::Activate,
+                Some(address.clone()),
+                t,
+                &OsRandom,
+            );
+            let mail = QueuedMail {
+                id: Uuid::now_v7(),
+                to: address,
+                sealed: "v1.x".into(),
+                queued_at: t,
+            };
+            ok(db
+                .issue_link(&token, &link.hash(), &mail, &event("user.activation_sent"))
+                .await);
+            (account, token.id, link)
+        }
+    };
+    let activate = |account: &User, link: Uuid, address: String| {
+        let (db, chosen, id) = (&db, &chosen, account.id);
+        async move {
+            ok(db
+                .activate_user(link, id, &address, chosen, t, &event("user.activated"))
+                .await)
+        }
+    };
+    let stored = |account: &User| {
+        let (db, id) = (&db, account.id);
+        async move { ok(db.find_user_by_id(id).await).unwrap_or_else(|| panic!("stored")) }
+    };
+    let unspent = |link: AccountLink| {
+        let db = &db;
+        async move {
+            ok(db.find_link(&link.hash(), LinkPurpose::Activate).await)
+                .is_some_and(|found| found.used_at.is_none())
+        }
+    };
+
+    let (fresh_sign_up, id, link) = account("fresh", None, true).await;
+    assert!(activate(&fresh_sign_up, id, "fresh@example.com".into()).await);
+    let activated = stored(&fresh_sign_up).await;
+    assert_eq!(activated.password_hash.as_ref(), Some(&chosen));
+    assert!(!activated.disabled && activated.claims.email_verified);
+    assert!(!unspent(link).await);
+    assert!(
+        !activate(&fresh_sign_up, id, "fresh@example.com".into()).await,
+        "a spent link"
+    );
+
+    let (with_password, id, link) = account("earlier", Some(earlier.clone()), true).await;
+    assert!(!activate(&with_password, id, "earlier@example.com".into()).await);
+    assert_eq!(stored(&with_password).await.password_hash, Some(earlier));
+    assert!(unspent(link).await, "a refused activation spends nothing");
+
+    let (enabled, id, link) = account("enabled", None, false).await;
+    assert!(!activate(&enabled, id, "enabled@example.com".into()).await);
+    assert_eq!(stored(&enabled).await.password_hash, None);
+    assert!(unspent(link).await);
+
+    let (moved, id, link) = account("moved", None, true).await;
+    assert!(!activate(&moved, id, "elsewhere@example.com".into()).await);
+    assert!(stored(&moved).await.disabled);
+    assert!(unspent(link).await);
+}
+
 async fn housekeeping_frees_abandoned_signups_and_expired_links(postgres: bool) {
     let db = fresh(postgres).await;
     let t = now();
@@ -434,5 +530,6 @@ on_both!(
     links_are_single_use_purpose_bound_and_queue_their_mail,
     a_verified_address_becomes_the_users_unless_another_account_has_it,
     totp_steps_and_recovery_codes_are_accepted_once,
-    a_hash_upgrade_loses_to_a_password_change
+    a_hash_upgrade_loses_to_a_password_change,
+    activation_sets_a_sign_ups_first_password_only
 );

@@ -320,7 +320,89 @@ async fn housekeeping_removes_only_what_has_expired(postgres: bool) {
     assert_eq!(db.is_access_token_revoked("gone").await.ok(), Some(false));
 }
 
+/// The password grant re-reads the account once its refresh token is stored: when the password it
+/// checked is no longer the account's (changed while it was checked), it answers `invalid_grant`
+/// and the refresh token it stored is already revoked; when it still is, the tokens stand.
+async fn a_password_grant_withdraws_its_tokens_when_the_password_changed(postgres: bool) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use valet_core::issuer::Issuer;
+    use valet_core::params::Params;
+    use valet_core::password::{Password, PasswordHash};
+    use valet_core::token::{Lifetimes, Minter, password_grant};
+    use valet_store::entities::refresh_tokens;
+
+    let db = fresh(postgres).await;
+    let user = common::user(&db, "alice").await;
+    let mut entry = common::web_entry("legacy");
+    entry.grant_types = Some(vec!["password".into(), "refresh_token".into()]);
+    entry.scope = Some("openid offline_access".into());
+    let client = common::client(&db, entry).await;
+    let t = now();
+    let (ring, issuer) = (
+        common::ring(t),
+        Issuer::parse("https://op.example").unwrap_or_else(|e| panic!("{e}")),
+    );
+    let minter = Minter {
+        issuer: &issuer,
+        ring: &ring,
+        random: &OsRandom,
+        now: t,
+    };
+    let grant = |user: valet_core::user::User| {
+        let (db, minter, client) = (&db, &minter, &client);
+        async move {
+            let params = Params::new(vec![("scope".into(), "openid offline_access".into())]);
+            let alg = valet_core::keys::SigningAlg::Rs256;
+            password_grant(
+                minter,
+                &Lifetimes::default(),
+                alg,
+                db,
+                client,
+                &params,
+                &user,
+            )
+            .await
+        }
+    };
+    let tokens = |revoked: bool| {
+        let db = &db;
+        async move {
+            let column = refresh_tokens::Column::RevokedAt;
+            refresh_tokens::Entity::find()
+                .filter(if revoked {
+                    column.is_not_null()
+                } else {
+                    column.is_null()
+                })
+                .all(db.connection())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .len()
+        }
+    };
+
+    let mut checked_against_another = user.clone();
+    checked_against_another.password_hash = Some(
+        PasswordHash::create(&Password::new("the password checked"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let refused = grant(checked_against_another).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.code == valet_core::oauth_error::OAuthErrorCode::InvalidGrant),
+        "{refused:?}"
+    );
+    assert_eq!((tokens(false).await, tokens(true).await), (0, 1));
+
+    let issued = grant(user).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(issued.refresh_token.is_some());
+    assert_eq!((tokens(false).await, tokens(true).await), (1, 1));
+}
+
 on_both!(
+    a_password_grant_withdraws_its_tokens_when_the_password_changed,
     sessions_are_found_by_token_and_end_once,
     interactions_round_trip_and_advance,
     grants_accumulate_and_bind_sessions,

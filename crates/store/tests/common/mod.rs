@@ -217,3 +217,27 @@ pub fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> Autho
         issued_refresh_chain_id: None,
     }
 }
+
+/// A key ring with one active RS256 key, for the token rules that sign.
+pub fn ring(at: DateTime<Utc>) -> valet_core::keys::KeyRing {
+    use valet_core::keys::{KeyRing, KeyTimes, MasterKey, SigningAlg, StoredKey, generate};
+    let master = MasterKey::generate(&OsRandom);
+    let key = generate(SigningAlg::Rs256).unwrap_or_else(|e| panic!("{e}"));
+    let sealed = master
+        .seal(&OsRandom, &key.kid, &key.private_der)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stored = StoredKey {
+        id: Uuid::now_v7(),
+        kid: key.kid,
+        alg: SigningAlg::Rs256,
+        public_jwk: key.public_jwk,
+        sealed,
+        created_at: at,
+        times: KeyTimes {
+            activates_at: at - Duration::days(1),
+            retires_at: at + Duration::days(90),
+            expires_at: at + Duration::days(91),
+        },
+    };
+    KeyRing::load(&[stored], &master, at).unwrap_or_else(|e| panic!("{e}"))
+}
