@@ -51,8 +51,8 @@ pub(super) fn see_interaction(state: &AppState, handle: &str) -> HttpResponse {
 /// interaction. A password change or a disabling ends such interactions; one that committed after
 /// the password was checked but before the interaction was written did not see it, so the account
 /// is read again once the interaction is stored (waiting for any change under way): when the
-/// password it was checked against is gone, the interaction is deleted, and its page then says the
-/// sign-in has expired.
+/// password it was checked against is gone, the interaction is deleted, and its page shows the
+/// login form again.
 pub(super) async fn keep_past_password(
     ctx: &FlowContext<'_>,
     interaction: &mut Interaction,

@@ -485,3 +485,141 @@ crate::on_both_backends!(
     an_administrator_resets_two_step_verification,
     the_command_line_resets_two_step_verification_and_tells_the_user,
 );
+
+/// Holds `username`'s row (another server's password change under way, on PostgreSQL) while `post`
+/// runs, until `post` waits on it; then gives the account `password` and commits. Returns `post`'s
+/// answer.
+async fn password_changed_during(
+    database_url: &str,
+    username: &str,
+    password: &str,
+    post: impl std::future::Future<Output = Page>,
+) -> Page {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    let db = sea_orm::Database::connect(database_url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let change = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let sql = |sql: &str, values: Vec<sea_orm::Value>| {
+        Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    };
+    change
+        .execute_raw(sql(
+            "SELECT id FROM users WHERE username = $1 FOR UPDATE",
+            vec![username.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hash =
+        valet_core::password::PasswordHash::create(&valet_core::password::Password::new(password))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let commit_once_waited_on = async {
+        let waiting = sql(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            vec![],
+        );
+        for _ in 0..1000 {
+            let n: i64 = db
+                .query_one_raw(waiting.clone())
+                .await
+                .ok()
+                .flatten()
+                .and_then(|row| row.try_get("", "n").ok())
+                .unwrap_or_default();
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        change
+            .execute_raw(sql(
+                "UPDATE users SET password_hash = $1 WHERE username = $2",
+                vec![hash.as_str().into(), username.into()],
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        change.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    };
+    let (answer, ()) = tokio::join!(post, commit_once_waited_on);
+    answer
+}
+
+/// A password change that commits after a sign-in checked the old password, but before it wrote
+/// anything, voids that sign-in: no session starts and the login form comes back, also for a user
+/// with an authenticator app, whose code page is never reached. Made deterministic by holding the account's row on PostgreSQL until the sign-in waits for it.
+#[actix_web::test]
+async fn a_sign_in_checked_against_a_password_changed_meanwhile_is_voided_on_postgres() {
+    let (sink, receiver) = (
+        MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
+        Receiver::start(),
+    );
+    let env = TestEnv::new(Backend::Postgres).await;
+    let mail_url = sink.url();
+    let args = [
+        "--outbound-allow-networks",
+        "127.0.0.0/8",
+        "--mail-url",
+        &mail_url,
+    ];
+    let app = env
+        .start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
+        .await;
+    let db = sea_orm::Database::connect(&env.database_url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sessions = || async {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let count = Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE users.username = 'alice'",
+        );
+        let row = db
+            .query_one_raw(count)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        row.and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or_default()
+    };
+    let authorize = web_authorize_mfa(&app).replace("&acr_values=2", "");
+    let sign_in_racing = |password: &'static str, new_password: &'static str| {
+        let (authorize, database_url) = (authorize.clone(), env.database_url.clone());
+        async move {
+            let mut browser = Browser::new();
+            let login = browser.get(&authorize).await;
+            let interaction = login.interaction();
+            let (login_url, csrf) = (format!("{interaction}/login"), login.field("csrf"));
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("username", "alice"),
+                ("password", password),
+            ];
+            let post = browser.post(&login_url, &form);
+            let answer = password_changed_during(&database_url, "alice", new_password, post).await;
+            assert_eq!(answer.location.as_deref(), Some(interaction.as_str()));
+            browser.get(&interaction).await
+        }
+    };
+
+    let again = sign_in_racing(ALICE_PASSWORD, "her second password").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.body.contains("name=\"password\""),
+        "the login form: {}",
+        again.body
+    );
+    assert_eq!(sessions().await, 0, "no session started");
+
+    let mut browser = Browser::new();
+    let page = account_sign_in(&mut browser, &app, "alice", "her second password").await;
+    enrol(&mut browser, &app, &page, "her second password").await;
+    let again = sign_in_racing("her second password", "her third password").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.body.contains("name=\"password\""),
+        "the login form, not the code page: {}",
+        again.body
+    );
+    assert_eq!(sessions().await, 1, "only the account page's");
+}
