@@ -185,6 +185,26 @@ async fn an_email_address_is_verified_from_its_link(backend: Backend) {
             .body
             .contains("no longer valid")
     );
+
+    // An address another account uses gets the same answer as a free one, and no mail: its
+    // link could not verify it anyway, and a mail would tell its owner that someone tried.
+    let page = alice.get(&format!("{}/account", app.address)).await;
+    form[0].1 = page.field("csrf");
+    form[1].1 = "Alice".to_owned();
+    form[7].1 = ALICE_PASSWORD.to_owned();
+    let mut answers = Vec::new();
+    for address in ["bob@new.example", "alice@new.example"] {
+        form[4].1 = address.to_owned();
+        answers.push(alice.post(&url, &pairs(&form)).await.location);
+    }
+    assert_eq!(answers[0], answers[1], "{answers:?}");
+    mailed_link(&sink, &app, "alice@new.example", "verify").await;
+    let to_bob = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|to| to == "bob@new.example"))
+        .count();
+    assert_eq!(to_bob, 1, "only the verification bob asked for");
 }
 
 async fn a_self_registered_account_works_only_once_its_address_is_verified(backend: Backend) {
