@@ -5,7 +5,8 @@
 //   2. enrols TOTP two-step verification, reading the secret from the page and computing codes;
 //   3. signs in to a relying party with password + code (the ID token's amr has pwd and otp);
 //   4. revokes that app on /account, after which the relying party's refresh fails;
-//   5. resets a forgotten password from the real mail, which signs out the other sessions.
+//   5. resets a forgotten password from the real mail, which signs out the other sessions and
+//      kills the relying party's refresh token bound to one of them.
 //
 //   VALET_BIN=/path/to/valet VALET_MAIL_SINK_BIN=/path/to/valet-mail-sink node --test e2e/browser/account.test.mjs
 //
@@ -290,6 +291,17 @@ test('revoking the app on /account makes its refresh fail', { timeout: TEST_TIME
 });
 
 test('a password reset from the real mail signs out the other sessions', { timeout: TEST_TIMEOUT }, async () => {
+  // The account page's session signs in to the relying party again (single sign-on; consent is
+  // asked again, since the grant was revoked): its refresh token is bound to that session.
+  await accountPage.goto(`${rp.url}/start`);
+  const allow = accountPage.getByRole('button', { name: 'Allow' });
+  await Promise.race([allow.waitFor(), accountPage.waitForURL(`${rp.url}/callback**`)]);
+  if (accountPage.url().startsWith(valet.url)) await allow.click();
+  await accountPage.waitForURL(`${rp.url}/callback**`);
+  await accountPage.locator('#who').waitFor();
+  const before = await (await fetch(`${rp.url}/refresh`)).text();
+  assert.match(before, /<p id="refreshed">/, before);
+
   const context = await newContext(browser);
   const page = await context.newPage();
   await page.goto(`${valet.url}/account/forgot`);
@@ -305,8 +317,11 @@ test('a password reset from the real mail signs out the other sessions', { timeo
   await screenshot(page, 'account-reset.png');
   await context.close();
 
-  // The session that was open on /account is gone: the page asks to sign in again.
+  // The session that was open on /account is gone: the page asks to sign in again, and the
+  // relying party's refresh token, bound to it, is dead.
   await accountPage.goto(`${valet.url}/account`);
   assert.match(accountPage.url(), new RegExp(`^${valet.url}/authorize\\?`));
   assert.match(await accountPage.title(), /Sign in/);
+  const after = await (await fetch(`${rp.url}/refresh`)).text();
+  assert.match(after, /<p id="error">error=invalid_grant<\/p>/, after);
 });

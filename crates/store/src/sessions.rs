@@ -8,7 +8,8 @@ use sea_orm::sea_query::{
     DeleteStatement, Expr, InsertStatement, OnConflict, Order, Query, SelectStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter,
+    QueryTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -104,37 +105,34 @@ pub(crate) fn insert_session(
                 .to_owned(),
         ));
     }
+    let row = sessions::Model {
+        id: session.id,
+        token_hash: token_hash.as_str().to_owned(),
+        user_id: session.user_id,
+        auth_time: session.auth_time,
+        amr: string_list(session.amr.iter().map(String::as_str)),
+        acr: session.acr.clone(),
+        ip: session.ip.clone(),
+        user_agent: session.user_agent.clone(),
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+        expires_at: session.expires_at,
+        ended_at: session.ended_at,
+        end_reason: None,
+    };
+    // Every column of the row, but `user_id` the sub-select's.
+    let user_id = Expr::SubQuery(None, Box::new(user.into()));
+    let values: Vec<Expr> = sessions::Column::iter()
+        .map(|column| match column {
+            sessions::Column::UserId => user_id.clone(),
+            _ => Expr::val(row.get(column)),
+        })
+        .collect();
     let mut insert = Query::insert();
     insert
         .into_table(sessions::Entity)
-        .columns([
-            sessions::Column::Id,
-            sessions::Column::TokenHash,
-            sessions::Column::UserId,
-            sessions::Column::AuthTime,
-            sessions::Column::Amr,
-            sessions::Column::Acr,
-            sessions::Column::Ip,
-            sessions::Column::UserAgent,
-            sessions::Column::CreatedAt,
-            sessions::Column::LastSeenAt,
-            sessions::Column::ExpiresAt,
-            sessions::Column::EndedAt,
-        ])
-        .values([
-            Expr::val(session.id),
-            Expr::val(token_hash.as_str()),
-            Expr::SubQuery(None, Box::new(user.into())),
-            Expr::val(session.auth_time),
-            Expr::val(string_list(session.amr.iter().map(String::as_str))),
-            Expr::val(session.acr.clone()),
-            Expr::val(session.ip.clone()),
-            Expr::val(session.user_agent.clone()),
-            Expr::val(session.created_at),
-            Expr::val(session.last_seen_at),
-            Expr::val(session.expires_at),
-            Expr::val(session.ended_at),
-        ])
+        .columns(sessions::Column::iter())
+        .values(values)
         .map_err(|e| StoreError::Backend(format!("sessions insert: {e}")))?;
     Ok(insert)
 }

@@ -234,7 +234,10 @@ async fn proceed(
             })
         }
         None => {
-            let (interaction, entry) = start(ctx, flow.client.id, params, stage).await?;
+            let signed_in = browser
+                .as_ref()
+                .map(|(session, user)| (session.id, user.id));
+            let (interaction, entry) = start(ctx, flow.client.id, params, stage, signed_in).await?;
             Ok(Outcome::Interact {
                 interaction,
                 entry: Some(entry),
@@ -245,12 +248,15 @@ async fn proceed(
 }
 
 /// A new interaction: a login page is sealed into its handle (nothing is written), any other page
-/// (or a request too large to carry) is stored.
+/// (or a request too large to carry) is stored. One that starts for a browser already signed in
+/// (`signed_in`: its session and user), as a consent page does, belongs to that session's user:
+/// only they may answer it.
 async fn start(
     ctx: &FlowContext<'_>,
     client: uuid::Uuid,
     params: BTreeMap<String, String>,
     stage: Stage,
+    signed_in: Option<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<(Interaction, Entry), StoreError> {
     if stage == Stage::Login
         && let Some(sealed) =
@@ -258,7 +264,11 @@ async fn start(
     {
         return Ok(sealed);
     }
-    let (interaction, handle) = Interaction::start(client, params, stage, ctx.now, ctx.random);
+    let (mut interaction, handle) = Interaction::start(client, params, stage, ctx.now, ctx.random);
+    if let Some((session_id, user_id)) = signed_in {
+        interaction.session_id = Some(session_id);
+        interaction.user_id = Some(user_id);
+    }
     ctx.store
         .insert_interaction(&interaction, &handle.hash())
         .await?;

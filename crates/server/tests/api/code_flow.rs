@@ -213,6 +213,29 @@ async fn the_full_code_flow_issues_verified_tokens(backend: Backend) {
         silent.location_param("code").is_some(),
         "prompt=none succeeds when logged in and consented"
     );
+
+    // Signed in already and asked to consent again (as for an app not yet granted): the consent
+    // page comes straight from /authorize, and allowing it issues a code for the session's user.
+    let asked = browser.get(&authorize_url(&app, "&prompt=consent")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("email address"), "{}", asked.body);
+    let done = browser
+        .post(
+            &format!("{}/consent", asked.interaction()),
+            &[("csrf", &asked.field("csrf")), ("decision", "allow")],
+        )
+        .await;
+    let code = done
+        .location_param("code")
+        .unwrap_or_else(|| panic!("{:?} {}", done.location, done.body));
+    let (status, tokens) = redeem(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let again = jwt_claims(tokens["id_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (&again["sub"], &again["sid"]),
+        (&id["sub"], &id["sid"]),
+        "the same session"
+    );
 }
 
 async fn a_reused_code_is_refused_and_revokes_its_tokens(backend: Backend) {
