@@ -1,8 +1,10 @@
 //! Self-registration used to take the password with the address; it now takes the address only,
 //! and the activation link's page asks for the password (`activate_user` requires that none is set
-//! yet). A sign-up still pending when this runs (disabled, with an activation link) had its password
-//! stored already, and could not be activated: its password is cleared, to be chosen on the
-//! activation page. The account was never usable, so no sign-in is lost.
+//! yet). A sign-up still pending when this runs (disabled, with an unspent activation link) had its
+//! password stored already, and could not be activated: its password is cleared, to be chosen on
+//! the activation page. Such an account was never usable, so no sign-in is lost. A spent link (kept
+//! until it expires) marks an account activated already, perhaps disabled since: it keeps its
+//! password.
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +24,7 @@ enum AccountTokens {
     Table,
     UserId,
     Purpose,
+    UsedAt,
 }
 
 #[async_trait::async_trait]
@@ -31,6 +34,7 @@ impl MigrationTrait for Migration {
             .column(AccountTokens::UserId)
             .from(AccountTokens::Table)
             .and_where(Expr::col(AccountTokens::Purpose).eq("activate_account"))
+            .and_where(Expr::col(AccountTokens::UsedAt).is_null())
             .to_owned();
         let clear = Query::update()
             .table(Users::Table)

@@ -268,9 +268,11 @@ impl ProvisionStore for MemoryStore {
         }
         state.events.extend_from_slice(events);
         // No sessions or grants here to cut: the cascades are recorded by their events.
-        state
-            .events
-            .extend(changes.cascades.iter().map(|(_, event)| event.clone()));
+        state.events.extend(
+            (changes.user_cascades.iter())
+                .chain(&changes.client_cascades)
+                .map(|(_, event)| event.clone()),
+        );
         Ok(())
     }
 }

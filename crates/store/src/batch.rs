@@ -4,8 +4,10 @@
 //!   statement is atomic, and its foreign keys are checked at its end, when a code's session and
 //!   grant, written by sibling clauses, exist. The order in which its clauses lock rows is
 //!   PostgreSQL's to choose, so a batch that signs someone in first locks their account row, in a
-//!   transaction around the statement: as an account change does (`crate::account_change`), so
-//!   neither can hold rows the other waits for while it waits for the account.
+//!   transaction around the statement, as an account change does (`crate::account_change`): a
+//!   password change or a disabling and a sign-in never each hold rows the other waits for. (An
+//!   administrator deleting a user or client during one of its batches can still meet it the
+//!   other way round; PostgreSQL then fails one of the two, which is answered as unavailable.)
 //! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
 //!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
 //!   bound in order across the statements. It runs on a connection taken from the pool for it, and

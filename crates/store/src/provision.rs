@@ -17,9 +17,11 @@ impl ProvisionStore for Database {
     ) -> Result<(), StoreError> {
         // Dropping the transaction on any early return rolls everything back.
         let txn = self.write_transaction().await?;
-        // Cascades first: each changes its account row before anything else of theirs is locked.
+        // Every user row before any grant, as a sign-in's batch locks them (`batch`): a user's
+        // cascade changes their row before it revokes or ends anything of theirs, the other user
+        // rows follow, and a client's cascade, revoking the grants of many users, comes after.
         let mut cascaded = Vec::new();
-        for (cascade, event) in &changes.cascades {
+        for (cascade, event) in &changes.user_cascades {
             cascaded.extend(revocation::run(&txn, cascade, event.occurred_at, event, false).await?);
         }
         for user in &changes.created_users {
@@ -27,6 +29,9 @@ impl ProvisionStore for Database {
         }
         for user in &changes.updated_users {
             users::replace(&txn, user).await?;
+        }
+        for (cascade, event) in &changes.client_cascades {
+            cascaded.extend(revocation::run(&txn, cascade, event.occurred_at, event, false).await?);
         }
         for client in &changes.created_clients {
             clients::insert(&txn, client).await?;

@@ -603,12 +603,19 @@ async fn provisioning_that_cuts_access_runs_the_cascade(postgres: bool) {
     assert_eq!(audited[0].details["sessions"], 1);
     assert_eq!(audited[0].details["grants"], 0, "consent is unchanged");
 
-    apply(file("a new password for alice", true)).await;
+    // A new password and the disabling at once: one cascade, the disabling's, cuts everything.
+    apply(file("a third password for alice", true)).await;
     let disabled = events(&db, "user.disabled").await;
     assert_eq!(disabled.len(), 1);
     assert_eq!(disabled[0].details["grants"], 1, "her grant is revoked");
     assert_eq!(events(&db, "client.disabled").await.len(), 1);
     assert_eq!(events(&db, "user.password_set").await.len(), 1);
+    let client = events(&db, "client.disabled").await;
+    assert_eq!(
+        client[0].target_id.as_deref(),
+        Some("web"),
+        "named by its client_id"
+    );
 }
 
 on_both!(

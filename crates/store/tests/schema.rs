@@ -148,7 +148,8 @@ async fn prove_schema(db: &DatabaseConnection) -> TestResult {
 }
 
 /// A sign-up pending activation when the last migration runs has its stored password cleared (the
-/// activation page sets it); a disabled account without an activation link keeps its own.
+/// activation page sets it); a disabled account without an activation link, or whose link was
+/// spent (activated, then disabled), keeps its own.
 async fn prove_pending_sign_ups_lose_their_password(
     db: &DatabaseConnection,
     rows: &Rows,
@@ -163,23 +164,30 @@ async fn prove_pending_sign_ups_lose_their_password(
         disabled: true,
         ..rows.user.clone()
     };
-    let (pending, turned_off) = (disabled("pending"), disabled("turned-off"));
-    for user in [&pending, &turned_off] {
+    let (pending, activated, turned_off) = (
+        disabled("pending"),
+        disabled("activated"),
+        disabled("turned-off"),
+    );
+    for user in [&pending, &activated, &turned_off] {
         user.clone().into_active_model().insert(db).await?;
     }
-    account_tokens::Model {
-        id: Uuid::now_v7(),
-        user_id: pending.id,
-        purpose: "activate_account".into(),
-        token_hash: "pending-activation".into(),
-        email: Some("pending@example.com".into()),
-        created_at: rows.user.created_at,
-        expires_at: rows.user.created_at + chrono::Duration::hours(24),
-        used_at: None,
+    let at = rows.user.created_at;
+    for (user, used_at) in [(&pending, None), (&activated, Some(at))] {
+        account_tokens::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            purpose: "activate_account".into(),
+            token_hash: format!("{}-activation", user.username),
+            email: Some(format!("{}@example.com", user.username)),
+            created_at: at,
+            expires_at: at + chrono::Duration::hours(24),
+            used_at,
+        }
+        .into_active_model()
+        .insert(db)
+        .await?;
     }
-    .into_active_model()
-    .insert(db)
-    .await?;
     Migrator::up(db, None).await?;
     let hash = |id| async move {
         users::Entity::find_by_id(id)
@@ -188,6 +196,7 @@ async fn prove_pending_sign_ups_lose_their_password(
             .map(|u| u.and_then(|u| u.password_hash))
     };
     assert_eq!(hash(pending.id).await?, None, "the pending sign-up's");
+    assert_eq!(hash(activated.id).await?, activated.password_hash);
     assert_eq!(hash(turned_off.id).await?, turned_off.password_hash);
     Ok(())
 }

@@ -59,8 +59,10 @@ pub struct ProvisionChanges {
     pub updated_users: Vec<User>,
     pub created_clients: Vec<Client>,
     pub updated_clients: Vec<Client>,
-    /// The cascades the updates call for, each with its audit event.
-    pub cascades: Vec<(Cascade, AuditEvent)>,
+    /// The cascades the user updates call for, each with its audit event.
+    pub user_cascades: Vec<(Cascade, AuditEvent)>,
+    /// The cascades the client updates call for, each with its audit event.
+    pub client_cascades: Vec<(Cascade, AuditEvent)>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -138,18 +140,11 @@ pub async fn apply(
         match user_change(spec, existing.as_ref(), now)? {
             Change::Create(user) => changes.created_users.push(user),
             Change::Update(user) => {
-                if let Some(current) = &existing {
-                    let event = |cascade: &Cascade| {
-                        AuditEvent::new(now, actor.clone(), cascade.action())
-                            .target("user", user.id.to_string())
-                            .details(json!({ "username": user.username.as_str() }))
-                    };
-                    changes
-                        .cascades
-                        .extend(user_cut_offs(current, &user).into_iter().map(|c| {
-                            let e = event(&c);
-                            (c, e)
-                        }));
+                if let Some(cascade) = existing.as_ref().and_then(|c| user_cut_off(c, &user)) {
+                    let event = AuditEvent::new(now, actor.clone(), cascade.action())
+                        .target("user", user.id.to_string())
+                        .details(json!({ "username": user.username.as_str() }));
+                    changes.user_cascades.push((cascade, event));
                 }
                 changes.updated_users.push(user);
             }
@@ -165,9 +160,11 @@ pub async fn apply(
                     && client.metadata.disabled
                 {
                     let cascade = Cascade::disable_client(client.id);
+                    // The row id, which the cascade records as the client_id.
                     let event = AuditEvent::new(now, actor.clone(), cascade.action())
-                        .target("client", client.client_id.as_str());
-                    changes.cascades.push((cascade, event));
+                        .target("client", client.id.to_string())
+                        .details(json!({ "client_name": client.metadata.name }));
+                    changes.client_cascades.push((cascade, event));
                 }
                 changes.updated_clients.push(client);
             }
@@ -185,19 +182,15 @@ pub async fn apply(
     Ok(report)
 }
 
-/// What an update of `current` to `updated` cuts off: the sessions a new password ends, everything
-/// a disabled user held.
-fn user_cut_offs(current: &User, updated: &User) -> Vec<Cascade> {
-    let mut cut = Vec::new();
-    if let Some(hash) = &updated.password_hash
-        && current.password_hash.as_ref() != Some(hash)
-    {
-        cut.push(Cascade::set_password(updated.id, hash.clone(), None));
-    }
+/// What an update of `current` to `updated` cuts off: everything a newly disabled user held (which
+/// covers what a new password ends too), or the sessions a new password ends.
+fn user_cut_off(current: &User, updated: &User) -> Option<Cascade> {
     if updated.disabled && !current.disabled {
-        cut.push(Cascade::disable_user(updated.id));
+        return Some(Cascade::disable_user(updated.id));
     }
-    cut
+    let hash = updated.password_hash.as_ref()?;
+    (current.password_hash.as_ref() != Some(hash))
+        .then(|| Cascade::set_password(updated.id, hash.clone(), None))
 }
 
 enum Change<T> {

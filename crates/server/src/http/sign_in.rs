@@ -134,11 +134,15 @@ pub(super) async fn sign_in(
         }
         other => other?,
     };
-    // Only a sign-in that held replaces the browser's previous session.
-    if let Some(old) = old {
-        ctx.store
+    // Only a sign-in that held replaces the browser's previous session. The new one is written
+    // already: failing to end the old one (it expires on its own) does not fail the sign-in.
+    if let Some(old) = old
+        && let Err(e) = ctx
+            .store
             .end_session(old.id, ctx.now, "replaced by a new login")
-            .await?;
+            .await
+    {
+        tracing::warn!(error = %e, "cannot end the session a sign-in replaced");
     }
     tracing::info!(client = %client_row, %sid, acr = how.acr, "user logged in");
     let mut response = next(state, handle, result);

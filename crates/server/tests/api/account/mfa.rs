@@ -519,7 +519,11 @@ async fn password_changed_during(
              WHERE datname = current_database() AND wait_event_type = 'Lock'",
             vec![],
         );
-        for _ in 0..1000 {
+        for attempt in 0.. {
+            assert!(
+                attempt < 1000,
+                "the sign-in never waited for the account's row"
+            );
             let n: i64 = db
                 .query_one_raw(waiting.clone())
                 .await
