@@ -360,7 +360,7 @@ async fn a_second_factor_login_and_a_password_change_do_not_deadlock() {
     assert_eq!(report.sessions, 1, "the change ended the login's session");
     let session = db.find_session(&token.hash()).await.ok().flatten();
     assert!(session.is_some_and(|s| s.ended_at.is_some()));
-    assert_eq!(stored(&db, &token, &handle).await.1, false);
+    assert!(!stored(&db, &token, &handle).await.1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
