@@ -73,7 +73,7 @@ async fn end_sign_ins(txn: &DatabaseTransaction, user_id: Uuid) -> Result<(), St
 }
 
 /// Applies the account change. The user's row is updated first: on PostgreSQL that locks it, so a
-/// sign-in whose batch locked it before (`crate::sessions::lock_signing_in`) commits
+/// sign-in whose batch locked it before (`crate::sessions::insert_session`) commits
 /// first and has its session ended by the rest of the cascade, and one that comes after waits and
 /// then finds the new password or the disabled account.
 pub(crate) async fn change_account(

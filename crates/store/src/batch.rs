@@ -2,9 +2,10 @@
 //!
 //! - PostgreSQL: one statement, each write but the last in a data-modifying `WITH` clause. A
 //!   statement is atomic, and its foreign keys are checked at its end, when a code's session and
-//!   grant, written by sibling clauses, exist. The order in which its clauses lock rows is
-//!   PostgreSQL's to choose, so a batch that signs someone in first locks their account row, in a
-//!   transaction around the statement, as an account change does (`crate::account_change`): a
+//!   grant, written by sibling clauses, exist. PostgreSQL runs the main statement first and the
+//!   clauses after it, so a session's insert is made the main statement: its sub-select locks the
+//!   account's row (`crate::sessions::insert_session`) before any clause locks the interaction or
+//!   the grant. An account change locks that row first too (`crate::account_change`), so a
 //!   password change or a disabling and a sign-in never each hold rows the other waits for. (An
 //!   administrator deleting a user or client during one of its batches can still meet it the
 //!   other way round; PostgreSQL then fails one of the two, which is answered as unavailable.)
@@ -18,9 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, Values, WithClause};
 use sea_orm::sqlx::{self, AssertSqlSafe};
-use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder};
 use sea_query_sqlx::SqlxValues;
 use valet_core::ports::{BatchStore, StoreError, Write};
 
@@ -72,11 +71,17 @@ fn build(statement: &SubQueryStatement, db: DbBackend) -> Statement {
 #[async_trait]
 impl BatchStore for Database {
     async fn write_batch(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let mut all: Vec<SubQueryStatement> = Vec::new();
-        for write in &writes {
-            all.extend(statements(write)?);
-        }
         let db = self.conn.get_database_backend();
+        let mut all: Vec<(bool, SubQueryStatement)> = Vec::new();
+        for write in &writes {
+            let signs_in = matches!(write, Write::InsertSession { .. });
+            all.extend(statements(write)?.into_iter().map(|s| (signs_in, s)));
+        }
+        if db == DbBackend::Postgres {
+            // The session's insert last: the main statement, which runs first.
+            all.sort_by_key(|(signs_in, _)| *signs_in);
+        }
+        let mut all: Vec<SubQueryStatement> = all.into_iter().map(|(_, s)| s).collect();
         let Some(last) = all.pop() else {
             return Ok(());
         };
@@ -100,18 +105,11 @@ impl BatchStore for Database {
                     );
                 }
                 let query = with.query(last);
-                let Some(lock) = sessions::lock_signing_in(&writes) else {
-                    return self
-                        .conn
-                        .execute(&query)
-                        .await
-                        .map(drop)
-                        .map_err(batch_error);
-                };
-                let txn = self.conn.begin().await.map_err(backend)?;
-                txn.execute(&lock).await.map_err(batch_error)?;
-                txn.execute(&query).await.map_err(batch_error)?;
-                txn.commit().await.map_err(backend)
+                self.conn
+                    .execute(&query)
+                    .await
+                    .map(drop)
+                    .map_err(batch_error)
             }
             _ => {
                 all.push(last);

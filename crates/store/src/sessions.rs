@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    DeleteStatement, Expr, InsertStatement, OnConflict, Order, Query, SelectStatement,
-};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter,
     QueryTrait,
@@ -15,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 use valet_core::client::Client;
 use valet_core::interaction::{Interaction, Keeping, Stage};
-use valet_core::ports::{InteractionStore, SessionStore, StoreError, Write};
+use valet_core::ports::{InteractionStore, SessionStore, StoreError};
 use valet_core::secret::SecretHash;
 use valet_core::session::{Session, SignInCheck};
 
@@ -135,27 +133,6 @@ pub(crate) fn insert_session(
         .values(values)
         .map_err(|e| StoreError::Backend(format!("sessions insert: {e}")))?;
     Ok(insert)
-}
-
-/// The statement that locks, in a batch's transaction and before anything else, the account rows of
-/// the sessions it inserts (`FOR SHARE`, in id order); none when it inserts none.
-pub(crate) fn lock_signing_in(writes: &[Write]) -> Option<SelectStatement> {
-    let accounts: BTreeSet<Uuid> = writes
-        .iter()
-        .filter_map(|write| match write {
-            Write::InsertSession { session, .. } => Some(session.user_id),
-            _ => None,
-        })
-        .collect();
-    (!accounts.is_empty()).then(|| {
-        Query::select()
-            .column(users::Column::Id)
-            .from(users::Entity)
-            .and_where(users::Column::Id.is_in(accounts))
-            .order_by(users::Column::Id, Order::Asc)
-            .lock_shared()
-            .to_owned()
-    })
 }
 
 /// Whether a batch failed because a session's sign-in no longer held (`insert_session`): the NOT
