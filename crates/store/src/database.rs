@@ -21,7 +21,7 @@ use sea_orm::sqlx::{
 };
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, IntoActiveModel, SqlErr, SqliteTransactionMode,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, RuntimeErr, SqlErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use valet_core::ports::{HealthStore, StoreError};
@@ -144,9 +144,37 @@ where
 
 /// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.
 pub(crate) fn backend(e: DbErr) -> StoreError {
+    if unavailable(&e) {
+        return StoreError::Unavailable(e.to_string());
+    }
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Conflict(detail),
         _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// Whether `e` says the database cannot be reached or take the work now, rather than that the
+/// work is wrong: no connection (refused, lost, none free in the pool), or PostgreSQL's
+/// connection-exception class (08), its shutdown and start-up states (57P01-57P03), too many
+/// connections (53300) or a deadlock or serialization victim (40P01, 40001).
+fn unavailable(e: &DbErr) -> bool {
+    let cause = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            cause
+        }
+        _ => return false,
+    };
+    match cause.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || ["57P01", "57P02", "57P03", "53300", "40P01", "40001"].contains(&code.as_ref())
+        }),
+        _ => false,
     }
 }
 

@@ -120,7 +120,9 @@ impl Lookups {
 }
 
 impl Own {
-    async fn fetch_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, sqlx::Error> {
+    /// `stmt`'s rows, on this thread's connection (opened, or opened again when broken); a
+    /// connection that cannot be opened is `DbErr::Conn`, the statement's own failure `Query`.
+    async fn fetch_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
         #[cfg(test)]
         if let Ok(mut sent) = self.sent.lock() {
             sent.push(stmt.sql.clone());
@@ -129,17 +131,17 @@ impl Own {
         let mut slot = slot.lock().await;
         let (mut conn, reused) = match slot.take() {
             Some(conn) => (conn, true),
-            None => (self.options.connect().await?, false),
+            None => (self.options.connect().await.map_err(conn_err)?, false),
         };
         let mut rows = conn.fetch_all(stmt).await;
         if reused && rows.as_ref().is_err_and(broken) {
-            conn = self.options.connect().await?;
+            conn = self.options.connect().await.map_err(conn_err)?;
             rows = conn.fetch_all(stmt).await;
         }
         if !rows.as_ref().is_err_and(broken) {
             *slot = Some(conn);
         }
-        rows
+        rows.map_err(query_err)
     }
 
     /// This thread's slot, or the shared one.
@@ -211,6 +213,10 @@ fn query_err(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+fn conn_err(e: sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
 #[async_trait]
 impl ConnectionTrait for Lookups {
     fn get_database_backend(&self) -> DbBackend {
@@ -233,7 +239,7 @@ impl ConnectionTrait for Lookups {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.own {
-            Some(own) => own.fetch_all(&stmt).await.map_err(query_err),
+            Some(own) => own.fetch_all(&stmt).await,
             None => self.pool.query_all_raw(stmt).await,
         }
     }

@@ -41,7 +41,8 @@ pub struct AuthenticatedClient {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {description}")]
 pub struct ClientAuthError {
-    /// `invalid_client` or `invalid_request`; `server_error` when the store failed.
+    /// `invalid_client` or `invalid_request`; `temporarily_unavailable` or `server_error` when the
+    /// store failed.
     pub code: OAuthErrorCode,
     pub description: String,
     /// The client tried the `Authorization` header, so an `invalid_client` answer is a 401 with a
@@ -69,8 +70,19 @@ impl ClientAuthError {
         Self::new(OAuthErrorCode::InvalidRequest, description)
     }
 
+    /// The store failed: `temporarily_unavailable` when the database cannot be reached now,
+    /// `server_error` otherwise; the cause goes only to the log.
     fn store_failed(err: &StoreError) -> Self {
-        Self::server_failure(err)
+        match err {
+            StoreError::Unavailable(_) => Self {
+                cause: Some(err.to_string()),
+                ..Self::new(
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "client authentication is unavailable right now; try again later",
+                )
+            },
+            _ => Self::server_failure(err),
+        }
     }
 
     /// A failure on our side (the store, the master key): a `server_error` whose cause goes only to

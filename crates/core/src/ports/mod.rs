@@ -48,6 +48,11 @@ pub enum StoreError {
     Stale(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// The database cannot be reached or cannot take the work now (a connection refused, lost or
+    /// not to be had from the pool, the server shutting down, a deadlock victim): worth retrying,
+    /// and answered as temporarily unavailable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 #[async_trait]

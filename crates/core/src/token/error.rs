@@ -36,7 +36,13 @@ impl std::error::Error for TokenError {}
 
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
-        Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}"))
+        match e {
+            StoreError::Unavailable(_) => Self::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; try again later",
+            ),
+            e => Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}")),
+        }
     }
 }
 

@@ -39,10 +39,14 @@ pub fn client_auth_error_response(err: &ClientAuthError) -> HttpResponse {
     let status = match err.code {
         OAuthErrorCode::InvalidClient if err.via_authorization_header => StatusCode::UNAUTHORIZED,
         OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, "1"));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="valet""#));
     }

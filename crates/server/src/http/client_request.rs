@@ -14,12 +14,15 @@ use super::client_auth::{client_auth_error_response, presented_credentials};
 use super::throttle::{Attempt, Guarded, too_many};
 use crate::state::AppState;
 
-/// `{"error", "error_description"}`, never cached; 500 only for a server-side failure, 503 (with
-/// `Retry-After`) for work the server cannot take on now.
+/// `{"error", "error_description"}`, never cached; 500 only for a server-side failure (whose
+/// description, which may name the database's tables, goes to the log, not to the client), 503
+/// (with `Retry-After`) for work the server cannot take on now.
 pub fn error(e: &TokenError) -> HttpResponse {
+    let mut description = e.description.as_str();
     let mut response = match e.code {
         OAuthErrorCode::ServerError => {
             tracing::error!(description = %e.description, "token endpoint failure");
+            description = "the server could not complete the request";
             HttpResponse::InternalServerError()
         }
         OAuthErrorCode::TemporarilyUnavailable => {
@@ -32,7 +35,7 @@ pub fn error(e: &TokenError) -> HttpResponse {
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(json!({ "error": e.code.as_str(), "error_description": valet_core::oauth_error::safe_description(&e.description) }))
+        .json(json!({ "error": e.code.as_str(), "error_description": valet_core::oauth_error::safe_description(description) }))
 }
 
 /// The form parameters and the client that authenticated with them; otherwise the error response.
@@ -64,7 +67,7 @@ pub async fn authenticated_form(
             return Err(too_many(client_auth_error_response(&refused), wait));
         }
         Ok(None) => {}
-        Err(e) => return Err(super::outcome::unavailable(&e)),
+        Err(e) => return Err(error(&e.into())),
     }
     let issuer = &state.config.issuer;
     // RFC 7523 §3: an assertion's audience is the token endpoint (or the issuer), whichever endpoint
@@ -118,6 +121,22 @@ mod tests {
             status(OAuthErrorCode::TemporarilyUnavailable),
             (StatusCode::SERVICE_UNAVAILABLE, true),
             "a refusal to take on work now says when to retry"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_server_failure_keeps_its_cause_in_the_log() {
+        let failure = TokenError::from(valet_core::ports::StoreError::Backend(
+            "relation \"refresh_tokens\" does not exist".into(),
+        ));
+        let body = actix_web::body::to_bytes(error(&failure).into_body())
+            .await
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(body["error"], "server_error");
+        assert_eq!(
+            body["error_description"],
+            "the server could not complete the request"
         );
     }
 }

@@ -170,3 +170,106 @@ crate::on_both_backends!(
     when_enabled_only_registered_clients_get_tokens,
     guessing_is_throttled_like_the_login_form
 );
+
+/// Cuts the server off its PostgreSQL database (no new connection allowed, the open ones ended)
+/// while `during` runs, then lets it back.
+async fn while_the_database_is_down<T>(
+    env: &TestEnv,
+    during: impl std::future::Future<Output = T>,
+) -> T {
+    use sea_orm::ConnectionTrait;
+    let name = env
+        .database_url
+        .rsplit_once('/')
+        .map_or("", |(_, name)| name)
+        .to_owned();
+    let admin = sea_orm::Database::connect(&crate::helpers::postgres_admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = |sql: String| {
+        let admin = &admin;
+        async move {
+            admin
+                .execute_unprepared(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    };
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    run(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .await;
+    let result = during.await;
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    result
+}
+
+/// While the database is unreachable, the token endpoint answers as RFC 6749 §5.2 shapes its
+/// errors (JSON, not a page), with 503 `temporarily_unavailable` and `Retry-After`, for the
+/// password grant and a client's own grant alike; once it is back, both work again.
+#[actix_web::test]
+async fn the_token_endpoint_says_when_the_database_is_unreachable_on_postgres() {
+    let env = TestEnv::new(Backend::Postgres).await;
+    let app = start_in(&env, true).await;
+    let client_credentials = || async {
+        let response = app
+            .http
+            .post(format!("{}/token", app.address))
+            .basic_auth("modern", Some("modern-client-secret-0123456789abcdef"))
+            .form(&[("grant_type", "client_credentials"), ("scope", "reports")])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let retry = response.headers().contains_key("retry-after");
+        (
+            response.status(),
+            retry,
+            response.json::<Value>().await.ok(),
+        )
+    };
+    assert_eq!(client_credentials().await.0, StatusCode::OK);
+    let (down, machine) = while_the_database_is_down(&env, async {
+        (
+            password(&app, "legacy", "alice", "alice's long password").await,
+            client_credentials().await,
+        )
+    })
+    .await;
+    assert_eq!(down.0, StatusCode::SERVICE_UNAVAILABLE, "{}", down.1);
+    assert_eq!(down.1["error"], "temporarily_unavailable");
+    let (status, retry, body) = machine;
+    assert_eq!(
+        (status, retry),
+        (StatusCode::SERVICE_UNAVAILABLE, true),
+        "{body:?}"
+    );
+    assert_eq!(
+        body.as_ref().map(|b| b["error"].clone()),
+        Some(Value::from("temporarily_unavailable"))
+    );
+
+    // Back: a pooled connection the outage ended fails its next statement, still answered as
+    // unavailable; within a few requests every answer is a success again.
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        let (status, _) = password(&app, "legacy", "alice", "alice's long password").await;
+        answers.push(status);
+        if status == StatusCode::OK {
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&StatusCode::OK), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{answers:?}"
+    );
+    for _ in 0..5 {
+        assert_eq!(client_credentials().await.0, StatusCode::OK);
+        let (status, tokens) = password(&app, "legacy", "alice", "alice's long password").await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+    }
+}
