@@ -132,10 +132,10 @@ pub(super) async fn upgrade_hash(state: &AppState, user: &mut User, password: &s
             user.password_hash = Some(hash);
         }
         Ok(false) => {
-            let Ok(Some(now)) = state.db.find_user_by_id(user.id).await else {
+            let Ok(Some(current)) = state.db.find_user_by_id(user.id).await else {
                 return;
             };
-            let stored = now.password_hash;
+            let stored = current.password_hash;
             if crate::password_work::verify(stored.clone(), Password::new(password))
                 .await
                 .unwrap_or(false)
