@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sqlx::{
     self,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    sqlite::{SqliteConnectOptions, SqliteError, SqliteJournalMode, SqliteSynchronous},
 };
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -154,10 +154,14 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
 }
 
 /// Whether `e` says the database cannot be reached or take the work now, rather than that the
-/// work is wrong: no connection (refused, lost, none free in the pool), or PostgreSQL's
+/// work is wrong: no connection (refused, lost, none free in the pool), PostgreSQL's
 /// connection-exception class (08), its shutdown and start-up states (57P01-57P03), too many
-/// connections (53300) or a deadlock or serialization victim (40P01, 40001).
+/// connections (53300) or a deadlock or serialization victim (40P01, 40001), or SQLite still busy
+/// or locked once its busy timeout is over (SQLITE_BUSY, SQLITE_LOCKED and their extended codes).
 fn unavailable(e: &DbErr) -> bool {
+    // SQLite's primary result codes (the low byte of an extended one).
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
     let cause = match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
         DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
@@ -170,6 +174,10 @@ fn unavailable(e: &DbErr) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) if db.try_downcast_ref::<SqliteError>().is_some() => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| [SQLITE_BUSY, SQLITE_LOCKED].contains(&(code & 0xff))),
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             code.starts_with("08")
                 || ["57P01", "57P02", "57P03", "53300", "40P01", "40001"].contains(&code.as_ref())

@@ -363,6 +363,24 @@ async fn a_second_factor_login_and_a_password_change_do_not_deadlock() {
     assert!(!stored(&db, &token, &handle).await.1);
 }
 
+/// A write still waiting for SQLite's write lock when the busy timeout (5 s) is over fails as
+/// `Unavailable` (answered 503, worth retrying), not as a storage failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_that_outwaits_the_busy_timeout_is_unavailable_on_sqlite() {
+    let db = fresh(false).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, _) = interaction(&db, &client, t).await;
+    let change = disabling(&db, false, &user).await;
+    let (writes, _, _) = login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    let result = db.write_batch(writes).await;
+    change.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_second_factor_login_and_a_password_change_do_not_deadlock_on_postgres() {
     a_second_factor_login_and_a_password_change_do_not_deadlock().await;
