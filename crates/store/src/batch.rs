@@ -2,13 +2,16 @@
 //!
 //! - PostgreSQL: one statement, each write but the last in a data-modifying `WITH` clause. A
 //!   statement is atomic, and its foreign keys are checked at its end, when a code's session and
-//!   grant, written by sibling clauses, exist. PostgreSQL runs the main statement first and the
-//!   clauses after it, so a session's insert is made the main statement: its sub-select locks the
-//!   account's row (`crate::sessions::insert_session`) before any clause locks the interaction or
-//!   the grant. An account change locks that row first too (`crate::account_change`), so a
-//!   password change or a disabling and a sign-in never each hold rows the other waits for. (An
-//!   administrator deleting a user or client during one of its batches can still meet it the
-//!   other way round; PostgreSQL then fails one of the two, which is answered as unavailable.)
+//!   grant, written by sibling clauses, exist. PostgreSQL runs the main statement first, and the
+//!   clauses that nothing reads after it. Its documentation leaves that order open; the executor
+//!   has long worked so, and the deadlock test in `tests/batch.rs` checks it (on PostgreSQL 15),
+//!   deadlocking were it the other way round. So a session's insert is made the main statement:
+//!   its sub-select locks the account's row (`crate::sessions::insert_session`) before any clause
+//!   locks the interaction or the grant. An account change locks that row first too
+//!   (`crate::account_change`), so a password change or a disabling and a sign-in never each hold
+//!   rows the other waits for. (An administrator deleting a user or client during one of its
+//!   batches can still meet it the other way round; PostgreSQL then fails one of the two, which is
+//!   answered as unavailable.)
 //! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
 //!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
 //!   bound in order across the statements. It runs on a connection taken from the pool for it, and
@@ -78,7 +81,9 @@ impl BatchStore for Database {
             all.extend(statements(write)?.into_iter().map(|s| (signs_in, s)));
         }
         if db == DbBackend::Postgres {
-            // The session's insert last: the main statement, which runs first.
+            // The session's insert last: the main statement, which runs first. (One at most: a
+            // second would be a clause, and lock its account late.)
+            debug_assert!(all.iter().filter(|(signs_in, _)| *signs_in).count() <= 1);
             all.sort_by_key(|(signs_in, _)| *signs_in);
         }
         let mut all: Vec<SubQueryStatement> = all.into_iter().map(|(_, s)| s).collect();

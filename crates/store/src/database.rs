@@ -155,8 +155,9 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
 
 /// Whether `e` says the database cannot be reached or take the work now, rather than that the
 /// work is wrong: no connection (refused, lost, none free in the pool), PostgreSQL's
-/// connection-exception class (08), its shutdown and start-up states (57P01-57P03), too many
-/// connections (53300) or a deadlock or serialization victim (40P01, 40001), or SQLite still busy
+/// connection-exception class (08) and operator-intervention class (57: shutting down, starting
+/// up, a statement cancelled), too many connections (53300) or a deadlock or serialization victim
+/// (40P01, 40001), or SQLite still busy
 /// or locked once its busy timeout is over (SQLITE_BUSY, SQLITE_LOCKED and their extended codes).
 fn unavailable(e: &DbErr) -> bool {
     // SQLite's primary result codes (the low byte of an extended one).
@@ -180,7 +181,8 @@ fn unavailable(e: &DbErr) -> bool {
             .is_some_and(|code| [SQLITE_BUSY, SQLITE_LOCKED].contains(&(code & 0xff))),
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             code.starts_with("08")
-                || ["57P01", "57P02", "57P03", "53300", "40P01", "40001"].contains(&code.as_ref())
+                || code.starts_with("57")
+                || ["53300", "40P01", "40001"].contains(&code.as_ref())
         }),
         _ => false,
     }

@@ -34,15 +34,14 @@ impl std::fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+/// A storage failure in a grant's work: `server_error`, even when the database was unreachable.
+/// A grant writes in several steps (a refresh token's rotation, then its successor), so a failure
+/// may follow a step that committed, and a retry invited by `temporarily_unavailable` would look
+/// like a replay. Failures before any write are answered as temporarily unavailable by the
+/// endpoint (client authentication, the password grant's checks).
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(_) => Self::new(
-                OAuthErrorCode::TemporarilyUnavailable,
-                "the service is temporarily unavailable; try again later",
-            ),
-            e => Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}")),
-        }
+        Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}"))
     }
 }
 

@@ -8,6 +8,7 @@ use valet_core::client::Client;
 use valet_core::client_auth::{self, ClientAuthError};
 use valet_core::oauth_error::OAuthErrorCode;
 use valet_core::params::Params;
+use valet_core::ports::StoreError;
 use valet_core::token::TokenError;
 
 use super::client_auth::{client_auth_error_response, presented_credentials};
@@ -36,6 +37,24 @@ pub fn error(e: &TokenError) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(json!({ "error": e.code.as_str(), "error_description": valet_core::oauth_error::safe_description(description) }))
+}
+
+/// A storage failure before the request wrote anything: `temporarily_unavailable` (503, safe to
+/// retry) when the database cannot be reached now, `server_error` otherwise; the cause is logged.
+pub fn read_failed(e: &StoreError) -> HttpResponse {
+    match e {
+        StoreError::Unavailable(_) => {
+            tracing::warn!(error = %e, "token endpoint unavailable");
+            error(&TokenError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; try again later",
+            ))
+        }
+        _ => error(&TokenError::new(
+            OAuthErrorCode::ServerError,
+            format!("storage failure: {e}"),
+        )),
+    }
 }
 
 /// The form parameters and the client that authenticated with them; otherwise the error response.
@@ -67,7 +86,7 @@ pub async fn authenticated_form(
             return Err(too_many(client_auth_error_response(&refused), wait));
         }
         Ok(None) => {}
-        Err(e) => return Err(error(&e.into())),
+        Err(e) => return Err(read_failed(&e)),
     }
     let issuer = &state.config.issuer;
     // RFC 7523 §3: an assertion's audience is the token endpoint (or the issuer), whichever endpoint
