@@ -13,6 +13,27 @@ use crate::convert::{parse_list, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{refresh_tokens, revoked_access_tokens};
 
+fn refresh_row(token: &RefreshToken, token_hash: &SecretHash) -> refresh_tokens::ActiveModel {
+    refresh_tokens::Model {
+        id: token.id,
+        token_hash: token_hash.as_str().to_owned(),
+        chain_id: token.chain_id,
+        parent_id: token.parent_id,
+        grant_id: token.grant_id,
+        client_id: token.client,
+        user_id: token.user_id,
+        session_id: token.session_id,
+        scopes: string_list(token.scopes.iter().map(String::as_str)),
+        auth_time: token.auth_time,
+        created_at: token.created_at,
+        expires_at: token.expires_at,
+        idle_expires_at: token.idle_expires_at,
+        rotated_at: token.rotated_at,
+        revoked_at: token.revoked_at,
+    }
+    .into_active_model()
+}
+
 #[async_trait]
 impl TokenStore for Database {
     async fn insert_refresh_token(
@@ -20,26 +41,7 @@ impl TokenStore for Database {
         token: &RefreshToken,
         token_hash: &SecretHash,
     ) -> Result<(), StoreError> {
-        refresh_tokens::Model {
-            id: token.id,
-            token_hash: token_hash.as_str().to_owned(),
-            chain_id: token.chain_id,
-            parent_id: token.parent_id,
-            grant_id: token.grant_id,
-            client_id: token.client,
-            user_id: token.user_id,
-            session_id: token.session_id,
-            scopes: string_list(token.scopes.iter().map(String::as_str)),
-            auth_time: token.auth_time,
-            created_at: token.created_at,
-            expires_at: token.expires_at,
-            idle_expires_at: token.idle_expires_at,
-            rotated_at: token.rotated_at,
-            revoked_at: token.revoked_at,
-        }
-        .into_active_model()
-        .insert_row(&self.conn)
-        .await
+        refresh_row(token, token_hash).insert_row(&self.conn).await
     }
 
     async fn find_refresh_token(
@@ -74,17 +76,30 @@ impl TokenStore for Database {
         }))
     }
 
-    async fn rotate_refresh_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        // One conditional UPDATE: the database decides which of several concurrent refreshes wins.
-        refresh_tokens::Entity::update_many()
+    async fn rotate_refresh_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        next: &RefreshToken,
+        next_hash: &SecretHash,
+    ) -> Result<bool, StoreError> {
+        // One conditional UPDATE: the database decides which of several concurrent refreshes wins,
+        // and only the winner's successor is written, in the same transaction.
+        let txn = self.write_transaction().await?;
+        let rotated = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(at))
             .filter(refresh_tokens::Column::Id.eq(id))
             .filter(refresh_tokens::Column::RotatedAt.is_null())
             .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&self.conn)
+            .exec(&txn)
             .await
-            .map(|r| r.rows_affected == 1)
-            .map_err(backend)
+            .map_err(backend)?;
+        if rotated.rows_affected != 1 {
+            return Ok(false);
+        }
+        refresh_row(next, next_hash).insert_row(&txn).await?;
+        txn.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn revoke_refresh_chain(

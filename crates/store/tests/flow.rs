@@ -219,33 +219,61 @@ async fn a_refresh_token_rotates_exactly_once_under_concurrency(postgres: bool) 
         db.find_refresh_token(&value.hash()).await.ok().flatten(),
         Some(token.clone())
     );
+    // Each attempt brings its own successor; only the winner's is written.
+    let successor = || {
+        let value = RefreshTokenValue::generate(&OsRandom);
+        let next = RefreshToken {
+            id: Uuid::now_v7(),
+            parent_id: Some(token.id),
+            ..token.clone()
+        };
+        (next, value)
+    };
     let attempts: Vec<_> = (0..50)
         .map(|_| {
             let db = Arc::clone(&db);
-            tokio::spawn(async move { db.rotate_refresh_token(token.id, now()).await })
+            let (next, value) = successor();
+            tokio::spawn(async move {
+                let won = db
+                    .rotate_refresh_token(token.id, now(), &next, &value.hash())
+                    .await;
+                (won, value)
+            })
         })
         .collect();
-    let mut winners = 0;
+    let mut winners = Vec::new();
     for attempt in attempts {
-        if attempt
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"))
-        {
-            winners += 1;
+        let (won, value) = attempt.await.unwrap_or_else(|e| panic!("{e}"));
+        if won.unwrap_or_else(|e| panic!("{e}")) {
+            winners.push(value);
         }
     }
-    assert_eq!(winners, 1);
+    assert_eq!(winners.len(), 1);
+    let stored = db
+        .find_refresh_token(&winners[0].hash())
+        .await
+        .ok()
+        .flatten();
+    assert!(stored.is_some_and(|t| t.parent_id == Some(token.id) && t.rotated_at.is_none()));
+    // A loser's reuse detection revokes the chain: the winner's successor is in it already.
     assert_eq!(
         db.revoke_refresh_chain(token.chain_id, now()).await.ok(),
-        Some(1),
-        "the rotated token was still live"
+        Some(2),
+        "the rotated token and the winner's successor, and no loser's"
     );
+    let (next, value) = successor();
     assert!(
-        !db.rotate_refresh_token(token.id, now())
+        !db.rotate_refresh_token(token.id, now(), &next, &value.hash())
             .await
             .unwrap_or(true),
         "a revoked token never rotates"
+    );
+    assert!(
+        db.find_refresh_token(&value.hash())
+            .await
+            .ok()
+            .flatten()
+            .is_none()
     );
 }
 

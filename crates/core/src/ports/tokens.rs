@@ -19,9 +19,17 @@ pub trait TokenStore: Send + Sync {
         &self,
         token_hash: &SecretHash,
     ) -> Result<Option<RefreshToken>, StoreError>;
-    /// Marks a live, unrotated token rotated: exactly one caller ever gets `true` for a token, however
-    /// many present it at once.
-    async fn rotate_refresh_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Marks the live, unrotated token `id` rotated and stores its successor `next`, in one
+    /// transaction: exactly one caller ever gets `true` for a token, however many present it at
+    /// once, and the others write nothing. So a reuse detected by a loser (which revokes the chain)
+    /// finds the winner's successor already in the chain, and revokes it too.
+    async fn rotate_refresh_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        next: &RefreshToken,
+        next_hash: &SecretHash,
+    ) -> Result<bool, StoreError>;
     /// Revokes every live token of a chain; returns how many were live.
     async fn revoke_refresh_chain(
         &self,

@@ -53,10 +53,6 @@ pub async fn refresh(
     }
     let scopes = narrowed(&token, params.get("scope")?)?;
     let user = live_user(store, token.grant_id, token.user_id, token.session_id, now).await?;
-    if !store.rotate_refresh_token(token.id, now).await? {
-        // Another request rotated it a moment ago: the same token was presented twice.
-        return Err(reuse(store, &token, minter).await?);
-    }
 
     let value = RefreshTokenValue::generate(minter.random);
     let next = RefreshToken {
@@ -71,7 +67,13 @@ pub async fn refresh(
         revoked_at: None,
         ..token.clone()
     };
-    store.insert_refresh_token(&next, &value.hash()).await?;
+    if !store
+        .rotate_refresh_token(token.id, now, &next, &value.hash())
+        .await?
+    {
+        // Another request rotated it a moment ago: the same token was presented twice.
+        return Err(reuse(store, &token, minter).await?);
+    }
 
     let tokens = UserTokens {
         user: &user,

@@ -791,15 +791,23 @@ async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
                     .form(&form)
                     .send()
                     .await;
-                response
-                    .map(|r| r.status())
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                match response {
+                    Ok(r) => (r.status(), r.json::<Value>().await.unwrap_or_default()),
+                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
+                }
             })
         })
         .collect();
     let mut statuses = Vec::new();
+    let mut successor = None;
     for attempt in attempts {
-        statuses.push(attempt.await.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        let (status, body) = attempt
+            .await
+            .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null));
+        if status == StatusCode::OK {
+            successor = body["refresh_token"].as_str().map(str::to_owned);
+        }
+        statuses.push(status);
     }
     assert_eq!(
         statuses.iter().filter(|s| **s == StatusCode::OK).count(),
@@ -813,6 +821,15 @@ async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
             .count(),
         49,
         "{statuses:?}"
+    );
+    // The others presented a rotated token: the chain is revoked, the winner's successor with it
+    // (written with the rotation, so always there when a loser revokes the chain).
+    let successor = successor.unwrap_or_else(|| panic!("the winner got a refresh token"));
+    let (status, body) = refresh_with(&app, &successor, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
     );
 }
 
