@@ -148,8 +148,27 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
         return StoreError::Unavailable(e.to_string());
     }
     match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Conflict(detail),
+        Some(SqlErr::UniqueConstraintViolation(detail)) => {
+            StoreError::Conflict(collided(&detail).to_owned())
+        }
         _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// What a unique key collided on, in words for an administrator, not the database's message (which
+/// names its indexes): PostgreSQL names the index (`uq_users_username`), SQLite the column
+/// (`users.username`).
+fn collided(detail: &str) -> &'static str {
+    let names = |table: &str, column: &str| {
+        detail.contains(&format!("uq_{table}_{column}"))
+            || detail.contains(&format!("{table}.{column}"))
+    };
+    if names("users", "username") {
+        "a user with this username"
+    } else if names("clients", "client_id") {
+        "a client with this client_id"
+    } else {
+        "a row with the same key"
     }
 }
 
@@ -208,6 +227,18 @@ mod tests {
     /// The lookups of the hot paths (login, code exchange, refresh, userinfo) send no `LIMIT` (on
     /// SQLite a bound `LIMIT` re-prepares the statement at every execution), and go through the
     /// lookups' connection.
+    #[test]
+    fn a_collision_is_named_in_words_on_either_backend() {
+        let postgres = "duplicate key value violates unique constraint \"uq_users_username\"";
+        let sqlite = "UNIQUE constraint failed: clients.client_id";
+        assert_eq!(collided(postgres), "a user with this username");
+        assert_eq!(collided(sqlite), "a client with this client_id");
+        assert_eq!(
+            collided("UNIQUE constraint failed: sessions.token_hash"),
+            "a row with the same key"
+        );
+    }
+
     #[tokio::test]
     async fn unique_lookups_send_no_limit() {
         let path = std::env::temp_dir().join(format!("valet-limit-{}.db", Uuid::now_v7()));
