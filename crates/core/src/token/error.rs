@@ -35,7 +35,7 @@ impl std::fmt::Display for TokenError {
 impl std::error::Error for TokenError {}
 
 /// A storage failure in a grant's work: `server_error`, even when the database was unreachable.
-/// A grant writes in several steps (a refresh token's rotation, then its successor), so a failure
+/// A grant may write in several steps (a code's redemption, then what it issues), so a failure
 /// may follow a step that committed, and a retry invited by `temporarily_unavailable` would look
 /// like a replay. Failures before any write are answered as temporarily unavailable by the
 /// endpoint (client authentication, the password grant's checks).
