@@ -26,7 +26,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, Statemen
 use sea_query_sqlx::SqlxValues;
 use valet_core::ports::{BatchStore, StoreError, Write};
 
-use crate::database::{Database, backend};
+use crate::database::{Database, backend, sqlx_cause};
 use crate::{grants, sessions};
 
 fn statements(write: &Write) -> Result<Vec<SubQueryStatement>, StoreError> {
@@ -48,13 +48,7 @@ fn statements(write: &Write) -> Result<Vec<SubQueryStatement>, StoreError> {
 
 /// A failed batch's error: `Stale` when a session's sign-in no longer held.
 fn batch_error(e: DbErr) -> StoreError {
-    let cause = match &e {
-        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
-            Some(cause)
-        }
-        _ => None,
-    };
-    if cause.is_some_and(|cause| sessions::stale_sign_in(cause)) {
+    if sqlx_cause(&e).is_some_and(sessions::stale_sign_in) {
         StoreError::Stale("the account that signed in".to_owned())
     } else {
         backend(e)

@@ -142,7 +142,8 @@ where
 {
 }
 
-/// Maps an ORM error to the port's error: unique violations are conflicts, the rest backend failures.
+/// Maps an ORM error to the port's error: a database out of reach is unavailable, unique violations
+/// are conflicts, the rest backend failures.
 pub(crate) fn backend(e: DbErr) -> StoreError {
     if unavailable(&e) {
         return StoreError::Unavailable(e.to_string());
@@ -152,6 +153,16 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
             StoreError::Conflict(collided(&detail).to_owned())
         }
         _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// The driver's error under a failed statement, if sqlx ran it.
+pub(crate) fn sqlx_cause(e: &DbErr) -> Option<&sqlx::Error> {
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            Some(cause)
+        }
+        _ => None,
     }
 }
 
@@ -176,20 +187,19 @@ fn collided(detail: &str) -> &'static str {
 /// work is wrong: no connection (refused, lost, none free in the pool), PostgreSQL's
 /// connection-exception class (08) and operator-intervention class (57: shutting down, starting
 /// up, a statement cancelled), too many connections (53300) or a deadlock or serialization victim
-/// (40P01, 40001), or SQLite still busy
-/// or locked once its busy timeout is over (SQLITE_BUSY, SQLITE_LOCKED and their extended codes).
+/// (40P01, 40001), or SQLite still busy or locked once its busy timeout is over (SQLITE_BUSY,
+/// SQLITE_LOCKED and their extended codes).
 fn unavailable(e: &DbErr) -> bool {
     // SQLite's primary result codes (the low byte of an extended one).
     const SQLITE_BUSY: i32 = 5;
     const SQLITE_LOCKED: i32 = 6;
-    let cause = match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
-            cause
-        }
-        _ => return false,
+    if matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let Some(cause) = sqlx_cause(e) else {
+        return false;
     };
-    match cause.as_ref() {
+    match cause {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed

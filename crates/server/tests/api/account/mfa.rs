@@ -404,17 +404,7 @@ async fn the_command_line_resets_two_step_verification_and_tells_the_user(backen
         MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
         Receiver::start(),
     );
-    let env = TestEnv::new(backend).await;
-    let mail_url = sink.url();
-    let args = [
-        "--outbound-allow-networks",
-        "127.0.0.0/8",
-        "--mail-url",
-        &mail_url,
-    ];
-    let app = env
-        .start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
-        .await;
+    let (env, app) = start_in(backend, &sink, &receiver, &[]).await;
     let mut browser = Browser::new();
     let page = account_sign_in(&mut browser, &app, "bob", "bob's long password 1").await;
     enrol(&mut browser, &app, &page, "bob's long password 1").await;
@@ -558,17 +548,7 @@ async fn a_sign_in_checked_against_a_password_changed_meanwhile_is_voided_on_pos
         MailSink::start().await.unwrap_or_else(|e| panic!("{e}")),
         Receiver::start(),
     );
-    let env = TestEnv::new(Backend::Postgres).await;
-    let mail_url = sink.url();
-    let args = [
-        "--outbound-allow-networks",
-        "127.0.0.0/8",
-        "--mail-url",
-        &mail_url,
-    ];
-    let app = env
-        .start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
-        .await;
+    let (env, app) = start_in(Backend::Postgres, &sink, &receiver, &[]).await;
     let db = sea_orm::Database::connect(&env.database_url)
         .await
         .unwrap_or_else(|e| panic!("{e}"));

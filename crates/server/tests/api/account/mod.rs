@@ -49,6 +49,16 @@ async fn start_with(
     receiver: &Receiver,
     extra: &[&str],
 ) -> TestApp {
+    start_in(backend, sink, receiver, extra).await.1
+}
+
+/// Like `start_with`, with the environment (its database and data directory) the app runs in.
+async fn start_in(
+    backend: Backend,
+    sink: &MailSink,
+    receiver: &Receiver,
+    extra: &[&str],
+) -> (TestEnv, TestApp) {
     let env = TestEnv::new(backend).await;
     let mail_url = sink.url();
     let mut args = vec![
@@ -58,8 +68,10 @@ async fn start_with(
         &mail_url,
     ];
     args.extend_from_slice(extra);
-    env.start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
-        .await
+    let app = env
+        .start_as_issuer_with(&format!("{}{BOB}", provision(&receiver.url)), &args)
+        .await;
+    (env, app)
 }
 
 /// The next mail to `to` and the link it carries under `{issuer}/account/{kind}/`.
