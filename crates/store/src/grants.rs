@@ -4,17 +4,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, SubQueryStatement};
 use sea_orm::{
-    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 use valet_core::code::{AuthorizationCode, Redemption};
 use valet_core::grant::Grant;
-use valet_core::ports::{BatchStore, CodeStore, GrantStore, StoreError, Write};
+use valet_core::ports::{BatchStore, CodeStore, GrantStore, Issued, StoreError, Write};
 use valet_core::secret::SecretHash;
 
 use crate::convert::{parse_list, string_list};
-use crate::database::{Database, backend};
+use crate::database::{Database, InsertRow, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
+use crate::tokens::refresh_row;
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
     Ok(Grant {
@@ -242,49 +244,64 @@ impl CodeStore for Database {
         code_hash: &SecretHash,
         at: DateTime<Utc>,
     ) -> Result<Redemption, StoreError> {
-        // One conditional UPDATE: the database decides which of several concurrent redemptions wins.
-        let claimed = authorization_codes::Entity::update_many()
-            .col_expr(authorization_codes::Column::ConsumedAt, Expr::value(at))
-            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .filter(authorization_codes::Column::ConsumedAt.is_null())
-            .exec(&self.conn)
-            .await
-            .map_err(backend)?
-            .rows_affected
-            == 1;
-        let row = authorization_codes::Entity::find()
-            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .all(&self.conn)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next();
-        Ok(match (row, claimed) {
-            (Some(row), true) => Redemption::Fresh(code_from(row)?),
-            (Some(row), false) => Redemption::Replayed(code_from(row)?),
-            (None, _) => Redemption::Unknown,
-        })
+        redeem(&self.conn, code_hash, at, None).await
     }
 
-    async fn record_issued(
+    async fn redeem_code(
         &self,
-        code_id: Uuid,
-        access_token_jti: &str,
-        refresh_chain_id: Option<Uuid>,
-    ) -> Result<(), StoreError> {
-        authorization_codes::Entity::update_many()
+        code_hash: &SecretHash,
+        at: DateTime<Utc>,
+        issued: Issued<'_>,
+    ) -> Result<Redemption, StoreError> {
+        let txn = self.write_transaction().await?;
+        let redemption = redeem(&txn, code_hash, at, Some(issued)).await?;
+        if let (Redemption::Fresh(_), Some((token, hash))) = (&redemption, issued.refresh) {
+            refresh_row(token, hash).insert_row(&txn).await?;
+        }
+        txn.commit().await.map_err(backend)?;
+        Ok(redemption)
+    }
+}
+
+/// Consumes the code if it was not, recording what was `issued`, and reads it back. One conditional
+/// UPDATE: the database decides which of several concurrent redemptions wins.
+async fn redeem(
+    conn: &impl ConnectionTrait,
+    code_hash: &SecretHash,
+    at: DateTime<Utc>,
+    issued: Option<Issued<'_>>,
+) -> Result<Redemption, StoreError> {
+    let mut claim = authorization_codes::Entity::update_many()
+        .col_expr(authorization_codes::Column::ConsumedAt, Expr::value(at));
+    if let Some(issued) = issued {
+        claim = claim
             .col_expr(
                 authorization_codes::Column::IssuedAccessTokenJti,
-                Expr::value(access_token_jti),
+                Expr::value(issued.access_token_jti),
             )
             .col_expr(
                 authorization_codes::Column::IssuedRefreshChainId,
-                Expr::value(refresh_chain_id),
-            )
-            .filter(authorization_codes::Column::Id.eq(code_id))
-            .exec(&self.conn)
-            .await
-            .map(drop)
-            .map_err(backend)
+                Expr::value(issued.refresh.map(|(token, _)| token.chain_id)),
+            );
     }
+    let claimed = claim
+        .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
+        .filter(authorization_codes::Column::ConsumedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(backend)?
+        .rows_affected
+        == 1;
+    let row = authorization_codes::Entity::find()
+        .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
+        .all(conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .next();
+    Ok(match (row, claimed) {
+        (Some(row), true) => Redemption::Fresh(code_from(row)?),
+        (Some(row), false) => Redemption::Replayed(code_from(row)?),
+        (None, _) => Redemption::Unknown,
+    })
 }

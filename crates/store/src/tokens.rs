@@ -13,7 +13,10 @@ use crate::convert::{parse_list, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{refresh_tokens, revoked_access_tokens};
 
-fn refresh_row(token: &RefreshToken, token_hash: &SecretHash) -> refresh_tokens::ActiveModel {
+pub(crate) fn refresh_row(
+    token: &RefreshToken,
+    token_hash: &SecretHash,
+) -> refresh_tokens::ActiveModel {
     refresh_tokens::Model {
         id: token.id,
         token_hash: token_hash.as_str().to_owned(),

@@ -10,7 +10,7 @@ use valet_core::code::{AuthorizationCode, CodeValue, Redemption};
 use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::ports::{
-    CodeStore, GrantStore, HousekeepingStore, InteractionStore, SessionStore, TokenStore,
+    CodeStore, GrantStore, HousekeepingStore, InteractionStore, Issued, SessionStore, TokenStore,
 };
 use valet_core::random::OsRandom;
 use valet_core::refresh::{RefreshToken, RefreshTokenValue};
@@ -142,37 +142,86 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
     let code = code_for(&grant, None, t);
     let value = CodeValue::generate(&OsRandom);
     insert_code(&db, &code, &value).await;
+    // Each attempt brings what it would issue: its access token's jti and a refresh token.
+    let issued = |i: usize| {
+        let token = RefreshToken {
+            id: Uuid::now_v7(),
+            chain_id: Uuid::now_v7(),
+            parent_id: None,
+            grant_id: grant.id,
+            client: client.id,
+            user_id: user.id,
+            session_id: None,
+            scopes: grant.scopes.clone(),
+            auth_time: t,
+            created_at: t,
+            expires_at: t + Duration::days(30),
+            idle_expires_at: None,
+            rotated_at: None,
+            revoked_at: None,
+        };
+        (
+            format!("jti-{i}"),
+            token,
+            RefreshTokenValue::generate(&OsRandom),
+        )
+    };
     let attempts: Vec<_> = (0..50)
-        .map(|_| {
+        .map(|i| {
             let db = Arc::clone(&db);
             let hash = value.hash();
-            tokio::spawn(async move { db.consume_code(&hash, now()).await })
+            let (jti, token, refresh) = issued(i);
+            tokio::spawn(async move {
+                let issued = Issued {
+                    access_token_jti: &jti,
+                    refresh: Some((&token, &refresh.hash())),
+                };
+                let redemption = db.redeem_code(&hash, now(), issued).await;
+                (redemption, jti, token.chain_id, refresh)
+            })
         })
         .collect();
-    let mut fresh_count = 0;
-    let mut replayed = 0;
+    let mut winner = None;
+    let mut replays = Vec::new();
+    let mut losers = Vec::new();
     for attempt in attempts {
-        match attempt
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"))
-        {
+        let (redemption, jti, chain, refresh) = attempt.await.unwrap_or_else(|e| panic!("{e}"));
+        match redemption.unwrap_or_else(|e| panic!("{e}")) {
             Redemption::Fresh(found) => {
-                fresh_count += 1;
                 assert_eq!(found.nonce, code.nonce);
                 assert_eq!(found.code_challenge, code.code_challenge);
+                assert!(
+                    winner.replace((jti, chain, refresh)).is_none(),
+                    "two winners"
+                );
             }
-            Redemption::Replayed(_) => replayed += 1,
+            Redemption::Replayed(found) => {
+                replays.push(found);
+                losers.push(refresh);
+            }
             Redemption::Unknown => panic!("the code exists"),
         }
     }
-    assert_eq!((fresh_count, replayed), (1, 49));
-    db.record_issued(code.id, "jti-1", None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let Some((jti, chain, refresh)) = winner else {
+        panic!("no winner")
+    };
+    assert_eq!(replays.len(), 49);
+    // Every loser read what the winner issued, written with its claim: a replay revokes it all.
+    for found in &replays {
+        assert_eq!(found.issued_access_token_jti.as_deref(), Some(jti.as_str()));
+        assert_eq!(found.issued_refresh_chain_id, Some(chain));
+    }
+    let stored = db.find_refresh_token(&refresh.hash()).await.ok().flatten();
+    assert!(stored.is_some_and(|t| t.chain_id == chain));
+    for lost in &losers {
+        assert_eq!(
+            db.find_refresh_token(&lost.hash()).await.ok().flatten(),
+            None
+        );
+    }
     match db.consume_code(&value.hash(), now()).await {
         Ok(Redemption::Replayed(again)) => {
-            assert_eq!(again.issued_access_token_jti.as_deref(), Some("jti-1"))
+            assert_eq!(again.issued_access_token_jti.as_deref(), Some(jti.as_str()))
         }
         other => panic!("expected a replay, got {other:?}"),
     }
@@ -180,6 +229,56 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
         .consume_code(&CodeValue::generate(&OsRandom).hash(), now())
         .await;
     assert!(matches!(unknown, Ok(Redemption::Unknown)));
+}
+
+/// A redemption whose refresh token cannot be written leaves the code unspent: nothing is lost, and
+/// the client may present it again.
+async fn a_failed_redemption_leaves_the_code_unspent(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let code = code_for(&grant, None, t);
+    let value = CodeValue::generate(&OsRandom);
+    insert_code(&db, &code, &value).await;
+    // A refresh token under a grant that does not exist breaks its foreign key.
+    let orphan = RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: Uuid::now_v7(),
+        client: client.id,
+        user_id: user.id,
+        session_id: None,
+        scopes: grant.scopes.clone(),
+        auth_time: t,
+        created_at: t,
+        expires_at: t + Duration::days(30),
+        idle_expires_at: None,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    let refresh = RefreshTokenValue::generate(&OsRandom).hash();
+    let failed = Issued {
+        access_token_jti: "jti-lost",
+        refresh: Some((&orphan, &refresh)),
+    };
+    assert!(db.redeem_code(&value.hash(), now(), failed).await.is_err());
+    let unspent = db.find_code(&value.hash()).await.ok().flatten();
+    assert!(
+        unspent.is_some_and(|c| c.consumed_at.is_none() && c.issued_access_token_jti.is_none())
+    );
+    let retried = Issued {
+        access_token_jti: "jti-2",
+        refresh: None,
+    };
+    assert!(matches!(
+        db.redeem_code(&value.hash(), now(), retried).await,
+        Ok(Redemption::Fresh(_))
+    ));
 }
 
 async fn a_refresh_token_rotates_exactly_once_under_concurrency(postgres: bool) {
@@ -435,6 +534,7 @@ on_both!(
     interactions_round_trip_and_advance,
     grants_accumulate_and_bind_sessions,
     a_code_is_redeemed_exactly_once_under_concurrency,
+    a_failed_redemption_leaves_the_code_unspent,
     a_refresh_token_rotates_exactly_once_under_concurrency,
     housekeeping_removes_only_what_has_expired
 );

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::code::{AuthorizationCode, Redemption};
 use crate::grant::Grant;
+use crate::refresh::RefreshToken;
 use crate::secret::SecretHash;
 
 #[async_trait]
@@ -50,11 +51,22 @@ pub trait CodeStore: Send + Sync {
         code_hash: &SecretHash,
         at: DateTime<Utc>,
     ) -> Result<Redemption, StoreError>;
-    /// Remembers what a fresh redemption issued.
-    async fn record_issued(
+    /// `consume_code`, and in the same transaction what the `Fresh` redemption issued: the code
+    /// remembers it (to revoke on a replay) and a refresh token's chain starts. A `Replayed` or
+    /// `Unknown` redemption writes nothing; a failure writes nothing either, and the code stays
+    /// unspent.
+    async fn redeem_code(
         &self,
-        code_id: Uuid,
-        access_token_jti: &str,
-        refresh_chain_id: Option<Uuid>,
-    ) -> Result<(), StoreError>;
+        code_hash: &SecretHash,
+        at: DateTime<Utc>,
+        issued: Issued<'_>,
+    ) -> Result<Redemption, StoreError>;
+}
+
+/// What a code's redemption issues.
+#[derive(Clone, Copy, Debug)]
+pub struct Issued<'a> {
+    pub access_token_jti: &'a str,
+    /// The first refresh token of a new chain, and its hash.
+    pub refresh: Option<(&'a RefreshToken, &'a SecretHash)>,
 }

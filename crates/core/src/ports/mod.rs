@@ -17,7 +17,7 @@ pub use account::AccountStore;
 pub use admin::{AdminStore, AuditFilter, AuditRecord, Counts, GrantFilter, GrantSummary};
 pub use assertions::{AssertionReplayStore, assertion_key};
 pub use batch::{BatchStore, Write};
-pub use grants::{CodeStore, GrantStore};
+pub use grants::{CodeStore, GrantStore, Issued};
 pub use housekeeping::{HousekeepingStore, OUTBOX_RETENTION, Purged};
 pub use revocation::{AuditStore, OutboxStore, RevocationStore};
 pub use second_factor::SecondFactorStore;

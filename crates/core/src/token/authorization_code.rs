@@ -1,10 +1,8 @@
 //! The authorization code grant at the token endpoint (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
 //!
 //! Every binding is checked before anything is written, so a rejected request changes nothing; the code
-//! is then consumed atomically. A code presented after its redemption revokes what that redemption
-//! issued (RFC 6749 §4.1.2).
-
-use uuid::Uuid;
+//! is then consumed in one transaction with what its redemption issued, so a failure leaves it unspent.
+//! A code presented after its redemption revokes what that redemption issued (RFC 6749 §4.1.2).
 
 use super::mint::{Minter, TokenResponse};
 use super::user_tokens::{self, NewChain, UserTokens, live_user};
@@ -15,8 +13,8 @@ use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeValue, Redemption};
 use crate::keys::SigningAlg;
 use crate::params::Params;
-use crate::ports::OidcStore;
-use crate::refresh::RefreshTokenValue;
+use crate::ports::{Issued, OidcStore};
+use crate::refresh::{RefreshToken, RefreshTokenValue};
 
 pub async fn exchange_code(
     minter: &Minter<'_>,
@@ -49,17 +47,7 @@ pub async fn exchange_code(
     )
     .await?;
 
-    let code = match store.consume_code(&hash, minter.now).await? {
-        Redemption::Fresh(code) => code,
-        // Redeemed by a concurrent request between the read above and now.
-        Redemption::Replayed(code) => return Err(replayed(store, &code, minter).await?),
-        Redemption::Unknown => {
-            return Err(TokenError::invalid_grant(
-                "the authorization code is unknown",
-            ));
-        }
-    };
-
+    // The tokens are minted from the code as read: only its redemption changes after it is issued.
     let requested = code
         .claims
         .clone()
@@ -78,15 +66,25 @@ pub async fn exchange_code(
     };
     let (access_token, access, id_token) =
         user_tokens::mint(minter, lifetimes, access_token_alg, tokens)?;
-
-    let refresh = issue_refresh_token(store, &code, client, lifetimes, minter).await?;
-    store
-        .record_issued(
-            code.id,
-            &access.jti,
-            refresh.as_ref().map(|(_, chain)| *chain),
-        )
-        .await?;
+    let refresh = refresh_token(&code, client, lifetimes, minter);
+    let refresh_hash = refresh.as_ref().map(|(value, _)| value.hash());
+    let issued = Issued {
+        access_token_jti: &access.jti,
+        refresh: refresh
+            .as_ref()
+            .map(|(_, token)| token)
+            .zip(refresh_hash.as_ref()),
+    };
+    match store.redeem_code(&hash, minter.now, issued).await? {
+        Redemption::Fresh(_) => {}
+        // Redeemed by a concurrent request between the read above and now.
+        Redemption::Replayed(code) => return Err(replayed(store, &code, minter).await?),
+        Redemption::Unknown => {
+            return Err(TokenError::invalid_grant(
+                "the authorization code is unknown",
+            ));
+        }
+    }
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -157,20 +155,19 @@ fn check_code(
 
 /// A refresh token when the client may refresh and either `offline_access` was granted (the token
 /// outlives the browser session) or the client always gets one (then it is bound to the session).
-async fn issue_refresh_token(
-    store: &dyn OidcStore,
+fn refresh_token(
     code: &AuthorizationCode,
     client: &Client,
     lifetimes: &Lifetimes,
     minter: &Minter<'_>,
-) -> Result<Option<(RefreshTokenValue, Uuid)>, TokenError> {
+) -> Option<(RefreshTokenValue, RefreshToken)> {
     let offline = code.scopes.iter().any(|s| s == "offline_access");
     let allowed = client
         .metadata
         .grant_types
         .contains(&GrantType::RefreshToken);
     if !allowed || !(offline || client.metadata.always_issue_refresh_token) {
-        return Ok(None);
+        return None;
     }
     let chain = NewChain {
         grant_id: code.grant_id,
@@ -179,9 +176,7 @@ async fn issue_refresh_token(
         scopes: &code.scopes,
         auth_time: code.auth_time,
     };
-    user_tokens::start_chain(store, minter, lifetimes, client, chain)
-        .await
-        .map(Some)
+    Some(user_tokens::new_chain(minter, lifetimes, client, chain))
 }
 
 /// A replayed code: revoke what its redemption issued and refuse.

@@ -35,9 +35,11 @@ impl std::fmt::Display for TokenError {
 impl std::error::Error for TokenError {}
 
 /// A storage failure in a grant's work: `server_error`, even when the database was unreachable.
-/// A grant may write in several steps (a code's redemption, then what it issues), so a failure
-/// may follow a step that committed, and a retry invited by `temporarily_unavailable` would look
-/// like a replay. Failures before any write are answered as temporarily unavailable by the
+/// A grant may write in several steps (the password grant: its grant, its refresh token, and a
+/// withdrawal when the password changed meanwhile), so a failure may follow a step that committed,
+/// and a retry invited by `temporarily_unavailable` would repeat it. (A code's redemption and a
+/// refresh token's rotation are one transaction each, so a retry of those is a redemption or a
+/// rotation again, not a replay.) Failures before any write are answered as temporarily unavailable by the
 /// endpoint (client authentication, the password grant's checks).
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {

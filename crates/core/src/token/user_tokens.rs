@@ -135,14 +135,13 @@ pub(super) struct NewChain<'a> {
     pub auth_time: DateTime<Utc>,
 }
 
-/// Stores the first refresh token of a new chain; returns its value and the chain's id.
-pub(super) async fn start_chain(
-    store: &dyn OidcStore,
+/// The first refresh token of a new chain, and its value; nothing is stored yet.
+pub(super) fn new_chain(
     minter: &Minter<'_>,
     lifetimes: &Lifetimes,
     client: &Client,
     chain: NewChain<'_>,
-) -> Result<(RefreshTokenValue, Uuid), TokenError> {
+) -> (RefreshTokenValue, RefreshToken) {
     let value = RefreshTokenValue::generate(minter.random);
     let token = RefreshToken {
         id: Uuid::now_v7(),
@@ -160,6 +159,18 @@ pub(super) async fn start_chain(
         rotated_at: None,
         revoked_at: None,
     };
+    (value, token)
+}
+
+/// Stores the first refresh token of a new chain; returns its value and the chain's id.
+pub(super) async fn start_chain(
+    store: &dyn OidcStore,
+    minter: &Minter<'_>,
+    lifetimes: &Lifetimes,
+    client: &Client,
+    chain: NewChain<'_>,
+) -> Result<(RefreshTokenValue, Uuid), TokenError> {
+    let (value, token) = new_chain(minter, lifetimes, client, chain);
     store.insert_refresh_token(&token, &value.hash()).await?;
     Ok((value, token.chain_id))
 }

@@ -263,6 +263,70 @@ async fn a_reused_code_is_refused_and_revokes_its_tokens(backend: Backend) {
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
 }
 
+/// Parallel redemptions of one code: one wins, and each loser's replay revokes exactly what the winner
+/// got, since the winner's tokens are recorded with its claim on the code.
+async fn parallel_redemptions_of_one_code_issue_once_and_revoke_the_winners_tokens(
+    backend: Backend,
+) {
+    let (_env, app) = start(backend).await;
+    let mut browser = Browser::new();
+    let url = authorize_url(&app, "").replace(
+        "scope=openid%20email%20profile",
+        "scope=openid%20email%20offline_access",
+    );
+    let done = login_and_consent(&mut browser, &app, &url).await;
+    let code = done.location_param("code").unwrap_or_default();
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let (http, address, code) = (app.http.clone(), app.address.clone(), code.clone());
+            actix_web::rt::spawn(async move {
+                let form = [
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ];
+                let response = http
+                    .post(format!("{address}/token"))
+                    .basic_auth("web", Some(SECRET))
+                    .form(&form)
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) => (r.status(), r.json::<Value>().await.unwrap_or_default()),
+                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
+                }
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt
+            .await
+            .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null))
+        {
+            (StatusCode::OK, tokens) => won.push(tokens),
+            (StatusCode::BAD_REQUEST, error) if error["error"] == "invalid_grant" => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((won.len(), refused), (1, 19));
+    let access_token = won[0]["access_token"].as_str().unwrap_or_default();
+    assert_eq!(
+        userinfo(&app, access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let refresh_token = won[0]["refresh_token"].as_str().unwrap_or_default();
+    assert!(!refresh_token.is_empty(), "{}", won[0]);
+    let (status, body) = refresh_with(&app, refresh_token, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
 async fn token_requests_must_match_the_code_bindings(backend: Backend) {
     let (_env, app) = start(backend).await;
     let mut browser = Browser::new();
@@ -974,6 +1038,7 @@ crate::on_both_backends!(
     fifty_parallel_refreshes_of_one_token_succeed_once,
     the_full_code_flow_issues_verified_tokens,
     a_reused_code_is_refused_and_revokes_its_tokens,
+    parallel_redemptions_of_one_code_issue_once_and_revoke_the_winners_tokens,
     token_requests_must_match_the_code_bindings,
     errors_that_cannot_be_trusted_to_a_redirect_are_pages,
     other_errors_go_back_to_the_client_with_state,
