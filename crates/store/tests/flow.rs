@@ -131,6 +131,26 @@ async fn grants_accumulate_and_bind_sessions(postgres: bool) {
     );
 }
 
+/// The first refresh token of a new chain under `grant`, offline (bound to no session).
+fn first_of_chain(grant: &Grant, t: chrono::DateTime<chrono::Utc>) -> RefreshToken {
+    RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: None,
+        scopes: grant.scopes.clone(),
+        auth_time: t,
+        created_at: t,
+        expires_at: t + Duration::days(30),
+        idle_expires_at: None,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
+
 async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
     let db = Arc::new(fresh(postgres).await);
     let (user, client) = user_and_client(&db).await;
@@ -144,22 +164,7 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
     insert_code(&db, &code, &value).await;
     // Each attempt brings what it would issue: its access token's jti and a refresh token.
     let issued = |i: usize| {
-        let token = RefreshToken {
-            id: Uuid::now_v7(),
-            chain_id: Uuid::now_v7(),
-            parent_id: None,
-            grant_id: grant.id,
-            client: client.id,
-            user_id: user.id,
-            session_id: None,
-            scopes: grant.scopes.clone(),
-            auth_time: t,
-            created_at: t,
-            expires_at: t + Duration::days(30),
-            idle_expires_at: None,
-            rotated_at: None,
-            revoked_at: None,
-        };
+        let token = first_of_chain(&grant, t);
         (
             format!("jti-{i}"),
             token,
@@ -246,20 +251,8 @@ async fn a_failed_redemption_leaves_the_code_unspent(postgres: bool) {
     insert_code(&db, &code, &value).await;
     // A refresh token under a grant that does not exist breaks its foreign key.
     let orphan = RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
         grant_id: Uuid::now_v7(),
-        client: client.id,
-        user_id: user.id,
-        session_id: None,
-        scopes: grant.scopes.clone(),
-        auth_time: t,
-        created_at: t,
-        expires_at: t + Duration::days(30),
-        idle_expires_at: None,
-        rotated_at: None,
-        revoked_at: None,
+        ..first_of_chain(&grant, t)
     };
     let refresh = RefreshTokenValue::generate(&OsRandom).hash();
     let failed = Issued {
@@ -295,22 +288,7 @@ async fn a_refresh_token_rotates_exactly_once_under_concurrency(postgres: bool) 
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let value = RefreshTokenValue::generate(&OsRandom);
-    let token = RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
-        grant_id: grant.id,
-        client: client.id,
-        user_id: user.id,
-        session_id: None,
-        scopes: grant.scopes.clone(),
-        auth_time: t,
-        created_at: t,
-        expires_at: t + Duration::days(30),
-        idle_expires_at: None,
-        rotated_at: None,
-        revoked_at: None,
-    };
+    let token = first_of_chain(&grant, t);
     db.insert_refresh_token(&token, &value.hash())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
