@@ -24,7 +24,7 @@ use valet_store::Database;
 use valet_store::entities::{audit_events, grants, outbox, refresh_tokens, sessions};
 
 mod common;
-use common::{client, fresh, now, session, user, web_entry};
+use common::{client, first_of_chain, fresh, now, session, user, web_entry};
 
 /// A user with these claims, inserted through `UserStore`.
 async fn person(db: &Database, username: &str, email: Option<&str>, name: Option<&str>) -> User {
@@ -81,22 +81,7 @@ async fn revoke(db: &Database, grant: &Grant) {
 /// A refresh token of `grant`, changed by `shape` before it is stored.
 async fn refresh(db: &Database, grant: &Grant, shape: impl FnOnce(&mut RefreshToken)) {
     let t = now();
-    let mut token = RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
-        grant_id: grant.id,
-        client: grant.client,
-        user_id: grant.user_id,
-        session_id: None,
-        scopes: grant.scopes.clone(),
-        auth_time: t,
-        created_at: t,
-        expires_at: t + Duration::days(30),
-        idle_expires_at: None,
-        rotated_at: None,
-        revoked_at: None,
-    };
+    let mut token = first_of_chain(grant, t);
     shape(&mut token);
     db.insert_refresh_token(&token, &RefreshTokenValue::generate(&OsRandom).hash())
         .await

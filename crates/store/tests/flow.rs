@@ -19,7 +19,10 @@ use valet_store::Database;
 
 #[macro_use]
 mod common;
-use common::{code_for, fresh, insert_code, insert_session, now, start_session, user_and_client};
+use common::{
+    code_for, first_of_chain, fresh, insert_code, insert_session, now, start_session,
+    user_and_client,
+};
 
 async fn sessions_are_found_by_token_and_end_once(postgres: bool) {
     let db = fresh(postgres).await;
@@ -131,29 +134,9 @@ async fn grants_accumulate_and_bind_sessions(postgres: bool) {
     );
 }
 
-/// The first refresh token of a new chain under `grant`, offline (bound to no session).
-fn first_of_chain(grant: &Grant, t: chrono::DateTime<chrono::Utc>) -> RefreshToken {
-    RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
-        grant_id: grant.id,
-        client: grant.client,
-        user_id: grant.user_id,
-        session_id: None,
-        scopes: grant.scopes.clone(),
-        auth_time: t,
-        created_at: t,
-        expires_at: t + Duration::days(30),
-        idle_expires_at: None,
-        rotated_at: None,
-        revoked_at: None,
-    }
-}
-
-async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
-    let db = Arc::new(fresh(postgres).await);
-    let (user, client) = user_and_client(&db).await;
+/// A stored code under a new grant of alice's to the web client, and its value.
+async fn stored_code(db: &Database) -> (Grant, AuthorizationCode, CodeValue) {
+    let (user, client) = user_and_client(db).await;
     let t = now();
     let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
     db.save_grant(&grant, None, t)
@@ -161,7 +144,14 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
         .unwrap_or_else(|e| panic!("{e}"));
     let code = code_for(&grant, None, t);
     let value = CodeValue::generate(&OsRandom);
-    insert_code(&db, &code, &value).await;
+    insert_code(db, &code, &value).await;
+    (grant, code, value)
+}
+
+async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
+    let db = Arc::new(fresh(postgres).await);
+    let (grant, code, value) = stored_code(&db).await;
+    let t = now();
     // Each attempt brings what it would issue: its access token's jti and a refresh token.
     let issued = |i: usize| {
         let token = first_of_chain(&grant, t);
@@ -240,15 +230,8 @@ async fn a_code_is_redeemed_exactly_once_under_concurrency(postgres: bool) {
 /// the client may present it again.
 async fn a_failed_redemption_leaves_the_code_unspent(postgres: bool) {
     let db = fresh(postgres).await;
-    let (user, client) = user_and_client(&db).await;
+    let (grant, _, value) = stored_code(&db).await;
     let t = now();
-    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
-    db.save_grant(&grant, None, t)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let code = code_for(&grant, None, t);
-    let value = CodeValue::generate(&OsRandom);
-    insert_code(&db, &code, &value).await;
     // A refresh token under a grant that does not exist breaks its foreign key.
     let orphan = RefreshToken {
         grant_id: Uuid::now_v7(),

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
 use valet_core::account::LinkPurpose;
 use valet_core::audit::Actor;
 use valet_core::client::Client;
@@ -26,7 +25,9 @@ use valet_store::entities::{audit_events, session_grants};
 
 #[macro_use]
 mod common;
-use common::{client, code_for, fresh, insert_code, now, reset_link, session, user, web_entry};
+use common::{
+    client, code_for, first_of_chain, fresh, insert_code, now, reset_link, session, user, web_entry,
+};
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
 
@@ -55,20 +56,8 @@ async fn refresh(db: &Database, grant: &Grant, session: Option<&Session>) -> Ref
     let t = now();
     let value = RefreshTokenValue::generate(&OsRandom);
     let token = RefreshToken {
-        id: Uuid::now_v7(),
-        chain_id: Uuid::now_v7(),
-        parent_id: None,
-        grant_id: grant.id,
-        client: grant.client,
-        user_id: grant.user_id,
         session_id: session.map(|s| s.id),
-        scopes: grant.scopes.clone(),
-        auth_time: t,
-        created_at: t,
-        expires_at: t + Duration::days(30),
-        idle_expires_at: None,
-        rotated_at: None,
-        revoked_at: None,
+        ..first_of_chain(grant, t)
     };
     db.insert_refresh_token(&token, &value.hash())
         .await

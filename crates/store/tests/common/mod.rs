@@ -14,6 +14,7 @@ use valet_core::grant::Grant;
 use valet_core::ports::{AccountStore, BatchStore, ClientStore, UserStore, Write};
 use valet_core::provision::ClientEntry;
 use valet_core::random::OsRandom;
+use valet_core::refresh::RefreshToken;
 use valet_core::session::{LoginOrigin, Session, SessionToken, SignInCheck};
 use valet_core::user::{User, Username};
 use valet_store::Database;
@@ -215,6 +216,27 @@ pub fn code_for(grant: &Grant, session: Option<Uuid>, t: DateTime<Utc>) -> Autho
         consumed_at: None,
         issued_access_token_jti: None,
         issued_refresh_chain_id: None,
+    }
+}
+
+/// The first refresh token of a new chain under `grant`, issued at `t`, offline (bound to no
+/// session), good for 30 days.
+pub fn first_of_chain(grant: &Grant, t: DateTime<Utc>) -> RefreshToken {
+    RefreshToken {
+        id: Uuid::now_v7(),
+        chain_id: Uuid::now_v7(),
+        parent_id: None,
+        grant_id: grant.id,
+        client: grant.client,
+        user_id: grant.user_id,
+        session_id: None,
+        scopes: grant.scopes.clone(),
+        auth_time: t,
+        created_at: t,
+        expires_at: t + Duration::days(30),
+        idle_expires_at: None,
+        rotated_at: None,
+        revoked_at: None,
     }
 }
 
