@@ -39,8 +39,8 @@ impl std::error::Error for TokenError {}
 /// withdrawal when the password changed meanwhile), so a failure may follow a step that committed,
 /// and a retry invited by `temporarily_unavailable` would repeat it. (A code's redemption and a
 /// refresh token's rotation are one transaction each, so a retry of those is a redemption or a
-/// rotation again, not a replay.) Failures before any write are answered as temporarily unavailable by the
-/// endpoint (client authentication, the password grant's checks).
+/// rotation again, not a replay.) Failures before any write are answered as temporarily
+/// unavailable by the endpoint (client authentication, the password grant's checks).
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
         Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}"))

@@ -269,43 +269,17 @@ async fn parallel_redemptions_of_one_code_issue_once_and_revoke_the_winners_toke
     backend: Backend,
 ) {
     let (_env, app) = start(backend).await;
-    let mut browser = Browser::new();
-    let url = authorize_url(&app, "").replace(
-        "scope=openid%20email%20profile",
-        "scope=openid%20email%20offline_access",
-    );
-    let done = login_and_consent(&mut browser, &app, &url).await;
-    let code = done.location_param("code").unwrap_or_default();
-    let attempts: Vec<_> = (0..20)
-        .map(|_| {
-            let (http, address, code) = (app.http.clone(), app.address.clone(), code.clone());
-            actix_web::rt::spawn(async move {
-                let form = [
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", VERIFIER),
-                ];
-                let response = http
-                    .post(format!("{address}/token"))
-                    .basic_auth("web", Some(SECRET))
-                    .form(&form)
-                    .send()
-                    .await;
-                match response {
-                    Ok(r) => (r.status(), r.json::<Value>().await.unwrap_or_default()),
-                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
-                }
-            })
-        })
-        .collect();
+    let code = offline_code(&app).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
     let mut won = Vec::new();
     let mut refused = 0;
-    for attempt in attempts {
-        match attempt
-            .await
-            .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null))
-        {
+    for answer in parallel_token_requests(&app, 20, &form).await {
+        match answer {
             (StatusCode::OK, tokens) => won.push(tokens),
             (StatusCode::BAD_REQUEST, error) if error["error"] == "invalid_grant" => refused += 1,
             other => panic!("{other:?}"),
@@ -747,16 +721,60 @@ async fn userinfo_is_a_signed_jwt_when_the_client_registered_an_alg(backend: Bac
     assert!(claims.get("nonce").is_none());
 }
 
-async fn offline_tokens(app: &TestApp) -> Value {
+/// A code for `openid email offline_access`, from a new browser's login and consent.
+async fn offline_code(app: &TestApp) -> String {
     let mut browser = Browser::new();
     let url = authorize_url(app, "").replace(
         "scope=openid%20email%20profile",
         "scope=openid%20email%20offline_access",
     );
     let done = login_and_consent(&mut browser, app, &url).await;
-    let (status, tokens) = redeem(app, &done.location_param("code").unwrap_or_default()).await;
+    done.location_param("code").unwrap_or_default()
+}
+
+async fn offline_tokens(app: &TestApp) -> Value {
+    let (status, tokens) = redeem(app, &offline_code(app).await).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     tokens
+}
+
+/// `n` token requests of client `web` with `form`, sent at once; their answers (a request that
+/// got no answer counts as a 500).
+async fn parallel_token_requests(
+    app: &TestApp,
+    n: usize,
+    form: &[(&str, &str)],
+) -> Vec<(StatusCode, Value)> {
+    let form: Vec<(String, String)> = form
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    let attempts: Vec<_> = (0..n)
+        .map(|_| {
+            let (http, address, form) = (app.http.clone(), app.address.clone(), form.clone());
+            actix_web::rt::spawn(async move {
+                let response = http
+                    .post(format!("{address}/token"))
+                    .basic_auth("web", Some(SECRET))
+                    .form(&form)
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) => (r.status(), r.json::<Value>().await.unwrap_or_default()),
+                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
+                }
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for attempt in attempts {
+        answers.push(
+            attempt
+                .await
+                .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null)),
+        );
+    }
+    answers
 }
 
 async fn refresh_with(
@@ -841,33 +859,13 @@ async fn fifty_parallel_refreshes_of_one_token_succeed_once(backend: Backend) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let attempts: Vec<_> = (0..50)
-        .map(|_| {
-            let (http, address, rt) = (app.http.clone(), app.address.clone(), rt.clone());
-            actix_web::rt::spawn(async move {
-                let form = [
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", rt.as_str()),
-                ];
-                let response = http
-                    .post(format!("{address}/token"))
-                    .basic_auth("web", Some(SECRET))
-                    .form(&form)
-                    .send()
-                    .await;
-                match response {
-                    Ok(r) => (r.status(), r.json::<Value>().await.unwrap_or_default()),
-                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
-                }
-            })
-        })
-        .collect();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
     let mut statuses = Vec::new();
     let mut successor = None;
-    for attempt in attempts {
-        let (status, body) = attempt
-            .await
-            .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null));
+    for (status, body) in parallel_token_requests(&app, 50, &form).await {
         if status == StatusCode::OK {
             successor = body["refresh_token"].as_str().map(str::to_owned);
         }
