@@ -10,8 +10,9 @@
 //!   locks the interaction or the grant. An account change locks that row first too
 //!   (`crate::account_change`), so a password change or a disabling and a sign-in never each hold
 //!   rows the other waits for. (An administrator deleting a user or client during one of its
-//!   batches can still meet it the other way round; PostgreSQL then fails one of the two, which is
-//!   answered as unavailable.)
+//!   batches can still meet it the other way round; PostgreSQL then ends one of the two: nearly
+//!   always the deletion, which runs again (`AdminStore::delete_user`, `delete_client`); a batch
+//!   it ends is answered as unavailable.)
 //! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
 //!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
 //!   bound in order across the statements. It runs on a connection taken from the pool for it, and

@@ -183,6 +183,15 @@ fn collided(detail: &str) -> &'static str {
     }
 }
 
+/// Whether PostgreSQL ended `e`'s transaction to break a deadlock (40P01) or a serialization
+/// conflict (40001): the same work, run again, may well succeed.
+pub(crate) fn deadlock_victim(e: &DbErr) -> bool {
+    matches!(
+        sqlx_cause(e),
+        Some(sqlx::Error::Database(db)) if db.code().is_some_and(|code| code == "40P01" || code == "40001")
+    )
+}
+
 /// Whether `e` says the database cannot be reached or take the work now, rather than that the
 /// work is wrong: no connection (refused, lost, none free in the pool), PostgreSQL's
 /// connection-exception class (08) and operator-intervention class (57: shutting down, starting
@@ -193,7 +202,7 @@ fn unavailable(e: &DbErr) -> bool {
     // SQLite's primary result codes (the low byte of an extended one).
     const SQLITE_BUSY: i32 = 5;
     const SQLITE_LOCKED: i32 = 6;
-    if matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+    if matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) || deadlock_victim(e) {
         return true;
     }
     let Some(cause) = sqlx_cause(e) else {
@@ -209,9 +218,7 @@ fn unavailable(e: &DbErr) -> bool {
             .and_then(|code| code.parse::<i32>().ok())
             .is_some_and(|code| [SQLITE_BUSY, SQLITE_LOCKED].contains(&(code & 0xff))),
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08")
-                || code.starts_with("57")
-                || ["53300", "40P01", "40001"].contains(&code.as_ref())
+            code.starts_with("08") || code.starts_with("57") || code == "53300"
         }),
         _ => false,
     }

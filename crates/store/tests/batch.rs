@@ -13,8 +13,8 @@ use valet_core::grant::Grant;
 use valet_core::interaction::{Interaction, InteractionHandle, Stage};
 use valet_core::password::{Password, PasswordHash};
 use valet_core::ports::{
-    BatchStore, CodeStore, GrantStore, InteractionStore, RevocationStore, SessionStore, StoreError,
-    UserStore, Write,
+    AdminStore, BatchStore, ClientStore, CodeStore, GrantStore, InteractionStore, RevocationStore,
+    SessionStore, StoreError, UserStore, Write,
 };
 use valet_core::random::OsRandom;
 use valet_core::revocation::Cascade;
@@ -361,6 +361,120 @@ async fn a_second_factor_login_and_a_password_change_do_not_deadlock() {
     let session = db.find_session(&token.hash()).await.ok().flatten();
     assert!(session.is_some_and(|s| s.ended_at.is_some()));
     assert!(!stored(&db, &token, &handle).await.1);
+}
+
+/// Runs `delete` while a transaction holds a row it cascades into (`hold`, as a login's batch or a
+/// consent's holds its interaction or grant) and then references the row being deleted (`refer`, as
+/// the batch's foreign key checks do, last): each waits for the other. The holder's deadlock
+/// timeout is the longer, so PostgreSQL ends the deletion; the holder then commits, and what the
+/// deletion finally returns is returned.
+async fn delete_meeting_a_writer(
+    db: &Database,
+    (hold, held): (&str, Uuid),
+    (refer, referred): (&str, Uuid),
+    delete: impl Future<Output = Result<(), StoreError>> + Send + 'static,
+) -> Result<(), StoreError> {
+    let conn = db.connection();
+    let writer = conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let run = |sql: &str, id: Uuid| {
+        Statement::from_sql_and_values(conn.get_database_backend(), sql, [id.into()])
+    };
+    writer
+        .execute_unprepared("SET LOCAL deadlock_timeout = '10s'")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    writer
+        .execute_raw(run(hold, held))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let delete = tokio::spawn(delete);
+    lock_waits(db, 1).await;
+    writer
+        .execute_raw(run(refer, referred))
+        .await
+        .unwrap_or_else(|e| panic!("the writer was ended instead of the deletion: {e}"));
+    writer.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    delete.await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn audited(db: &Database, action: &str) -> i64 {
+    let conn = db.connection();
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "SELECT count(*) AS n FROM audit_events WHERE action = $1",
+            [action.into()],
+        ))
+        .await
+        .ok()
+        .flatten();
+    row.and_then(|r| r.try_get("", "n").ok())
+        .unwrap_or_default()
+}
+
+/// An administrator deletes a client while one of its sign-ins' batches has ended the sign-in's
+/// interaction and is about to reference the client: PostgreSQL breaks the deadlock by ending
+/// the deletion, which runs again once the batch has committed and deletes the client (audited
+/// once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_deleted_during_one_of_its_sign_ins_is_deleted_on_postgres() {
+    let db = fresh(true).await;
+    let (_, client) = user_and_client(&db).await;
+    let (pending, _) = interaction(&db, &client, now()).await;
+    let event = AuditEvent::new(now(), Actor::cli(), "client.deleted");
+    let deleted = delete_meeting_a_writer(
+        &db,
+        ("DELETE FROM interactions WHERE id = $1", pending),
+        (
+            "SELECT 1 FROM clients WHERE id = $1 FOR KEY SHARE",
+            client.id,
+        ),
+        {
+            let db = db.clone();
+            async move { db.delete_client(client.id, &event).await }
+        },
+    )
+    .await;
+    assert!(deleted.is_ok(), "{deleted:?}");
+    assert!(
+        db.find_client_by_id(client.id)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert_eq!(audited(&db, "client.deleted").await, 1);
+}
+
+/// The same for a user whose grant a consent's batch is saving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_deleted_during_a_consent_to_their_grant_is_deleted_on_postgres() {
+    let db = fresh(true).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, _) = interaction(&db, &client, t).await;
+    let (writes, _, code) =
+        login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    db.write_batch(writes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let event = AuditEvent::new(t, Actor::cli(), "user.deleted");
+    let deleted = delete_meeting_a_writer(
+        &db,
+        (
+            "SELECT id FROM grants WHERE id = $1 FOR UPDATE",
+            code.grant_id,
+        ),
+        ("SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE", user.id),
+        {
+            let db = db.clone();
+            async move { db.delete_user(user.id, &event).await }
+        },
+    )
+    .await;
+    assert!(deleted.is_ok(), "{deleted:?}");
+    assert!(db.find_user_by_id(user.id).await.ok().flatten().is_none());
+    assert_eq!(audited(&db, "user.deleted").await, 1);
 }
 
 /// A write still waiting for SQLite's write lock when the busy timeout (5 s) is over fails as

@@ -73,20 +73,6 @@ pub(super) async fn update(conn: &impl ConnectionTrait, client: &Client) -> Resu
     }
 }
 
-/// Grants, codes, tokens and interactions go with the row (ON DELETE CASCADE); queued outbox
-/// messages stay, detached (SET NULL).
-pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
-    let result = clients::Entity::delete_by_id(id)
-        .exec(conn)
-        .await
-        .map_err(backend)?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound(format!("client {id}")))
-    }
-}
-
 pub(super) async fn by_ids(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],

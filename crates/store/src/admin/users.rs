@@ -104,19 +104,6 @@ pub(super) async fn update(conn: &impl ConnectionTrait, user: &User) -> Result<(
     crate::users::replace_roles(conn, user).await
 }
 
-/// Sessions, grants, codes, tokens and roles go with the row (ON DELETE CASCADE).
-pub(super) async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
-    let result = users::Entity::delete_by_id(id)
-        .exec(conn)
-        .await
-        .map_err(backend)?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound(format!("user {id}")))
-    }
-}
-
 pub(super) async fn has_other_enabled_with_role(
     conn: &impl ConnectionTrait,
     role: &str,
