@@ -24,7 +24,7 @@ use valet_store::Database;
 use valet_store::entities::{audit_events, grants, outbox, refresh_tokens, sessions};
 
 mod common;
-use common::{client, first_of_chain, fresh, now, session, user, web_entry};
+use common::{client, events, first_of_chain, fresh, now, session, user, web_entry};
 
 /// A user with these claims, inserted through `UserStore`.
 async fn person(db: &Database, username: &str, email: Option<&str>, name: Option<&str>) -> User {
@@ -615,7 +615,7 @@ async fn update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event(p
         "claims, roles and updated_at; not the password, and not disabled: only disabling does that, \
          so an edit racing a disable cannot undo it"
     );
-    let events = db
+    let updates = db
         .page_audit(
             &AuditFilter {
                 action: Some("user.updated".into()),
@@ -626,8 +626,8 @@ async fn update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event(p
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[0].id, event.id, "the change's event, newest first");
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0].id, event.id, "the change's event, newest first");
 
     let ghost = User {
         id: Uuid::now_v7(),
@@ -638,19 +638,10 @@ async fn update_user_rewrites_claims_and_roles_but_not_disabled_with_its_event(p
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
     assert_eq!(
-        event_count(&db, "user.updated").await,
+        events(&db, "user.updated").await.len(),
         2,
         "a failed update leaves no event"
     );
-}
-
-async fn event_count(db: &Database, action: &str) -> usize {
-    audit_events::Entity::find()
-        .filter(audit_events::Column::Action.eq(action))
-        .all(db.connection())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .len()
 }
 
 async fn delete_user_takes_sessions_grants_and_tokens_with_it(postgres: bool) {
@@ -683,7 +674,7 @@ async fn delete_user_takes_sessions_grants_and_tokens_with_it(postgres: bool) {
         Some(bobs),
         "other users' grants stay"
     );
-    assert_eq!(event_count(&db, "user.deleted").await, 1);
+    assert_eq!(events(&db, "user.deleted").await.len(), 1);
 
     let again = db
         .delete_user(
@@ -693,7 +684,7 @@ async fn delete_user_takes_sessions_grants_and_tokens_with_it(postgres: bool) {
         .await;
     assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
     assert_eq!(
-        event_count(&db, "user.deleted").await,
+        events(&db, "user.deleted").await.len(),
         1,
         "no event for nothing"
     );
@@ -763,7 +754,7 @@ async fn update_client_rewrites_metadata_but_not_secrets_and_delete_client_casca
         stored, expected,
         "metadata and updated_at; the secrets and the disabled flag stay"
     );
-    assert_eq!(event_count(&db, "client.updated").await, 1);
+    assert_eq!(events(&db, "client.updated").await.len(), 1);
 
     let ghost = Client {
         id: Uuid::now_v7(),
@@ -773,7 +764,7 @@ async fn update_client_rewrites_metadata_but_not_secrets_and_delete_client_casca
         .update_client(&ghost, &AuditEvent::new(t, Actor::cli(), "client.updated"))
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
-    assert_eq!(event_count(&db, "client.updated").await, 1);
+    assert_eq!(events(&db, "client.updated").await.len(), 1);
 
     let alice = user(&db, "alice").await;
     let granted = grant(&db, &alice, &web).await;
@@ -786,12 +777,12 @@ async fn update_client_rewrites_metadata_but_not_secrets_and_delete_client_casca
         None,
         "grants go with it"
     );
-    assert_eq!(event_count(&db, "client.deleted").await, 1);
+    assert_eq!(events(&db, "client.deleted").await.len(), 1);
     let again = db
         .delete_client(web.id, &AuditEvent::new(t, Actor::cli(), "client.deleted"))
         .await;
     assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
-    assert_eq!(event_count(&db, "client.deleted").await, 1);
+    assert_eq!(events(&db, "client.deleted").await.len(), 1);
 }
 
 async fn queue(db: &Database, status: &str) {

@@ -24,7 +24,7 @@ use valet_store::Database;
 
 #[macro_use]
 mod common;
-use common::{code_for, fresh, now, start_session, user_and_client};
+use common::{code_for, events, fresh, now, start_session, user_and_client};
 
 /// A login's writes: its session, the end of its interaction, the grant bound to the session and
 /// the code (with `code_value`) issued under both.
@@ -399,21 +399,6 @@ async fn delete_meeting_a_writer(
     delete.await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn audited(db: &Database, action: &str) -> i64 {
-    let conn = db.connection();
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT count(*) AS n FROM audit_events WHERE action = $1",
-            [action.into()],
-        ))
-        .await
-        .ok()
-        .flatten();
-    row.and_then(|r| r.try_get("", "n").ok())
-        .unwrap_or_default()
-}
-
 /// An administrator deletes a client while one of its sign-ins' batches has ended the sign-in's
 /// interaction and is about to reference the client: PostgreSQL breaks the deadlock by ending
 /// the deletion, which runs again once the batch has committed and deletes the client (audited
@@ -445,7 +430,7 @@ async fn a_client_deleted_during_one_of_its_sign_ins_is_deleted_on_postgres() {
             .flatten()
             .is_none()
     );
-    assert_eq!(audited(&db, "client.deleted").await, 1);
+    assert_eq!(events(&db, "client.deleted").await.len(), 1);
 }
 
 /// The same for a user whose grant a consent's batch is saving.
@@ -476,7 +461,7 @@ async fn a_user_deleted_during_a_consent_to_their_grant_is_deleted_on_postgres()
     .await;
     assert!(deleted.is_ok(), "{deleted:?}");
     assert!(db.find_user_by_id(user.id).await.ok().flatten().is_none());
-    assert_eq!(audited(&db, "user.deleted").await, 1);
+    assert_eq!(events(&db, "user.deleted").await.len(), 1);
 }
 
 /// A write still waiting for SQLite's write lock when the busy timeout (5 s) is over fails as

@@ -21,12 +21,13 @@ use valet_core::revocation::{Cascade, Grants, LogoutPayload, cascade};
 use valet_core::session::Session;
 use valet_core::user::User;
 use valet_store::Database;
-use valet_store::entities::{audit_events, session_grants};
+use valet_store::entities::session_grants;
 
 #[macro_use]
 mod common;
 use common::{
-    client, code_for, first_of_chain, fresh, insert_code, now, reset_link, session, user, web_entry,
+    client, code_for, events, first_of_chain, fresh, insert_code, now, reset_link, session, user,
+    web_entry,
 };
 
 const BACKCHANNEL: &str = "https://web.example/backchannel";
@@ -82,14 +83,6 @@ async fn refresh_revoked(db: &Database, value: &RefreshTokenValue) -> bool {
         .ok()
         .flatten()
         .is_some_and(|t| t.revoked_at.is_some())
-}
-
-async fn events(db: &Database, action: &str) -> Vec<audit_events::Model> {
-    audit_events::Entity::find()
-        .filter(audit_events::Column::Action.eq(action))
-        .all(db.connection())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn revoking_a_grant_reaches_everything_under_it_and_nothing_else(postgres: bool) {

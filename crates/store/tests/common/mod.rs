@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use valet_core::account::{AccountLink, AccountToken, LinkPurpose, QueuedMail};
 use valet_core::audit::{Actor, AuditEvent};
@@ -18,6 +18,7 @@ use valet_core::refresh::RefreshToken;
 use valet_core::session::{LoginOrigin, Session, SessionToken, SignInCheck};
 use valet_core::user::{User, Username};
 use valet_store::Database;
+use valet_store::entities::audit_events;
 
 pub async fn fresh(postgres: bool) -> Database {
     let id = Uuid::now_v7().simple().to_string();
@@ -262,4 +263,13 @@ pub fn ring(at: DateTime<Utc>) -> valet_core::keys::KeyRing {
         },
     };
     KeyRing::load(&[stored], &master, at).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The audit events recorded with `action`.
+pub async fn events(db: &Database, action: &str) -> Vec<audit_events::Model> {
+    audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(action))
+        .all(db.connection())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
