@@ -104,10 +104,11 @@ pub fn account_key(identifier: &str) -> String {
 /// must fit every database's index (PostgreSQL refuses B-tree entries over 2704 bytes).
 pub const MAX_KEY_LEN: usize = 256;
 
-/// `key` as stored: itself, or when longer than [`MAX_KEY_LEN`], its kind (what comes before the
-/// first `:`) and the SHA-256 of the whole, so a long guess is counted like any other.
+/// `key` as stored: itself, or when longer than [`MAX_KEY_LEN`] or holding a NUL character (which
+/// PostgreSQL's text cannot hold), its kind (what comes before the first `:`) and the SHA-256 of the
+/// whole, so such a guess is counted like any other.
 pub fn bounded_key(key: String) -> String {
-    if key.len() <= MAX_KEY_LEN {
+    if key.len() <= MAX_KEY_LEN && !key.contains('\0') {
         return key;
     }
     let kind = key.split_once(':').map_or("", |(kind, _)| kind);
@@ -147,6 +148,16 @@ mod tests {
             bounded_key("é".repeat(200)).starts_with(":sha256:"),
             "no kind, no panic"
         );
+    }
+
+    #[test]
+    fn keys_with_a_nul_character_are_stored_by_their_digest() {
+        let key = bounded_key(account_key("a\0b"));
+        assert!(
+            key.starts_with("account:sha256:") && !key.contains('\0'),
+            "{key}"
+        );
+        assert_ne!(key, bounded_key(account_key("a\0c")));
     }
 
     #[test]

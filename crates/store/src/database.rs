@@ -148,6 +148,9 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
     if unavailable(&e) {
         return StoreError::Unavailable(e.to_string());
     }
+    if unstorable(&e) {
+        return StoreError::Invalid("text with a NUL character".to_owned());
+    }
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => {
             StoreError::Conflict(collided(&detail).to_owned())
@@ -189,6 +192,16 @@ pub(crate) fn deadlock_victim(e: &DbErr) -> bool {
     matches!(
         sqlx_cause(e),
         Some(sqlx::Error::Database(db)) if db.code().is_some_and(|code| code == "40P01" || code == "40001")
+    )
+}
+
+/// Whether PostgreSQL refused a value as text it cannot hold: a NUL character
+/// (`character_not_in_repertoire`, 22021) or one its encoding lacks (`untranslatable_character`,
+/// 22P05). SQLite stores such text as it is.
+fn unstorable(e: &DbErr) -> bool {
+    matches!(
+        sqlx_cause(e),
+        Some(sqlx::Error::Database(db)) if db.code().is_some_and(|code| code == "22021" || code == "22P05")
     )
 }
 

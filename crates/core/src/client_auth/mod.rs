@@ -81,6 +81,7 @@ impl ClientAuthError {
                     "client authentication is unavailable right now; try again later",
                 )
             },
+            StoreError::Invalid(_) => Self::invalid_request(&err.to_string()),
             _ => Self::server_failure(err),
         }
     }

@@ -11,7 +11,8 @@ use crate::user::{User, Username};
 static DECOY: LazyLock<Option<PasswordHash>> =
     LazyLock::new(|| PasswordHash::create(&Password::new("valet decoy password")).ok());
 
-/// The account a sign-in names: by username, else by email. Then `check_password`.
+/// The account a sign-in names: by username, else by email. Then `check_password`. Text with a NUL
+/// character names none (no username or email holds one, and PostgreSQL refuses to look it up).
 pub async fn find_account(
     store: &dyn OidcStore,
     identifier: &str,
@@ -22,9 +23,14 @@ pub async fn find_account(
         Err(_) => None,
     };
     match user {
-        None if identifier.contains('@') => store.find_user_by_email(identifier).await,
+        None if may_be_email(identifier) => store.find_user_by_email(identifier).await,
         found => Ok(found),
     }
+}
+
+/// Whether what was typed may be an account's email: it has an `@` and no NUL character.
+fn may_be_email(identifier: &str) -> bool {
+    identifier.contains('@') && !identifier.contains('\0')
 }
 
 /// The account, if `password` signs it in: it exists, is enabled and has this password (one answer
@@ -66,6 +72,13 @@ mod tests {
             updated_at: Utc::now(),
             second_factor: false,
         }
+    }
+
+    #[test]
+    fn only_text_with_an_at_sign_and_no_nul_is_looked_up_as_an_email() {
+        assert!(may_be_email("alice@example.com"));
+        assert!(!may_be_email("alice"));
+        assert!(!may_be_email("alice\0@example.com"));
     }
 
     #[test]

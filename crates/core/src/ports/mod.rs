@@ -48,6 +48,10 @@ pub enum StoreError {
     Stale(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// The database cannot hold a value it was given (PostgreSQL's text holds no NUL character):
+    /// the input is at fault, and answered as a bad request.
+    #[error("a value the database cannot hold: {0}")]
+    Invalid(String),
     /// The database cannot be reached or cannot take the work now (a connection refused, lost or
     /// not to be had from the pool, the server shutting down, a deadlock victim): worth retrying,
     /// and answered as temporarily unavailable.

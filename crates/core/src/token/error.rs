@@ -43,7 +43,10 @@ impl std::error::Error for TokenError {}
 /// unavailable by the endpoint (client authentication, the password grant's checks).
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
-        Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}"))
+        match e {
+            StoreError::Invalid(_) => Self::invalid_request(e.to_string()),
+            _ => Self::new(OAuthErrorCode::ServerError, format!("storage failure: {e}")),
+        }
     }
 }
 

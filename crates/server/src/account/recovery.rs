@@ -9,10 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use valet_core::account::{AccountToken, LinkPurpose};
 use valet_core::audit::{Actor, AuditEvent};
+use valet_core::flow;
 use valet_core::password::Password;
 use valet_core::ports::{AccountStore, StoreError, UserStore};
 use valet_core::random::OsRandom;
-use valet_core::user::{User, Username};
+use valet_core::user::User;
 use valet_mail::Template;
 
 use super::security::{Through, check_new_password, set_password};
@@ -76,20 +77,8 @@ pub async fn forgot(
     )
 }
 
-async fn find_account(state: &AppState, identifier: &str) -> Result<Option<User>, StoreError> {
-    let by_name = match Username::parse(identifier) {
-        Ok(name) => state.db.find_user(&name).await?,
-        Err(_) => None,
-    };
-    match by_name {
-        Some(user) => Ok(Some(user)),
-        None if identifier.contains('@') => state.db.find_user_by_email(identifier).await,
-        None => Ok(None),
-    }
-}
-
 async fn send_reset(state: &AppState, identifier: &str) -> Result<(), StoreError> {
-    let Some(user) = find_account(state, identifier)
+    let Some(user) = flow::find_account(&state.db, identifier)
         .await?
         .filter(|u| !u.disabled)
     else {

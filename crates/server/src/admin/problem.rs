@@ -93,6 +93,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
             StoreError::Stale(what) => Self::Conflict(format!("{what} changed meanwhile")),
+            StoreError::Invalid(_) => Self::BadRequest(e.to_string()),
             StoreError::Backend(detail) | StoreError::Unavailable(detail) => {
                 tracing::error!(error = %detail, "storage failure in the admin API");
                 Self::Unavailable

@@ -40,9 +40,14 @@ pub fn error(e: &TokenError) -> HttpResponse {
 }
 
 /// A storage failure before the request wrote anything: `temporarily_unavailable` (503, safe to
-/// retry) when the database cannot be reached now, `server_error` otherwise; the cause is logged.
+/// retry) when the database cannot be reached now, `invalid_request` when it cannot hold a value
+/// the request sent, `server_error` otherwise; the cause is logged.
 pub fn read_failed(e: &StoreError) -> HttpResponse {
     match e {
+        StoreError::Invalid(_) => error(&TokenError::new(
+            OAuthErrorCode::InvalidRequest,
+            e.to_string(),
+        )),
         StoreError::Unavailable(_) => {
             tracing::warn!(error = %e, "token endpoint unavailable");
             error(&TokenError::new(

@@ -59,8 +59,17 @@ pub fn error_page(error: &AuthorizeError) -> HttpResponse {
     pages::error(status, title, &error.description)
 }
 
-/// A storage failure during the flow: logged, and a page that says so without detail.
+/// A storage failure during the flow: logged, and a page that says so without detail; a value the
+/// database cannot hold is the request's fault (400).
 pub fn unavailable(e: &valet_core::ports::StoreError) -> HttpResponse {
+    if let valet_core::ports::StoreError::Invalid(_) = e {
+        tracing::info!(error = %e, "request refused by the database");
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "The form or link holds characters that cannot be accepted. Go back and try again.",
+        );
+    }
     tracing::error!(error = %e, "storage failure during the authorization flow");
     pages::error(
         StatusCode::SERVICE_UNAVAILABLE,

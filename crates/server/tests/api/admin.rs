@@ -687,10 +687,78 @@ async fn edits_keep_what_the_api_does_not_show_and_an_administrator_remains(back
     );
 }
 
+/// PostgreSQL's text cannot hold a NUL character, and refuses any statement that sends one: such
+/// input is the caller's error (400 on PostgreSQL; SQLite stores or matches it as any text), never
+/// a failure of the service, and a client_id with one authenticates nothing on either backend
+/// (`invalid_client`, 400 without an `Authorization` header: RFC 6749 §5.2).
+async fn text_with_a_nul_character_is_a_bad_request_not_a_failure(backend: Backend) {
+    let admin = start(backend).await;
+    let app = &admin.app;
+    let refused_on_postgres = |status: StatusCode, what: &str, stored: StatusCode| {
+        let expected = match backend {
+            Backend::Postgres => StatusCode::BAD_REQUEST,
+            Backend::Sqlite => stored,
+        };
+        assert_eq!(status, expected, "{what}");
+    };
+    for path in ["/token", "/introspect", "/revoke"] {
+        let response = app
+            .http
+            .post(format!("{}{path}", app.address))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("token", "x"),
+                ("client_id", "auto\0mation"),
+                ("client_secret", ADMIN_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or_default();
+        assert_eq!(
+            (status, &body["error"]),
+            (StatusCode::BAD_REQUEST, &json!("invalid_client")),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = admin
+        .call(reqwest::Method::GET, "/users?q=a%00b", None)
+        .await;
+    refused_on_postgres(status, &format!("a search: {body}"), StatusCode::OK);
+    let (status, body) = admin
+        .post(
+            "/users",
+            json!({ "username": "nul", "password": "a long enough password", "claims": { "name": "a\u{0}b" } }),
+        )
+        .await;
+    refused_on_postgres(
+        status,
+        &format!("a user's name: {body}"),
+        StatusCode::CREATED,
+    );
+    let (status, body) = admin
+        .post(
+            "/clients",
+            json!({ "client_id": "nul", "client_name": "a\u{0}b", "redirect_uris": ["https://nul.example/cb"] }),
+        )
+        .await;
+    refused_on_postgres(
+        status,
+        &format!("a client's name: {body}"),
+        StatusCode::CREATED,
+    );
+    let (status, body) = admin
+        .call(reqwest::Method::GET, "/audit?actor=user:%00", None)
+        .await;
+    refused_on_postgres(status, &format!("an audit filter: {body}"), StatusCode::OK);
+}
+
 crate::on_both_backends!(
     only_admins_and_admin_services_get_in,
     clients_are_validated_changed_and_every_change_audited,
     listings_page_by_cursor_and_search,
     a_grant_revocation_says_what_it_will_cut_then_cuts_it,
-    edits_keep_what_the_api_does_not_show_and_an_administrator_remains
+    edits_keep_what_the_api_does_not_show_and_an_administrator_remains,
+    text_with_a_nul_character_is_a_bad_request_not_a_failure
 );
