@@ -44,10 +44,7 @@ pub fn error(e: &TokenError) -> HttpResponse {
 /// the request sent, `server_error` otherwise; the cause is logged.
 pub fn read_failed(e: &StoreError) -> HttpResponse {
     match e {
-        StoreError::Invalid(_) => error(&TokenError::new(
-            OAuthErrorCode::InvalidRequest,
-            e.to_string(),
-        )),
+        StoreError::Invalid(_) => error(&TokenError::invalid_request(e.to_string())),
         StoreError::Unavailable(_) => {
             tracing::warn!(error = %e, "token endpoint unavailable");
             error(&TokenError::new(
