@@ -148,8 +148,8 @@ pub(crate) fn backend(e: DbErr) -> StoreError {
     if unavailable(&e) {
         return StoreError::Unavailable(e.to_string());
     }
-    if unstorable(&e) {
-        return StoreError::Invalid("text with a NUL character".to_owned());
+    if let Some(what) = unstorable(&e) {
+        return StoreError::Invalid(what.to_owned());
     }
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => {
@@ -195,14 +195,21 @@ pub(crate) fn deadlock_victim(e: &DbErr) -> bool {
     )
 }
 
-/// Whether PostgreSQL refused a value as text it cannot hold: a NUL character
+/// What PostgreSQL refused as a value it cannot hold, if it did: text with a NUL character
 /// (`character_not_in_repertoire`, 22021) or one its encoding lacks (`untranslatable_character`,
-/// 22P05). SQLite stores such text as it is.
-fn unstorable(e: &DbErr) -> bool {
-    matches!(
-        sqlx_cause(e),
-        Some(sqlx::Error::Database(db)) if db.code().is_some_and(|code| code == "22021" || code == "22P05")
-    )
+/// 22P05), an instant outside its range (`datetime_field_overflow`, 22008: before 4713 BC) or a
+/// number outside its type's (`numeric_value_out_of_range`, 22003). SQLite stores or compares such
+/// values as they are.
+fn unstorable(e: &DbErr) -> Option<&'static str> {
+    let Some(sqlx::Error::Database(db)) = sqlx_cause(e) else {
+        return None;
+    };
+    match db.code()?.as_ref() {
+        "22021" | "22P05" => Some("text with a NUL character"),
+        "22008" => Some("an instant outside the database's range"),
+        "22003" => Some("a number outside the database's range"),
+        _ => None,
+    }
 }
 
 /// Whether `e` says the database cannot be reached or take the work now, rather than that the

@@ -687,11 +687,11 @@ async fn edits_keep_what_the_api_does_not_show_and_an_administrator_remains(back
     );
 }
 
-/// PostgreSQL's text cannot hold a NUL character, and refuses any statement that sends one: such
-/// input is the caller's error (400 on PostgreSQL; SQLite stores or matches it as any text), never
+/// PostgreSQL's text cannot hold a NUL character (nor its timestamps a year before 4713 BC), and
+/// refuses any statement that sends one: such input is the caller's error (400 on PostgreSQL; SQLite stores or matches it as any text), never
 /// a failure of the service, and a client_id with one authenticates nothing on either backend
 /// (`invalid_client`, 400 without an `Authorization` header: RFC 6749 §5.2).
-async fn text_with_a_nul_character_is_a_bad_request_not_a_failure(backend: Backend) {
+async fn a_value_the_database_cannot_hold_is_a_bad_request_not_a_failure(backend: Backend) {
     let admin = start(backend).await;
     let app = &admin.app;
     let refused_on_postgres = |status: StatusCode, what: &str, stored: StatusCode| {
@@ -752,6 +752,15 @@ async fn text_with_a_nul_character_is_a_bad_request_not_a_failure(backend: Backe
         .call(reqwest::Method::GET, "/audit?actor=user:%00", None)
         .await;
     refused_on_postgres(status, &format!("an audit filter: {body}"), StatusCode::OK);
+    // Likewise an instant PostgreSQL's timestamps cannot hold (before 4713 BC).
+    let (status, body) = admin
+        .call(
+            reqwest::Method::GET,
+            "/audit?from=-5000-01-01T00:00:00Z",
+            None,
+        )
+        .await;
+    refused_on_postgres(status, &format!("an audit period: {body}"), StatusCode::OK);
 }
 
 crate::on_both_backends!(
@@ -760,5 +769,5 @@ crate::on_both_backends!(
     listings_page_by_cursor_and_search,
     a_grant_revocation_says_what_it_will_cut_then_cuts_it,
     edits_keep_what_the_api_does_not_show_and_an_administrator_remains,
-    text_with_a_nul_character_is_a_bad_request_not_a_failure
+    a_value_the_database_cannot_hold_is_a_bad_request_not_a_failure
 );
