@@ -131,6 +131,21 @@ pub enum ClaimError {
     Birthdate(String),
     #[error("`{0}` is not an absolute http(s) URL")]
     Url(String),
+    #[error("must be at most {MAX_CLAIM_CHARS} characters, without control characters")]
+    Text,
+}
+
+/// The longest text a string claim may hold, in characters (the account page's fields hold as much).
+pub const MAX_CLAIM_CHARS: usize = 1024;
+
+/// A string claim's text: at most [`MAX_CLAIM_CHARS`] characters, none of them a control character
+/// (a NUL would not even be stored by PostgreSQL) except, where the claim may span lines (an
+/// address's `formatted` and `street_address`, OIDC Core §5.1.1), line breaks.
+fn is_claim_text(text: &str, multiline: bool) -> bool {
+    text.chars().count() <= MAX_CLAIM_CHARS
+        && !text
+            .chars()
+            .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r')))
 }
 
 /// The key email addresses are compared by: the address lowercased over all of Unicode, computed
@@ -143,6 +158,43 @@ pub fn email_key(email: &str) -> String {
 impl StandardClaims {
     /// Checks the claims whose syntax OIDC Core fixes; returns the offending field's name with the error.
     pub fn check(&self) -> Result<(), (&'static str, ClaimError)> {
+        let address = self.address.as_ref();
+        let texts = [
+            ("name", &self.name, false),
+            ("given_name", &self.given_name, false),
+            ("family_name", &self.family_name, false),
+            ("middle_name", &self.middle_name, false),
+            ("nickname", &self.nickname, false),
+            ("preferred_username", &self.preferred_username, false),
+            ("profile", &self.profile, false),
+            ("picture", &self.picture, false),
+            ("website", &self.website, false),
+            ("email", &self.email, false),
+            ("gender", &self.gender, false),
+            ("birthdate", &self.birthdate, false),
+            ("zoneinfo", &self.zoneinfo, false),
+            ("locale", &self.locale, false),
+            ("phone_number", &self.phone_number, false),
+        ]
+        .into_iter()
+        .chain(address.into_iter().flat_map(|a| {
+            [
+                ("address.formatted", &a.formatted, true),
+                ("address.street_address", &a.street_address, true),
+                ("address.locality", &a.locality, false),
+                ("address.region", &a.region, false),
+                ("address.postal_code", &a.postal_code, false),
+                ("address.country", &a.country, false),
+            ]
+        }));
+        for (field, value, multiline) in texts {
+            if value
+                .as_deref()
+                .is_some_and(|v| !is_claim_text(v, multiline))
+            {
+                return Err((field, ClaimError::Text));
+            }
+        }
         if let Some(email) = &self.email {
             let valid = email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
@@ -278,6 +330,44 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bad_url.check().map_err(|(f, _)| f), Err("picture"));
+    }
+
+    #[test]
+    fn string_claims_are_bounded_text_without_control_characters() {
+        let with = |claims: StandardClaims| claims.check().map_err(|(f, _)| f);
+        let name = |n: &str| StandardClaims {
+            name: Some(n.to_owned()),
+            ..StandardClaims::default()
+        };
+        assert_eq!(with(name(&"é".repeat(MAX_CLAIM_CHARS))), Ok(()));
+        assert_eq!(with(name(&"é".repeat(MAX_CLAIM_CHARS + 1))), Err("name"));
+        assert_eq!(with(name("a\0b")), Err("name"));
+        assert_eq!(with(name("a\nb")), Err("name"));
+        let address = |formatted: &str, locality: &str| StandardClaims {
+            address: Some(Address {
+                formatted: Some(formatted.to_owned()),
+                locality: Some(locality.to_owned()),
+                ..Address::default()
+            }),
+            ..StandardClaims::default()
+        };
+        assert_eq!(
+            with(address("1 Main St\r\nSpringfield", "Springfield")),
+            Ok(())
+        );
+        assert_eq!(
+            with(address("1 Main St\u{7}", "Springfield")),
+            Err("address.formatted")
+        );
+        assert_eq!(
+            with(address("1 Main St", "Spring\nfield")),
+            Err("address.locality")
+        );
+        let nickname = StandardClaims {
+            nickname: Some("\u{0}".to_owned()),
+            ..StandardClaims::default()
+        };
+        assert_eq!(with(nickname), Err("nickname"));
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::client::{
 use crate::keys::SigningAlg;
 use crate::secret::{Secret, SecretHash};
 
+/// The longest name a client may show on the login and consent pages, in characters.
+pub const MAX_CLIENT_NAME_CHARS: usize = 200;
+
 impl ClientEntry {
     pub fn validate(&self, index: usize) -> Result<ClientSpec, ProvisionError> {
         let entry = Entry(format!("clients[{index}] (client_id {:?})", self.client_id));
@@ -207,6 +210,16 @@ impl ClientEntry {
         };
         if metadata.name.trim().is_empty() {
             return Err(entry.error("client_name", "must not be empty"));
+        }
+        if metadata.name.chars().count() > MAX_CLIENT_NAME_CHARS
+            || metadata.name.chars().any(char::is_control)
+        {
+            return Err(entry.error(
+                "client_name",
+                format!(
+                    "must be at most {MAX_CLIENT_NAME_CHARS} characters, without control characters"
+                ),
+            ));
         }
         Ok(ClientSpec {
             client_id,

@@ -216,6 +216,14 @@ async fn duplicates_and_missing_secrets_are_refused() {
         invalid(run(&store, no_secret, t0()).await).1,
         "client_secret"
     );
+    for name in ["Web\\u0000shop".to_owned(), "W".repeat(201)] {
+        let bad_name = FILE.replace("\"Web shop\"", &format!("\"{name}\""));
+        assert_eq!(
+            invalid(run(&store, &bad_name, t0()).await).1,
+            "client_name",
+            "{name}"
+        );
+    }
     let short = FILE.replace("a-very-long-client-secret-of-40-characters", "short");
     assert_eq!(invalid(run(&store, &short, t0()).await).1, "client_secret");
     let public_with_secret = FILE.replace("token_endpoint_auth_method = \"none\"", "token_endpoint_auth_method = \"none\"\nclient_secret = \"0123456789012345678901234567890123\"");
