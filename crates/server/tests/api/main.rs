@@ -10,6 +10,7 @@ mod discovery;
 mod helpers;
 mod jwks;
 mod logout;
+mod malformed;
 mod operations;
 mod password_grant;
 mod replicas;
