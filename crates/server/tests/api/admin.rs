@@ -118,24 +118,6 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn client_credentials(app: &TestApp, client: &str) -> String {
-    let response: Value = app
-        .http
-        .post(format!("{}/token", app.address))
-        .basic_auth(client, Some(ADMIN_SECRET))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_default();
-    response["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{response}"))
-        .to_owned()
-}
-
 /// The console's way in: a user signs in through Valet (code + PKCE, public client).
 async fn console_token(app: &TestApp, username: &str, password: &str, scope: &str) -> String {
     let mut browser = Browser::new();
@@ -180,7 +162,7 @@ async fn start(backend: Backend) -> Admin {
             &["--outbound-allow-networks", "127.0.0.0/8"],
         )
         .await;
-    let token = client_credentials(&app, "automation").await;
+    let token = app.client_credentials("automation", ADMIN_SECRET).await;
     Admin {
         app,
         token,
@@ -203,7 +185,9 @@ async fn only_admins_and_admin_services_get_in(backend: Backend) {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        overview(client_credentials(app, "reports").await).await.0,
+        overview(app.client_credentials("reports", ADMIN_SECRET).await)
+            .await
+            .0,
         StatusCode::FORBIDDEN,
         "no valet:admin scope"
     );

@@ -9,7 +9,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestEnv};
+use crate::helpers::{Backend, TestEnv};
 
 const SECRET: &str = "malformed-client-secret-0123456789abcdef";
 
@@ -147,24 +147,6 @@ fn decoded(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn admin_token(app: &TestApp) -> String {
-    let response: Value = app
-        .http
-        .post(format!("{}/token", app.address))
-        .basic_auth("automation", Some(SECRET))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_default();
-    response["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{response}"))
-        .to_owned()
-}
-
 /// Where one request puts the awkward value; everything else in it is plausible.
 #[derive(Clone, Copy, Debug)]
 enum Place {
@@ -198,7 +180,7 @@ fn admin_body(field: &str, value: &str) -> Value {
 async fn malformed_input_is_refused_never_a_failure(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let app = env.start_as_issuer(&provision()).await;
-    let token = admin_token(&app).await;
+    let token = app.client_credentials("automation", SECRET).await;
     let users: Value = app
         .http
         .get(format!("{}/admin/api/v1/users?q=alice", app.address))

@@ -189,22 +189,10 @@ scope = "valet:admin"
     // A grant revoked through replica A's admin API is refused by replica B on the next request.
     let mut browser = Browser::new();
     let fourth = sign_in(&mut browser, &b.app).await;
-    let admin: serde_json::Value = a
+    let admin = a
         .app
-        .http
-        .post(format!("{}/token", a.app.address))
-        .basic_auth("automation", Some("automation-secret-0123456789abcdefgh"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_default();
-    let admin = admin["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+        .client_credentials("automation", "automation-secret-0123456789abcdefgh")
+        .await;
     let sub = part(fourth["id_token"].as_str().unwrap_or_default(), 1)["sub"]
         .as_str()
         .unwrap_or_default()
