@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::ProvisionError;
 use super::document::{
-    ClientEntry, ClientSpec, Credential, DEFAULT_CLIENT_SCOPE, Entry, http_url, parse_each,
-    parse_opt, positive, scope_token,
+    ClientEntry, ClientSpec, Credential, DEFAULT_CLIENT_SCOPE, Entry, MAX_URI_LEN, http_url,
+    parse_each, parse_opt, positive, scope_token,
 };
 use crate::client::{
     ApplicationType, ClientId, ClientMetadata, GrantType, JwsAlg, RedirectUri, ResponseType,
@@ -70,9 +70,11 @@ impl ClientEntry {
             str::parse,
         )?
         .unwrap_or(ApplicationType::Web);
+        // The length is checked here, not by `RedirectUri::parse`, which also reads stored URIs.
         let redirect = |field: &str, uris: &[String]| {
-            parse_each(&entry, field, uris, |u| {
-                RedirectUri::parse(u, application_type)
+            parse_each(&entry, field, uris, |u| match u.len() <= MAX_URI_LEN {
+                true => RedirectUri::parse(u, application_type).map_err(|e| e.to_string()),
+                false => Err(format!("must be at most {MAX_URI_LEN} bytes")),
             })
         };
         let redirect_uris = redirect("redirect_uris", &self.redirect_uris)?;

@@ -155,16 +155,25 @@ pub(super) fn parse_opt<T, E: ToString>(
         .transpose()
 }
 
+/// The longest URI a client may register, in bytes: what browsers and servers reliably carry.
+pub(super) const MAX_URI_LEN: usize = 2000;
+
 pub(super) fn http_url(
     entry: &Entry,
     field: &str,
     value: &Option<String>,
 ) -> Result<Option<String>, ProvisionError> {
     parse_opt(entry, field, value, |v| match url::Url::parse(v) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") && u.fragment().is_none() => {
+        Ok(u)
+            if v.len() <= MAX_URI_LEN
+                && matches!(u.scheme(), "https" | "http")
+                && u.fragment().is_none() =>
+        {
             Ok(v.to_owned())
         }
-        _ => Err("must be an absolute http(s) URL without a fragment"),
+        _ => Err(format!(
+            "must be an absolute http(s) URL without a fragment, at most {MAX_URI_LEN} bytes"
+        )),
     })
 }
 

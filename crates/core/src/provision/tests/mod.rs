@@ -224,6 +224,12 @@ async fn duplicates_and_missing_secrets_are_refused() {
             "{name}"
         );
     }
+    let long_uri = format!("https://shop.example/{}", "a".repeat(2_000));
+    let bad_redirect = FILE.replace("https://shop.example/callback", &long_uri);
+    assert_eq!(
+        invalid(run(&store, &bad_redirect, t0()).await).1,
+        "redirect_uris[0]"
+    );
     let short = FILE.replace("a-very-long-client-secret-of-40-characters", "short");
     assert_eq!(invalid(run(&store, &short, t0()).await).1, "client_secret");
     let public_with_secret = FILE.replace("token_endpoint_auth_method = \"none\"", "token_endpoint_auth_method = \"none\"\nclient_secret = \"0123456789012345678901234567890123\"");
