@@ -136,7 +136,7 @@ pub enum ClaimError {
 }
 
 /// The longest text a string claim may hold, in characters (the account page's fields hold as much).
-pub const MAX_CLAIM_CHARS: usize = 1024;
+const MAX_CLAIM_CHARS: usize = 1024;
 
 /// A string claim's text: at most [`MAX_CLAIM_CHARS`] characters, none of them a control character
 /// (a NUL would not even be stored by PostgreSQL) except, where the claim may span lines (an

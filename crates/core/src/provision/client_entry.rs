@@ -15,7 +15,7 @@ use crate::keys::SigningAlg;
 use crate::secret::{Secret, SecretHash};
 
 /// The longest name a client may show on the login and consent pages, in characters.
-pub const MAX_CLIENT_NAME_CHARS: usize = 200;
+const MAX_CLIENT_NAME_CHARS: usize = 200;
 
 impl ClientEntry {
     pub fn validate(&self, index: usize) -> Result<ClientSpec, ProvisionError> {
