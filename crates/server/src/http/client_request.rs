@@ -40,11 +40,11 @@ pub fn error(e: &TokenError) -> HttpResponse {
 }
 
 /// A storage failure before the request wrote anything: `temporarily_unavailable` (503, safe to
-/// retry) when the database cannot be reached now, `invalid_request` when it cannot hold a value
-/// the request sent, `server_error` otherwise; the cause is logged.
-pub fn read_failed(e: &StoreError) -> HttpResponse {
+/// retry) when the database cannot be reached now, otherwise what `TokenError::from` makes of it
+/// (`invalid_request` for a value the database cannot hold, `server_error` else); the cause is
+/// logged.
+pub fn read_failed(e: StoreError) -> HttpResponse {
     match e {
-        StoreError::Invalid(_) => error(&TokenError::invalid_request(e.to_string())),
         StoreError::Unavailable(_) => {
             tracing::warn!(error = %e, "token endpoint unavailable");
             error(&TokenError::new(
@@ -52,10 +52,7 @@ pub fn read_failed(e: &StoreError) -> HttpResponse {
                 "the service is temporarily unavailable; try again later",
             ))
         }
-        _ => error(&TokenError::new(
-            OAuthErrorCode::ServerError,
-            format!("storage failure: {e}"),
-        )),
+        other => error(&TokenError::from(other)),
     }
 }
 
@@ -88,7 +85,7 @@ pub async fn authenticated_form(
             return Err(too_many(client_auth_error_response(&refused), wait));
         }
         Ok(None) => {}
-        Err(e) => return Err(read_failed(&e)),
+        Err(e) => return Err(read_failed(e)),
     }
     let issuer = &state.config.issuer;
     // RFC 7523 §3: an assertion's audience is the token endpoint (or the issuer), whichever endpoint
