@@ -123,28 +123,13 @@ fn expand(value: &str) -> String {
     }
 }
 
-/// The value as text, for JSON bodies (its percent-encoding undone where it is valid UTF-8).
+/// The value as text, for JSON bodies and Basic credentials: its percent-encoding undone (bytes
+/// that are not UTF-8 become U+FFFD). No value holds `&`, `=` or `+`.
 fn decoded(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    url::form_urlencoded::parse(value.as_bytes())
+        .next()
+        .map(|(text, _)| text.into_owned())
+        .unwrap_or_default()
 }
 
 /// Where one request puts the awkward value; everything else in it is plausible.
