@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QueryResult, QueryTrait,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -20,6 +20,17 @@ use crate::audit;
 use crate::convert::{corrupt, parse_enum, parse_list, parse_opt_enum, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::clients;
+use crate::hot::{Columns, Lookup};
+
+/// The client a lookup by a unique key found, if any.
+fn first_client(rows: Result<Vec<QueryResult>, DbErr>) -> Result<Option<Client>, StoreError> {
+    let rows = rows.map_err(backend)?;
+    let row = rows
+        .first()
+        .map(|row| clients::Model::read(&mut Columns::of(row)));
+    let row = row.transpose();
+    row.map_err(backend)?.map(to_domain).transpose()
+}
 
 pub(crate) fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     let application_type = parse_enum("clients.application_type", &row.application_type)?;
@@ -218,26 +229,19 @@ pub(crate) async fn replace(
 #[async_trait]
 impl ClientStore for Database {
     async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
-        clients::Entity::find()
-            .filter(clients::Column::ClientId.eq(client_id.as_str()))
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(to_domain)
-            .transpose()
+        static BY_CLIENT_ID: Lookup = Lookup::new(|| {
+            clients::Entity::find()
+                .filter(clients::Column::ClientId.eq(""))
+                .into_query()
+        });
+        let rows = BY_CLIENT_ID.rows(&self.lookups, vec![client_id.as_str().into()]);
+        first_client(rows.await)
     }
 
     async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
-        clients::Entity::find_by_id(id)
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(to_domain)
-            .transpose()
+        static BY_ID: Lookup =
+            Lookup::new(|| clients::Entity::find_by_id(Uuid::nil()).into_query());
+        first_client(BY_ID.rows(&self.lookups, vec![id.into()]).await)
     }
 
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {

@@ -16,6 +16,7 @@ use valet_core::secret::SecretHash;
 use crate::convert::{parse_list, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
+use crate::hot::{Columns, Lookup};
 use crate::tokens::refresh_row;
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
@@ -145,16 +146,21 @@ impl GrantStore for Database {
         user_id: Uuid,
         client: Uuid,
     ) -> Result<Option<Grant>, StoreError> {
-        grants::Entity::find()
-            .filter(grants::Column::UserId.eq(user_id))
-            .filter(grants::Column::ClientId.eq(client))
-            .filter(grants::Column::RevokedAt.is_null())
-            .order_by_desc(grants::Column::CreatedAt)
-            .all(&self.lookups)
-            .await
+        static LIVE: Lookup = Lookup::new(|| {
+            grants::Entity::find()
+                .filter(grants::Column::UserId.eq(Uuid::nil()))
+                .filter(grants::Column::ClientId.eq(Uuid::nil()))
+                .filter(grants::Column::RevokedAt.is_null())
+                .order_by_desc(grants::Column::CreatedAt)
+                .into_query()
+        });
+        let rows = LIVE.rows(&self.lookups, vec![user_id.into(), client.into()]);
+        let rows = rows.await.map_err(backend)?;
+        let row = rows
+            .first()
+            .map(|row| grants::Model::read(&mut Columns::of(row)));
+        row.transpose()
             .map_err(backend)?
-            .into_iter()
-            .next()
             .map(grant_from)
             .transpose()
     }

@@ -15,6 +15,7 @@ mod convert;
 mod database;
 pub mod entities;
 mod grants;
+mod hot;
 mod housekeeping;
 mod keys;
 mod lookups;

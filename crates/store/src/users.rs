@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query, Value};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 use valet_core::account::MfaState;
@@ -20,6 +20,8 @@ use crate::audit;
 use crate::convert::corrupt;
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{user_roles, users};
+use crate::hot::{Columns, Lookup};
+use crate::lookups::Lookups;
 
 fn to_domain(row: users::Model, roles: BTreeSet<String>) -> Result<User, StoreError> {
     let address: Option<Address> = row
@@ -132,21 +134,26 @@ async fn roles_of(
     Ok(roles)
 }
 
-/// The user `select` finds (at most one), with its roles, in one query (a join).
+/// The user `lookup` finds by the key bound to it (at most one), with its roles, in one query:
+/// the user's columns, then those of its `user_roles` rows (a left join, a row per role).
 async fn one_with_roles(
-    conn: &impl ConnectionTrait,
-    select: Select<users::Entity>,
+    lookups: &Lookups,
+    lookup: &Lookup,
+    key: Value,
 ) -> Result<Option<User>, StoreError> {
-    let found = select
-        .find_with_related(user_roles::Entity)
-        .all(conn)
-        .await
-        .map_err(backend)?;
-    found
-        .into_iter()
-        .next()
-        .map(|(row, roles)| to_domain(row, roles.into_iter().map(|r| r.role).collect()))
-        .transpose()
+    let rows = lookup.rows(lookups, vec![key]).await.map_err(backend)?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let row = users::Model::read(&mut Columns::of(first)).map_err(backend)?;
+    // Each row's role follows the user's columns and the role's own `user_id`.
+    let role_column = users::Column::iter().count() + 1;
+    let mut roles = BTreeSet::new();
+    for row in &rows {
+        let role: Option<String> = Columns::after(row, role_column).next().map_err(backend)?;
+        roles.extend(role);
+    }
+    to_domain(row, roles).map(Some)
 }
 
 /// One user row, with its roles.
@@ -245,12 +252,22 @@ impl Database {
 #[async_trait]
 impl UserStore for Database {
     async fn find_user(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        let select = users::Entity::find().filter(users::Column::Username.eq(username.as_str()));
-        one_with_roles(&self.lookups, select).await
+        static BY_USERNAME: Lookup = Lookup::new(|| {
+            users::Entity::find()
+                .filter(users::Column::Username.eq(""))
+                .find_with_related(user_roles::Entity)
+                .into_query()
+        });
+        one_with_roles(&self.lookups, &BY_USERNAME, username.as_str().into()).await
     }
 
     async fn find_user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        one_with_roles(&self.lookups, users::Entity::find_by_id(id)).await
+        static BY_ID: Lookup = Lookup::new(|| {
+            users::Entity::find_by_id(Uuid::nil())
+                .find_with_related(user_roles::Entity)
+                .into_query()
+        });
+        one_with_roles(&self.lookups, &BY_ID, id.into()).await
     }
 
     async fn credentials_hold(

@@ -66,6 +66,61 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            client_id: c.next()?,
+            secret_hash: c.next()?,
+            previous_secret_hash: c.next()?,
+            previous_secret_expires_at: c.next()?,
+            secret_sealed: c.next()?,
+            secret_sealed_nonce: c.next()?,
+            name: c.next()?,
+            logo_uri: c.next()?,
+            client_uri: c.next()?,
+            policy_uri: c.next()?,
+            tos_uri: c.next()?,
+            contacts: c.next()?,
+            application_type: c.next()?,
+            redirect_uris: c.next()?,
+            post_logout_redirect_uris: c.next()?,
+            grant_types: c.next()?,
+            response_types: c.next()?,
+            scopes: c.next()?,
+            token_endpoint_auth_method: c.next()?,
+            token_endpoint_auth_signing_alg: c.next()?,
+            jwks: c.next()?,
+            jwks_uri: c.next()?,
+            id_token_signed_response_alg: c.next()?,
+            userinfo_signed_response_alg: c.next()?,
+            request_object_signing_alg: c.next()?,
+            access_token_signed_alg: c.next()?,
+            subject_type: c.next()?,
+            backchannel_logout_uri: c.next()?,
+            backchannel_logout_session_required: c.next()?,
+            frontchannel_logout_uri: c.next()?,
+            frontchannel_logout_session_required: c.next()?,
+            first_party: c.next()?,
+            require_pkce: c.next()?,
+            always_issue_refresh_token: c.next()?,
+            default_max_age: c.next()?,
+            require_auth_time: c.next()?,
+            default_acr_values: c.next()?,
+            code_ttl_secs: c.next()?,
+            access_token_ttl_secs: c.next()?,
+            id_token_ttl_secs: c.next()?,
+            refresh_token_ttl_secs: c.next()?,
+            refresh_token_idle_ttl_secs: c.next()?,
+            disabled: c.next()?,
+            created_at: c.next()?,
+            updated_at: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(has_many = "super::grants::Entity")]

@@ -21,6 +21,25 @@ pub struct Model {
     pub revoke_reason: Option<String>,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            user_id: c.next()?,
+            client_id: c.next()?,
+            scopes: c.next()?,
+            claims: c.next()?,
+            created_at: c.next()?,
+            last_used_at: c.next()?,
+            revoked_at: c.next()?,
+            revoked_by: c.next()?,
+            revoke_reason: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(

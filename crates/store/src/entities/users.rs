@@ -44,6 +44,43 @@ pub struct Model {
     pub totp_last_step: Option<i64>,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            username: c.next()?,
+            password_hash: c.next()?,
+            disabled: c.next()?,
+            name: c.next()?,
+            given_name: c.next()?,
+            family_name: c.next()?,
+            middle_name: c.next()?,
+            nickname: c.next()?,
+            preferred_username: c.next()?,
+            profile: c.next()?,
+            picture: c.next()?,
+            website: c.next()?,
+            email: c.next()?,
+            email_key: c.next()?,
+            email_verified: c.next()?,
+            gender: c.next()?,
+            birthdate: c.next()?,
+            zoneinfo: c.next()?,
+            locale: c.next()?,
+            phone_number: c.next()?,
+            phone_number_verified: c.next()?,
+            address: c.next()?,
+            created_at: c.next()?,
+            updated_at: c.next()?,
+            totp_secret_sealed: c.next()?,
+            totp_confirmed_at: c.next()?,
+            totp_last_step: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(has_many = "super::user_roles::Entity")]

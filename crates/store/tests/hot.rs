@@ -1,0 +1,196 @@
+//! The lookups that read rows by position (`crate::hot`: a client by `client_id` or id, a user by
+//! name or id with its roles, a live grant) find what sea-orm's reading by name finds (the list
+//! and the by-id reads), on SQLite and PostgreSQL, for rows with every column set to a value of
+//! its own, so that two columns read in each other's place cannot go unnoticed.
+
+use std::collections::BTreeSet;
+
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+use valet_core::audit::{Actor, AuditEvent};
+use valet_core::client::{Client, PreviousSecret};
+use valet_core::grant::Grant;
+use valet_core::keys::SealedKey;
+use valet_core::password::{Password, PasswordHash};
+use valet_core::ports::{ClientStore, GrantStore, UserStore};
+use valet_core::provision::ClientEntry;
+use valet_core::secret::SecretHash;
+use valet_core::user::{Address, StandardClaims, User, Username};
+use valet_store::Database;
+
+#[macro_use]
+mod common;
+use common::{fresh, now};
+
+fn https(path: &str) -> Option<String> {
+    Some(format!("https://rp.example/{path}"))
+}
+
+async fn every_column_client(db: &Database) -> Client {
+    let entry = ClientEntry {
+        client_id: "every-column".into(),
+        client_secret: Some("s".repeat(48)),
+        client_name: "Every column".into(),
+        logo_uri: https("logo.png"),
+        client_uri: https("home"),
+        policy_uri: https("policy"),
+        tos_uri: https("terms"),
+        contacts: vec!["ops@rp.example".into()],
+        redirect_uris: vec!["https://rp.example/cb".into()],
+        post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
+        grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
+        scope: Some("openid profile email".into()),
+        token_endpoint_auth_method: Some("client_secret_jwt".into()),
+        token_endpoint_auth_signing_alg: Some("HS384".into()),
+        jwks_uri: https("jwks"),
+        id_token_signed_response_alg: Some("ES256".into()),
+        userinfo_signed_response_alg: Some("PS256".into()),
+        request_object_signing_alg: Some("RS256".into()),
+        access_token_signed_response_alg: Some("ES256".into()),
+        backchannel_logout_uri: https("backchannel"),
+        backchannel_logout_session_required: true,
+        frontchannel_logout_uri: https("frontchannel"),
+        frontchannel_logout_session_required: true,
+        first_party: true,
+        always_issue_refresh_token: true,
+        default_max_age: Some(3600),
+        require_auth_time: true,
+        default_acr_values: vec!["urn:valet:acr:mfa".into()],
+        code_ttl_secs: Some(61),
+        access_token_ttl_secs: Some(601),
+        id_token_ttl_secs: Some(602),
+        refresh_token_ttl_secs: Some(86_401),
+        refresh_token_idle_ttl_secs: Some(3_601),
+        ..Default::default()
+    };
+    let spec = entry.validate(0).unwrap_or_else(|e| panic!("{e}"));
+    let t = now();
+    let client = Client {
+        id: Uuid::now_v7(),
+        client_id: spec.client_id,
+        secret_hash: Some(SecretHash::of(b"current")),
+        previous_secret: Some(PreviousSecret {
+            hash: SecretHash::of(b"previous"),
+            expires_at: t + Duration::hours(1),
+        }),
+        sealed_secret: Some(SealedKey {
+            ciphertext: vec![1, 2, 3],
+            nonce: vec![4, 5, 6],
+        }),
+        metadata: spec.metadata,
+        created_at: t,
+        updated_at: t + Duration::seconds(1),
+    };
+    db.insert_client(&client, &AuditEvent::new(t, Actor::cli(), "client.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+}
+
+async fn every_column_user(db: &Database) -> User {
+    let text = |claim: &str| Some(format!("{claim} of ada"));
+    let claims = StandardClaims {
+        name: text("name"),
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        middle_name: text("middle_name"),
+        nickname: text("nickname"),
+        preferred_username: text("preferred_username"),
+        profile: Some("https://ada.example/profile".into()),
+        picture: Some("https://ada.example/picture.png".into()),
+        website: Some("https://ada.example".into()),
+        email: Some("ada@example.com".into()),
+        email_verified: true,
+        gender: text("gender"),
+        birthdate: Some("1815-12-10".into()),
+        zoneinfo: Some("Europe/London".into()),
+        locale: Some("en-GB".into()),
+        phone_number: Some("+44 20 7946 0000".into()),
+        phone_number_verified: true,
+        address: Some(Address {
+            formatted: text("formatted"),
+            street_address: text("street_address"),
+            locality: text("locality"),
+            region: text("region"),
+            postal_code: text("postal_code"),
+            country: text("country"),
+        }),
+    };
+    let t = now();
+    let user = User {
+        id: Uuid::now_v7(),
+        username: Username::parse("ada").unwrap_or_else(|e| panic!("{e}")),
+        password_hash: Some(
+            PasswordHash::create(&Password::new(String::from("a long enough password")))
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        disabled: false,
+        claims,
+        roles: BTreeSet::from(["admin".to_owned(), "auditor".to_owned()]),
+        created_at: t,
+        updated_at: t + Duration::seconds(1),
+        second_factor: false,
+    };
+    db.insert_user(&user, &AuditEvent::new(t, Actor::cli(), "user.created"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    user
+}
+
+async fn read_by_position_as_by_name(postgres: bool) {
+    let db = fresh(postgres).await;
+    let client = every_column_client(&db).await;
+    let by_client_id = db.find_client(&client.client_id).await;
+    let by_id = db.find_client_by_id(client.id).await;
+    let listed = db.list_clients().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        listed,
+        vec![client.clone()],
+        "the list reads what was written"
+    );
+    assert_eq!(by_client_id.ok().flatten().as_ref(), Some(&client));
+    assert_eq!(by_id.ok().flatten().as_ref(), Some(&client));
+
+    let user = every_column_user(&db).await;
+    let by_name = db.find_user(&user.username).await;
+    let by_id = db.find_user_by_id(user.id).await;
+    let listed = db.list_users().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        listed,
+        vec![user.clone()],
+        "the list reads what was written"
+    );
+    assert_eq!(by_name.ok().flatten().as_ref(), Some(&user));
+    assert_eq!(by_id.ok().flatten().as_ref(), Some(&user));
+    let no_roles = common::user(&db, "bob").await;
+    let found = db.find_user(&no_roles.username).await;
+    assert_eq!(found.ok().flatten().map(|u| u.roles), Some(BTreeSet::new()));
+
+    let t = now();
+    let grant = Grant {
+        claims: Some(json!({"userinfo": {"email": null}})),
+        last_used_at: Some(t + Duration::seconds(5)),
+        ..Grant::new(user.id, client.id, vec!["openid".into(), "email".into()], t)
+    };
+    db.save_grant(&grant, None, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let by_id = db
+        .find_grant(grant.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        by_id.as_ref(),
+        Some(&grant),
+        "the by-id read finds what was written"
+    );
+    let live = db.find_live_grant(user.id, client.id).await;
+    assert_eq!(live.ok().flatten(), Some(grant));
+    assert_eq!(
+        db.find_live_grant(no_roles.id, client.id).await.ok(),
+        Some(None)
+    );
+}
+
+on_both!(read_by_position_as_by_name);
