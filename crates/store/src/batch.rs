@@ -15,14 +15,16 @@
 //!   it ends is answered as unavailable.)
 //! - SQLite, whose `WITH` clauses cannot write: one string of statements between `BEGIN IMMEDIATE`
 //!   and `COMMIT`, which sqlx runs in one hand-off to the connection's thread, its `?` parameters
-//!   bound in order across the statements. It runs on a connection taken from the pool for it, and
-//!   a failed batch is rolled back there before the connection goes back.
+//!   bound in order across the statements. On a SQLite file every batch runs on one connection of
+//!   its own ([`BatchConnection`]), on an in-memory database on one taken from the pool; a failed
+//!   batch is rolled back there before the connection is used again.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, Values, WithClause};
-use sea_orm::sqlx::{self, AssertSqlSafe};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, StatementBuilder};
 use sea_query_sqlx::SqlxValues;
 use valet_core::ports::{BatchStore, StoreError, Write};
@@ -132,24 +134,83 @@ impl Database {
         sql.push_str("COMMIT;");
         let exec_err =
             |e: sqlx::Error| batch_error(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))));
+        let values = SqlxValues(Values(values));
+        if let Some(batches) = &self.batches {
+            return batches.run(sql, values).await.map_err(exec_err);
+        }
         let mut conn = self
             .conn
             .get_sqlite_connection_pool()
             .acquire()
             .await
             .map_err(exec_err)?;
-        let result = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
-            .execute(&mut *conn)
-            .await;
-        if let Err(e) = result {
-            // The failed statement left the transaction open, or SQLite rolled it back already
-            // (then ROLLBACK fails too). A connection that may still be in a transaction is
-            // closed rather than handed out again.
-            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+        run(&mut conn, sql, values).await.map_err(|(e, usable)| {
+            if !usable {
                 conn.close_on_drop();
             }
-            return Err(exec_err(e));
+            exec_err(e)
+        })
+    }
+}
+
+/// Runs a batch's statements; when they fail, rolls back what they left open. `Err((e, usable))`:
+/// `usable` when the connection is known to be out of any transaction again.
+async fn run(
+    conn: &mut SqliteConnection,
+    sql: String,
+    values: SqlxValues,
+) -> Result<(), (sqlx::Error, bool)> {
+    let Err(e) = sqlx::query_with(AssertSqlSafe(sql), values)
+        .execute(&mut *conn)
+        .await
+    else {
+        return Ok(());
+    };
+    // The failed statement left the transaction open, or SQLite rolled it back already (then
+    // ROLLBACK fails too, and the connection is usable, but cannot be told apart from one that
+    // is not): a connection that may still be in a transaction is not used again.
+    let usable = sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok();
+    Err((e, usable))
+}
+
+/// The connection every batch on a SQLite file runs on, opened when first needed.
+///
+/// SQLite empties a connection's page cache when another connection has committed since its
+/// last statement, and the pool hands its connections out in turn: a batch on a pooled connection
+/// nearly always began by reading again the pages of the tables it writes. On a connection of
+/// their own, the batches of the sign-ins commit one after the other and each finds the pages the
+/// last one left (only another writer, the token endpoint's or an administrator's, empties them).
+/// SQLite lets one connection write at a time anyway, so batches lose nothing by taking turns.
+/// A batch cancelled half-way (its request dropped) takes the connection with it, and SQLite rolls
+/// back what it left open as the connection closes; the next batch opens a new one.
+#[derive(Debug)]
+pub(crate) struct BatchConnection {
+    options: SqliteConnectOptions,
+    slot: tokio::sync::Mutex<Option<SqliteConnection>>,
+}
+
+impl BatchConnection {
+    pub(crate) fn new(options: SqliteConnectOptions) -> Self {
+        Self {
+            options: options.disable_statement_logging(),
+            slot: tokio::sync::Mutex::new(None),
         }
-        Ok(())
+    }
+
+    async fn run(&self, sql: String, values: SqlxValues) -> Result<(), sqlx::Error> {
+        let mut slot = self.slot.lock().await;
+        let mut conn = match slot.take() {
+            Some(conn) => conn,
+            None => self.options.connect().await?,
+        };
+        let result = run(&mut conn, sql, values).await;
+        // One that may still be in a transaction is dropped: closing it rolls that back.
+        if result
+            .as_ref()
+            .map_or_else(|(_, usable)| *usable, |()| true)
+        {
+            *slot = Some(conn);
+        }
+        result.map_err(|(e, _)| e)
     }
 }

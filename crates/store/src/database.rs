@@ -9,9 +9,11 @@
 //!   or a statement built for a batch of writes (`crate::batch`).
 //! - The point lookups of the request paths (a client, user, session, interaction, code, token,
 //!   grant or throttle counter by its key) read through [`Database::lookups`] (connections of
-//!   their own, `crate::lookups`), never inside a transaction; everything else, writes and scans,
+//!   their own, `crate::lookups`), never inside a transaction; on a SQLite file the batches of
+//!   writes go to a connection of their own (`crate::batch`); everything else, writes and scans,
 //!   through the pool.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,6 +29,7 @@ use sea_orm::{
 use valet_core::ports::{HealthStore, StoreError};
 use valet_migrations::{Migrator, MigratorTrait};
 
+use crate::batch::BatchConnection;
 use crate::lookups::Lookups;
 
 /// A pool of connections to SQLite or PostgreSQL. Cheap to clone.
@@ -35,28 +38,36 @@ pub struct Database {
     pub(crate) conn: DatabaseConnection,
     /// Where point lookups go: connections of their own (`crate::lookups`).
     pub(crate) lookups: Lookups,
+    /// Where batches of writes go on a SQLite file (`crate::batch`); elsewhere the pool.
+    pub(crate) batches: Option<Arc<BatchConnection>>,
 }
 
 impl Database {
     /// Connects a pool of `max_connections`, and the lookups' connections besides (one on a
     /// SQLite file, one per thread that looks something up on PostgreSQL, opened when first
-    /// used); SQLite connections get WAL journaling, a busy timeout and enforced foreign keys.
+    /// used), and on a SQLite file the batches' connection; SQLite connections get WAL
+    /// journaling, a busy timeout and enforced foreign keys.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let conn = sea_orm::Database::connect(options(url, max_connections))
             .await
             .map_err(backend)?;
         let config = |e: sqlx::Error| StoreError::Backend(e.to_string());
-        let lookups = match conn.get_database_backend() {
+        let (lookups, batches) = match conn.get_database_backend() {
             DbBackend::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => {
-                Lookups::pool(conn.clone())
+                (Lookups::pool(conn.clone()), None)
             }
             DbBackend::Sqlite => {
-                let options = url.parse::<SqliteConnectOptions>().map_err(config)?;
-                Lookups::sqlite(conn.clone(), sqlite(options))
+                let options = sqlite(url.parse::<SqliteConnectOptions>().map_err(config)?);
+                let batches = Arc::new(BatchConnection::new(options.clone()));
+                (Lookups::sqlite(conn.clone(), options), Some(batches))
             }
-            _ => Lookups::postgres(conn.clone(), url).map_err(config)?,
+            _ => (Lookups::postgres(conn.clone(), url).map_err(config)?, None),
         };
-        Ok(Self { conn, lookups })
+        Ok(Self {
+            conn,
+            lookups,
+            batches,
+        })
     }
 
     /// Applies every pending migration.

@@ -2,6 +2,7 @@
 //! none, on SQLite and PostgreSQL.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
@@ -462,6 +463,27 @@ async fn a_user_deleted_during_a_consent_to_their_grant_is_deleted_on_postgres()
     assert!(deleted.is_ok(), "{deleted:?}");
     assert!(db.find_user_by_id(user.id).await.ok().flatten().is_none());
     assert_eq!(events(&db, "user.deleted").await.len(), 1);
+}
+
+/// A batch abandoned while it waits for SQLite's write lock (its request dropped) takes its
+/// connection with it: the next batch runs on a new one, and writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_abandoned_while_waiting_leaves_the_next_one_free_on_sqlite() {
+    let db = fresh(false).await;
+    let (user, client) = user_and_client(&db).await;
+    let t = now();
+    let (pending, _) = interaction(&db, &client, t).await;
+    let change = disabling(&db, false, &user).await;
+    let (writes, _, _) = login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    let abandoned = tokio::time::timeout(Duration::from_millis(200), db.write_batch(writes)).await;
+    assert!(abandoned.is_err(), "the batch waited for the lock");
+    change.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    let (next, handle) = interaction(&db, &client, t).await;
+    let (writes, token, _) = login_writes(&user, &client, next, &CodeValue::generate(&OsRandom), t);
+    db.write_batch(writes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored(&db, &token, &handle).await, (true, false));
 }
 
 /// A write still waiting for SQLite's write lock when the busy timeout (5 s) is over fails as
