@@ -465,16 +465,25 @@ async fn a_user_deleted_during_a_consent_to_their_grant_is_deleted_on_postgres()
     assert_eq!(events(&db, "user.deleted").await.len(), 1);
 }
 
-/// A batch abandoned while it waits for SQLite's write lock (its request dropped) takes its
-/// connection with it: the next batch runs on a new one, and writes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_batch_abandoned_while_waiting_leaves_the_next_one_free_on_sqlite() {
+/// On SQLite, a login's writes and an account change (a disabling) holding the write lock they
+/// will wait for.
+async fn a_login_behind_a_change_on_sqlite()
+-> (Database, (User, Client), DatabaseTransaction, Vec<Write>) {
     let db = fresh(false).await;
     let (user, client) = user_and_client(&db).await;
     let t = now();
     let (pending, _) = interaction(&db, &client, t).await;
     let change = disabling(&db, false, &user).await;
     let (writes, _, _) = login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    (db, (user, client), change, writes)
+}
+
+/// A batch abandoned while it waits for SQLite's write lock (its request dropped) takes its
+/// connection with it: the next batch runs on a new one, and writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_abandoned_while_waiting_leaves_the_next_one_free_on_sqlite() {
+    let (db, (user, client), change, writes) = a_login_behind_a_change_on_sqlite().await;
+    let t = now();
     let abandoned = tokio::time::timeout(Duration::from_millis(200), db.write_batch(writes)).await;
     assert!(abandoned.is_err(), "the batch waited for the lock");
     change.rollback().await.unwrap_or_else(|e| panic!("{e}"));
@@ -490,12 +499,7 @@ async fn a_batch_abandoned_while_waiting_leaves_the_next_one_free_on_sqlite() {
 /// `Unavailable` (answered 503, worth retrying), not as a storage failure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_that_outwaits_the_busy_timeout_is_unavailable_on_sqlite() {
-    let db = fresh(false).await;
-    let (user, client) = user_and_client(&db).await;
-    let t = now();
-    let (pending, _) = interaction(&db, &client, t).await;
-    let change = disabling(&db, false, &user).await;
-    let (writes, _, _) = login_writes(&user, &client, pending, &CodeValue::generate(&OsRandom), t);
+    let (db, _, change, writes) = a_login_behind_a_change_on_sqlite().await;
     let result = db.write_batch(writes).await;
     change.rollback().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(

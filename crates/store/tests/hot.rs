@@ -4,6 +4,7 @@
 //! its own, so that two columns read in each other's place cannot go unnoticed.
 
 use std::collections::BTreeSet;
+use std::fmt::Debug;
 
 use chrono::Duration;
 use serde_json::json;
@@ -13,7 +14,7 @@ use valet_core::client::{Client, PreviousSecret};
 use valet_core::grant::Grant;
 use valet_core::keys::SealedKey;
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{ClientStore, GrantStore, UserStore};
+use valet_core::ports::{ClientStore, GrantStore, StoreError, UserStore};
 use valet_core::provision::ClientEntry;
 use valet_core::secret::SecretHash;
 use valet_core::user::{Address, StandardClaims, User, Username};
@@ -138,31 +139,35 @@ async fn every_column_user(db: &Database) -> User {
     user
 }
 
+/// What the list (read by name) and the two lookups (read by position) found: `written`, each.
+fn found_alike<T: PartialEq + Debug>(
+    written: &T,
+    listed: Result<Vec<T>, StoreError>,
+    lookups: [Result<Option<T>, StoreError>; 2],
+) {
+    let listed = listed.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed.as_slice(), std::slice::from_ref(written), "the list");
+    for (i, found) in lookups.into_iter().enumerate() {
+        let found = found.unwrap_or_else(|e| panic!("lookup {i}: {e}"));
+        assert_eq!(found.as_ref(), Some(written), "lookup {i}");
+    }
+}
+
 async fn read_by_position_as_by_name(postgres: bool) {
     let db = fresh(postgres).await;
     let client = every_column_client(&db).await;
-    let by_client_id = db.find_client(&client.client_id).await;
-    let by_id = db.find_client_by_id(client.id).await;
-    let listed = db.list_clients().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed,
-        vec![client.clone()],
-        "the list reads what was written"
-    );
-    assert_eq!(by_client_id.ok().flatten().as_ref(), Some(&client));
-    assert_eq!(by_id.ok().flatten().as_ref(), Some(&client));
+    let lookups = [
+        db.find_client(&client.client_id).await,
+        db.find_client_by_id(client.id).await,
+    ];
+    found_alike(&client, db.list_clients().await, lookups);
 
     let user = every_column_user(&db).await;
-    let by_name = db.find_user(&user.username).await;
-    let by_id = db.find_user_by_id(user.id).await;
-    let listed = db.list_users().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed,
-        vec![user.clone()],
-        "the list reads what was written"
-    );
-    assert_eq!(by_name.ok().flatten().as_ref(), Some(&user));
-    assert_eq!(by_id.ok().flatten().as_ref(), Some(&user));
+    let lookups = [
+        db.find_user(&user.username).await,
+        db.find_user_by_id(user.id).await,
+    ];
+    found_alike(&user, db.list_users().await, lookups);
     let no_roles = common::user(&db, "bob").await;
     let found = db.find_user(&no_roles.username).await;
     assert_eq!(found.ok().flatten().map(|u| u.roles), Some(BTreeSet::new()));
