@@ -180,7 +180,8 @@ async fn run(
 /// nearly always began by reading again the pages of the tables it writes. On a connection of
 /// their own, the batches of the sign-ins commit one after the other and each finds the pages the
 /// last one left (only another writer, the token endpoint's or an administrator's, empties them).
-/// SQLite lets one connection write at a time anyway, so batches lose nothing by taking turns.
+/// SQLite lets one connection write at a time anyway, so batches lose nothing by taking turns
+/// (each waits for those before it, and then at most the busy timeout for another writer).
 /// A batch cancelled half-way (its request dropped) takes the connection with it, and SQLite rolls
 /// back what it left open as the connection closes; the next batch opens a new one.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 //! sea-orm builds a statement again for every query (a `Select` naming every column, rendered to
 //! SQL) and reads each column of a row by its name, formatting the name first. On a login that
 //! was about a quarter of the request thread's time outside argon2 (`bench/RESULTS.md`, run AK):
-//! a client row alone has 45 columns. A [`Lookup`] renders its statement the first time it runs
+//! a client row alone has 46 columns. A [`Lookup`] renders its statement the first time it runs
 //! on a backend and keeps the SQL; [`Columns`] reads a row's columns in the order its `SELECT`
 //! names them, which for an entity's `find()` is the order of its `Model`'s fields. Each entity
 //! read this way has a `Model::read` written in that order, and the store's tests read each such row
