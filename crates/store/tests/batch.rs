@@ -137,9 +137,9 @@ async fn a_login_batch_writes_everything_at_once(postgres: bool) {
 }
 
 /// A batch that fails on its last write leaves nothing of the others, and the connection it ran
-/// on goes back to the pool out of any transaction: the next batches, on every pooled connection,
-/// still write (on SQLite a transaction left open would keep the write lock, and they would time
-/// out).
+/// on is used again out of any transaction (the batches' own on a SQLite file, the pool's on
+/// PostgreSQL): the next batches still write (on SQLite a transaction left open would keep the
+/// write lock, and they would time out).
 async fn a_failed_batch_writes_nothing_and_the_next_ones_do(postgres: bool) {
     let db = fresh(postgres).await;
     let (user, client) = user_and_client(&db).await;
