@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QueryResult, QueryTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QueryTrait,
 };
 use uuid::Uuid;
 use valet_core::audit::AuditEvent;
@@ -20,17 +20,7 @@ use crate::audit;
 use crate::convert::{corrupt, parse_enum, parse_list, parse_opt_enum, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::clients;
-use crate::hot::{Columns, Lookup};
-
-/// The client a lookup by a unique key found, if any.
-fn first_client(rows: Result<Vec<QueryResult>, DbErr>) -> Result<Option<Client>, StoreError> {
-    let rows = rows.map_err(backend)?;
-    let row = rows
-        .first()
-        .map(|row| clients::Model::read(&mut Columns::of(row)));
-    let row = row.transpose();
-    row.map_err(backend)?.map(to_domain).transpose()
-}
+use crate::hot::Lookup;
 
 pub(crate) fn to_domain(row: clients::Model) -> Result<Client, StoreError> {
     let application_type = parse_enum("clients.application_type", &row.application_type)?;
@@ -234,14 +224,16 @@ impl ClientStore for Database {
                 .filter(clients::Column::ClientId.eq(""))
                 .into_query()
         });
-        let rows = BY_CLIENT_ID.rows(&self.lookups, vec![client_id.as_str().into()]);
-        first_client(rows.await)
+        let values = vec![client_id.as_str().into()];
+        let row = BY_CLIENT_ID.first(&self.lookups, values, clients::Model::read);
+        row.await?.map(to_domain).transpose()
     }
 
     async fn find_client_by_id(&self, id: Uuid) -> Result<Option<Client>, StoreError> {
         static BY_ID: Lookup =
             Lookup::new(|| clients::Entity::find_by_id(Uuid::nil()).into_query());
-        first_client(BY_ID.rows(&self.lookups, vec![id.into()]).await)
+        let row = BY_ID.first(&self.lookups, vec![id.into()], clients::Model::read);
+        row.await?.map(to_domain).transpose()
     }
 
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {

@@ -16,7 +16,7 @@ use valet_core::secret::SecretHash;
 use crate::convert::{parse_list, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{authorization_codes, grants, session_grants};
-use crate::hot::{Columns, Lookup};
+use crate::hot::Lookup;
 use crate::tokens::refresh_row;
 
 pub(crate) fn grant_from(row: grants::Model) -> Result<Grant, StoreError> {
@@ -154,26 +154,15 @@ impl GrantStore for Database {
                 .order_by_desc(grants::Column::CreatedAt)
                 .into_query()
         });
-        let rows = LIVE.rows(&self.lookups, vec![user_id.into(), client.into()]);
-        let rows = rows.await.map_err(backend)?;
-        let row = rows
-            .first()
-            .map(|row| grants::Model::read(&mut Columns::of(row)));
-        row.transpose()
-            .map_err(backend)?
-            .map(grant_from)
-            .transpose()
+        let values = vec![user_id.into(), client.into()];
+        let row = LIVE.first(&self.lookups, values, grants::Model::read);
+        row.await?.map(grant_from).transpose()
     }
 
     async fn find_grant(&self, id: Uuid) -> Result<Option<Grant>, StoreError> {
-        grants::Entity::find_by_id(id)
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(grant_from)
-            .transpose()
+        static BY_ID: Lookup = Lookup::new(|| grants::Entity::find_by_id(Uuid::nil()).into_query());
+        let row = BY_ID.first(&self.lookups, vec![id.into()], grants::Model::read);
+        row.await?.map(grant_from).transpose()
     }
 
     async fn touch_grant(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
@@ -234,15 +223,14 @@ impl CodeStore for Database {
         &self,
         code_hash: &SecretHash,
     ) -> Result<Option<AuthorizationCode>, StoreError> {
-        authorization_codes::Entity::find()
-            .filter(authorization_codes::Column::CodeHash.eq(code_hash.as_str()))
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(code_from)
-            .transpose()
+        static BY_HASH: Lookup = Lookup::new(|| {
+            authorization_codes::Entity::find()
+                .filter(authorization_codes::Column::CodeHash.eq(""))
+                .into_query()
+        });
+        let values = vec![code_hash.as_str().into()];
+        let row = BY_HASH.first(&self.lookups, values, authorization_codes::Model::read);
+        row.await?.map(code_from).transpose()
     }
 
     async fn consume_code(

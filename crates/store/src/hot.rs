@@ -1,6 +1,6 @@
-//! The point lookups nearly every request makes (a client by its `client_id` or id, a user with its
-//! roles, a user's live grant of a client): statements built once per backend, rows read by
-//! position.
+//! The point lookups of the request paths (a client by its `client_id` or id, a user with its
+//! roles, a grant, a session, an authorization code, a refresh token): statements built once per
+//! backend, rows read by position.
 //!
 //! sea-orm builds a statement again for every query (a `Select` naming every column, rendered to
 //! SQL) and reads each column of a row by its name, formatting the name first. On a login that
@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 use sea_orm::sea_query::{SelectStatement, Value};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, TryGetable};
 
+use valet_core::ports::StoreError;
+
+use crate::database::backend;
 use crate::lookups::Lookups;
 
 /// A lookup's statement: rendered from `select` once per backend, its values bound at each run.
@@ -50,6 +53,18 @@ impl Lookup {
         let sql = rendered.get_or_init(|| db.build(&(self.select)()).sql);
         let statement = Statement::from_sql_and_values(db, sql.as_str(), values);
         lookups.query_all_raw(statement).await
+    }
+
+    /// The first row found (the only one, for a lookup by a unique key), read with `read`.
+    pub(crate) async fn first<M>(
+        &self,
+        lookups: &Lookups,
+        values: Vec<Value>,
+        read: fn(&mut Columns<'_>) -> Result<M, DbErr>,
+    ) -> Result<Option<M>, StoreError> {
+        let rows = self.rows(lookups, values).await.map_err(backend)?;
+        let first = rows.first().map(|row| read(&mut Columns::of(row)));
+        first.transpose().map_err(backend)
     }
 }
 

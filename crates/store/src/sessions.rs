@@ -20,6 +20,7 @@ use valet_core::session::{Session, SignInCheck};
 use crate::convert::{corrupt, parse_list, string_list};
 use crate::database::{Database, backend};
 use crate::entities::{clients, grants, interactions, session_grants, sessions, users};
+use crate::hot::Lookup;
 use crate::users::credentials_match;
 
 pub(crate) fn session_from(row: sessions::Model) -> Result<Session, StoreError> {
@@ -160,26 +161,21 @@ pub(crate) fn delete_interaction(id: Uuid) -> DeleteStatement {
 #[async_trait]
 impl SessionStore for Database {
     async fn find_session(&self, token_hash: &SecretHash) -> Result<Option<Session>, StoreError> {
-        sessions::Entity::find()
-            .filter(sessions::Column::TokenHash.eq(token_hash.as_str()))
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(session_from)
-            .transpose()
+        static BY_HASH: Lookup = Lookup::new(|| {
+            sessions::Entity::find()
+                .filter(sessions::Column::TokenHash.eq(""))
+                .into_query()
+        });
+        let values = vec![token_hash.as_str().into()];
+        let row = BY_HASH.first(&self.lookups, values, sessions::Model::read);
+        row.await?.map(session_from).transpose()
     }
 
     async fn find_session_by_id(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
-        sessions::Entity::find_by_id(id)
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-            .map(session_from)
-            .transpose()
+        static BY_ID: Lookup =
+            Lookup::new(|| sessions::Entity::find_by_id(Uuid::nil()).into_query());
+        let row = BY_ID.first(&self.lookups, vec![id.into()], sessions::Model::read);
+        row.await?.map(session_from).transpose()
     }
 
     async fn touch_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 use valet_core::ports::{StoreError, TokenStore};
 use valet_core::refresh::RefreshToken;
@@ -12,6 +12,7 @@ use valet_core::secret::SecretHash;
 use crate::convert::{parse_list, string_list};
 use crate::database::{Database, InsertRow, backend};
 use crate::entities::{refresh_tokens, revoked_access_tokens};
+use crate::hot::Lookup;
 
 pub(crate) fn refresh_row(
     token: &RefreshToken,
@@ -51,14 +52,14 @@ impl TokenStore for Database {
         &self,
         token_hash: &SecretHash,
     ) -> Result<Option<RefreshToken>, StoreError> {
-        let Some(row) = refresh_tokens::Entity::find()
-            .filter(refresh_tokens::Column::TokenHash.eq(token_hash.as_str()))
-            .all(&self.lookups)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next()
-        else {
+        static BY_HASH: Lookup = Lookup::new(|| {
+            refresh_tokens::Entity::find()
+                .filter(refresh_tokens::Column::TokenHash.eq(""))
+                .into_query()
+        });
+        let values = vec![token_hash.as_str().into()];
+        let row = BY_HASH.first(&self.lookups, values, refresh_tokens::Model::read);
+        let Some(row) = row.await? else {
             return Ok(None);
         };
         Ok(Some(RefreshToken {

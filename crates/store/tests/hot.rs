@@ -1,7 +1,7 @@
-//! The lookups that read rows by position (`crate::hot`: a client by `client_id` or id, a user by
-//! name or id with its roles, a live grant) find what sea-orm's reading by name finds (the list
-//! and the by-id reads), on SQLite and PostgreSQL, for rows with every column set to a value of
-//! its own, so that two columns read in each other's place cannot go unnoticed.
+//! The lookups that read rows by position (`crate::hot`) find, on SQLite and PostgreSQL, what
+//! sea-orm's reading by name finds (clients, users and grants, against the lists) or what was
+//! written (sessions, codes, refresh tokens), for rows with every column set to a value of its
+//! own, so that two columns read in each other's place cannot go unnoticed.
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -11,11 +11,16 @@ use serde_json::json;
 use uuid::Uuid;
 use valet_core::audit::{Actor, AuditEvent};
 use valet_core::client::{Client, PreviousSecret};
+use valet_core::code::{AuthorizationCode, CodeValue};
 use valet_core::grant::Grant;
 use valet_core::keys::SealedKey;
 use valet_core::password::{Password, PasswordHash};
-use valet_core::ports::{ClientStore, GrantStore, StoreError, UserStore};
+use valet_core::ports::{
+    ClientStore, CodeStore, GrantStore, SessionStore, StoreError, TokenStore, UserStore,
+};
 use valet_core::provision::ClientEntry;
+use valet_core::random::OsRandom;
+use valet_core::refresh::RefreshToken;
 use valet_core::secret::SecretHash;
 use valet_core::user::{Address, StandardClaims, User, Username};
 use valet_store::Database;
@@ -181,21 +186,71 @@ async fn read_by_position_as_by_name(postgres: bool) {
     db.save_grant(&grant, None, t)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let by_id = db
-        .find_grant(grant.id)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        by_id.as_ref(),
-        Some(&grant),
-        "the by-id read finds what was written"
-    );
-    let live = db.find_live_grant(user.id, client.id).await;
-    assert_eq!(live.ok().flatten(), Some(grant));
+    let listed = db.list_grants(Some(user.id), None, true, 10).await;
+    let lookups = [
+        db.find_grant(grant.id).await,
+        db.find_live_grant(user.id, client.id).await,
+    ];
+    found_alike(&grant, listed, lookups);
     assert_eq!(
         db.find_live_grant(no_roles.id, client.id).await.ok(),
         Some(None)
     );
 }
 
-on_both!(read_by_position_as_by_name);
+/// A session, a code and a refresh token with every column set to a value of its own are found
+/// as they were written.
+async fn read_by_position_as_written(postgres: bool) {
+    let db = fresh(postgres).await;
+    let (user, client) = common::user_and_client(&db).await;
+    let t = now();
+    let (mut session, token) = common::start_session(&user, t);
+    session.acr = Some("urn:valet:acr:mfa".into());
+    session.ip = Some("192.0.2.7".into());
+    session.user_agent = Some("a browser".into());
+    session.last_seen_at = t + Duration::seconds(2);
+    common::insert_session(&db, &session, &token).await;
+    let found = db.find_session(&token.hash()).await;
+    assert_eq!(found.ok().flatten().as_ref(), Some(&session));
+    db.end_session(session.id, t + Duration::seconds(3), "a test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    session.ended_at = Some(t + Duration::seconds(3));
+    let found = db.find_session_by_id(session.id).await;
+    assert_eq!(found.ok().flatten(), Some(session.clone()));
+
+    let grant = Grant::new(user.id, client.id, vec!["openid".into()], t);
+    db.save_grant(&grant, Some(session.id), t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value = CodeValue::generate(&OsRandom);
+    let code = AuthorizationCode {
+        claims: Some(json!({"id_token": {"acr": null}})),
+        acr: Some("urn:valet:acr:single".into()),
+        consumed_at: Some(t + Duration::seconds(4)),
+        issued_access_token_jti: Some("jti-1".into()),
+        issued_refresh_chain_id: Some(Uuid::now_v7()),
+        ..common::code_for(&grant, Some(session.id), t)
+    };
+    common::insert_code(&db, &code, &value).await;
+    let found = db.find_code(&value.hash()).await;
+    assert_eq!(found.ok().flatten(), Some(code));
+
+    let first = common::first_of_chain(&grant, t);
+    let refresh = RefreshToken {
+        parent_id: Some(first.id),
+        session_id: Some(session.id),
+        idle_expires_at: Some(t + Duration::hours(5)),
+        rotated_at: Some(t + Duration::seconds(6)),
+        revoked_at: Some(t + Duration::seconds(7)),
+        ..common::first_of_chain(&grant, t + Duration::seconds(1))
+    };
+    let hash = SecretHash::of(b"refresh token");
+    db.insert_refresh_token(&refresh, &hash)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let found = db.find_refresh_token(&hash).await;
+    assert_eq!(found.ok().flatten(), Some(refresh));
+}
+
+on_both!(read_by_position_as_by_name, read_by_position_as_written);

@@ -33,6 +33,36 @@ pub struct Model {
     pub issued_refresh_chain_id: Option<Uuid>,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            code_hash: c.next()?,
+            grant_id: c.next()?,
+            client_id: c.next()?,
+            user_id: c.next()?,
+            session_id: c.next()?,
+            redirect_uri: c.next()?,
+            code_challenge: c.next()?,
+            code_challenge_method: c.next()?,
+            nonce: c.next()?,
+            scopes: c.next()?,
+            claims: c.next()?,
+            auth_time: c.next()?,
+            amr: c.next()?,
+            acr: c.next()?,
+            created_at: c.next()?,
+            expires_at: c.next()?,
+            consumed_at: c.next()?,
+            redirect_uri_given: c.next()?,
+            issued_access_token_jti: c.next()?,
+            issued_refresh_chain_id: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(

@@ -28,6 +28,30 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            token_hash: c.next()?,
+            chain_id: c.next()?,
+            parent_id: c.next()?,
+            grant_id: c.next()?,
+            client_id: c.next()?,
+            user_id: c.next()?,
+            session_id: c.next()?,
+            scopes: c.next()?,
+            auth_time: c.next()?,
+            created_at: c.next()?,
+            expires_at: c.next()?,
+            idle_expires_at: c.next()?,
+            rotated_at: c.next()?,
+            revoked_at: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(

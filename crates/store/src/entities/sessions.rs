@@ -24,6 +24,28 @@ pub struct Model {
     pub end_reason: Option<String>,
 }
 
+impl Model {
+    /// A row's next columns, those of `Entity::find()`, read by position (`crate::hot`): the
+    /// fields in the order declared above, which is the order of the `SELECT`.
+    pub(crate) fn read(c: &mut crate::hot::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.next()?,
+            token_hash: c.next()?,
+            user_id: c.next()?,
+            auth_time: c.next()?,
+            amr: c.next()?,
+            acr: c.next()?,
+            ip: c.next()?,
+            user_agent: c.next()?,
+            created_at: c.next()?,
+            last_seen_at: c.next()?,
+            expires_at: c.next()?,
+            ended_at: c.next()?,
+            end_reason: c.next()?,
+        })
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(
