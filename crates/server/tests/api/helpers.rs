@@ -138,13 +138,29 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        json_of(path, self.get(path).await).await
     }
+
+    /// `GET path` with `token` as the bearer token: a 200, and its JSON.
+    pub async fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        json_of(path, response).await
+    }
+}
+
+/// The JSON of a 200 answer to `GET path`.
+async fn json_of(path: &str, response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), 200, "GET {path}");
+    response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
 impl TestEnv {

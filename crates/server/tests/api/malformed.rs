@@ -166,16 +166,7 @@ async fn malformed_input_is_refused_never_a_failure(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let app = env.start_as_issuer(&provision()).await;
     let token = app.client_credentials("automation", SECRET).await;
-    let users: Value = app
-        .http
-        .get(format!("{}/admin/api/v1/users?q=alice", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_default();
+    let users = app.get_json_as("/admin/api/v1/users?q=alice", &token).await;
     let alice = users["items"][0]["id"].as_str().unwrap_or("x").to_owned();
     let mut failures = Vec::new();
     let mut sent = 0;

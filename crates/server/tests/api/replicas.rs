@@ -197,20 +197,13 @@ scope = "valet:admin"
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let grants: serde_json::Value = a
+    let grants = a
         .app
-        .http
-        .get(format!(
-            "{}/admin/api/v1/grants?user_id={sub}&live=true",
-            a.app.address
-        ))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json_as(
+            &format!("/admin/api/v1/grants?user_id={sub}&live=true"),
+            &admin,
+        )
+        .await;
     let grant = grants["items"][0]["id"]
         .as_str()
         .unwrap_or_default()
