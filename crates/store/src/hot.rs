@@ -8,8 +8,9 @@
 //! a client row alone has 46 columns. A [`Lookup`] renders its statement the first time it runs
 //! on a backend and keeps the SQL; [`Columns`] reads a row's columns in the order its `SELECT`
 //! names them, which for an entity's `find()` is the order of its `Model`'s fields. Each entity
-//! read this way has a `Model::read` written in that order, and the store's tests read each such row
-//! both ways (`tests/hot.rs`).
+//! read this way has a `Model::read` written in that order, and the store's tests check each, with
+//! every column set, against sea-orm's reading by name or against what was written
+//! (`tests/hot.rs`).
 
 use std::sync::OnceLock;
 
